@@ -1,0 +1,118 @@
+"""Small I/O helpers shared by all rules: logging to the rule's log file, atomic writes,
+YAML loading and file hashing."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+log = logging.getLogger("digikom")
+
+
+def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
+    """Send digikom's log records (and warnings) to ``logfile`` and to stderr."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if logfile:
+        Path(logfile).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(logfile, mode="w", encoding="utf-8"))
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+    logging.captureWarnings(True)
+
+
+def run_rule(snakemake: Any, func, *args, **kwargs):
+    """Run ``func`` inside a rule script: log to ``snakemake.log[0]``, log the resolved
+    inputs/params, and turn a :class:`DigikomError` into a clear one-line message and a
+    non-zero exit instead of a deep traceback."""
+    from .errors import DigikomError
+
+    logfile = snakemake.log[0] if len(snakemake.log) else None
+    setup_logging(logfile)
+    log.info("rule %s", snakemake.rule)
+    log.info("input: %s", dict(snakemake.input.items()) or list(snakemake.input))
+    log.info("params: %s", dict(snakemake.params.items()))
+    try:
+        return func(*args, **kwargs)
+    except DigikomError as exc:
+        log.error("%s: %s", type(exc).__name__, exc)
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+
+    A failure (exception, disk full) removes the temporary file, so no partial output
+    is ever left under the final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=str(path.parent)
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n")
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs) -> None:
+    """Write a CSV atomically with fixed formatting (reproducible bytes)."""
+    kwargs.setdefault("index", False)
+    kwargs.setdefault("lineterminator", "\n")
+    kwargs.setdefault("float_format", "%.10g")
+    with atomic_path(path, suffix=".csv") as tmp:
+        df.to_csv(tmp, **kwargs)
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    from .errors import ConfigError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,164 @@
+"""Loading and validating the configuration files (one source of truth for each concept:
+codebook, size groups, indicator rules, model specifications, synthetic parameters)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .io import read_yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
+
+
+def load_schema(name: str) -> dict:
+    return read_yaml(SCHEMA_DIR / name)
+
+
+def validate_against(data: Any, schema_name: str, source: str | os.PathLike) -> Any:
+    """Validate ``data`` against a JSON schema; raise ConfigError naming the file, the key,
+    the bad value and (for enums) the allowed values. All errors are reported at once."""
+    schema = load_schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for err in errors:
+            key = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+            msg = f"{source}: key '{key}': {err.message}"
+            if err.validator == "enum":
+                msg += f" (allowed values: {', '.join(map(str, err.validator_value))})"
+            lines.append(msg)
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    return data
+
+
+def label(obj: dict, lang: str) -> str:
+    """The nb/en label of a config or codebook entry."""
+    return str(obj.get(lang) or obj.get("nb") or obj.get("id", ""))
+
+
+@dataclass
+class Settings:
+    config: dict
+    codebook: dict
+    indicators: dict
+    models: list[dict]
+    robustness: dict
+    synthetic: dict
+    size_groups: list[dict] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.config.get("lang", "nb")
+
+    def variable(self, name: str) -> dict:
+        try:
+            return self.codebook["variables"][name]
+        except KeyError as exc:
+            raise ConfigError(f"codebook: unknown variable '{name}'") from exc
+
+    def model(self, model_id: str) -> dict:
+        for m in self.models:
+            if m["id"] == model_id:
+                return m
+        raise ConfigError(f"config/models.yaml: no model with id '{model_id}'")
+
+
+def _path(config: dict, key: str) -> str:
+    return (
+        config.get("files", {}).get(key)
+        or {
+            "codebook": "workflow/schemas/codebook.yaml",
+            "indicators": "config/indicators.yaml",
+            "models": "config/models.yaml",
+            "synthetic": "config/synthetic.yaml",
+        }[key]
+    )
+
+
+def load_codebook(path: str | os.PathLike) -> dict:
+    cb = read_yaml(path)
+    if not isinstance(cb, dict) or "variables" not in cb:
+        raise ConfigError(f"{path}: codebook must have a 'variables' mapping")
+    for name, var in cb["variables"].items():
+        if "items" in var:
+            var["max"] = len(var["items"])
+        for key in ("kind", "nb", "en", "theme"):
+            if key not in var:
+                raise ConfigError(f"{path}: variable '{name}' lacks '{key}'")
+    return cb
+
+
+def load_models(path: str | os.PathLike, codebook: dict | None = None) -> tuple[list[dict], dict]:
+    data = validate_against(read_yaml(path), "models.schema.yaml", path)
+    ids = [m["id"] for m in data["models"]]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"{path}: duplicate model id(s): {', '.join(dupes)}")
+    for m in data["models"]:
+        m.setdefault("weights", "none")
+        m.setdefault("cov_type", "cluster")
+        if m["family"] == "binomial" and "trials" not in m:
+            raise ConfigError(f"{path}: model '{m['id']}': family binomial needs 'trials'")
+        if codebook is not None and m["outcome"] not in codebook["variables"]:
+            raise ConfigError(
+                f"{path}: model '{m['id']}': outcome '{m['outcome']}' is not a codebook variable"
+            )
+    return data["models"], data.get("robustness", {"models": [], "variants": []})
+
+
+def load_all(config: dict) -> Settings:
+    codebook = load_codebook(_path(config, "codebook"))
+    ind_path = _path(config, "indicators")
+    indicators = validate_against(read_yaml(ind_path), "indicators.schema.yaml", ind_path)
+    indicators.setdefault("confidence", 0.95)
+    indicators.setdefault("reference_wave", 2018)
+    models, robustness = load_models(_path(config, "models"), codebook)
+    syn_path = _path(config, "synthetic")
+    synthetic = validate_against(read_yaml(syn_path), "synthetic.schema.yaml", syn_path)
+    return Settings(
+        config=config,
+        codebook=codebook,
+        indicators=indicators,
+        models=models,
+        robustness=robustness,
+        synthetic=synthetic,
+        size_groups=config["size_groups"],
+    )
+
+
+def validate_config_extras(config: dict) -> None:
+    """Checks JSON schema cannot express: contiguous size groups, frame files present."""
+    groups = config["size_groups"]
+    for a, b in zip(groups, groups[1:], strict=False):
+        if a["upper"] is None or a["upper"] != b["lower"]:
+            raise ConfigError(
+                f"config: size_groups '{a['id']}' (upper {a['upper']}) and '{b['id']}' "
+                f"(lower {b['lower']}) are not contiguous"
+            )
+    if groups[-1]["upper"] is not None:
+        raise ConfigError("config: the last size group must have upper: null")
+    pattern = config.get("files", {}).get("frames", "data/reference/municipalities_{year}.csv")
+    missing = [str(y) for y in config["waves"] if not Path(pattern.format(year=y)).exists()]
+    if missing:
+        raise ConfigError(
+            f"config: key 'waves': no municipality frame for {', '.join(missing)} "
+            f"(expected {pattern}); add the frame file first"
+        )
+
+
+def assign_size_group(population: pd.Series, size_groups: list[dict]) -> pd.Series:
+    """Size-group id for each population value (lower inclusive, upper exclusive)."""
+    edges = [g["lower"] for g in size_groups] + [np.inf]
+    ids = [g["id"] for g in size_groups]
+    out = pd.cut(population.astype(float), bins=edges, right=False, labels=ids)
+    return out.astype("string")

@@ -1,0 +1,35 @@
+# Indicators stage: the report's three themes by wave and size group, and the replication
+# scorecard against published figures.
+
+
+rule indicators:
+    input:
+        panel="results/data/panel.csv",
+        rules=config["files"]["indicators"],
+        codebook=config["files"]["codebook"],
+    output:
+        shares="results/indicators/shares.csv",
+        composites="results/indicators/composites.csv",
+        crosstab="results/indicators/crosstab.csv",
+    log:
+        "logs/indicators/indicators.log",
+    benchmark:
+        "benchmarks/indicators/indicators.tsv"
+    script:
+        "../../scripts/compute_indicators.py"
+
+
+rule scorecard:
+    input:
+        shares="results/indicators/shares.csv",
+        crosstab="results/indicators/crosstab.csv",
+        targets=config["files"]["targets"],
+        rules=config["files"]["indicators"],
+    output:
+        "results/replication/scorecard.csv",
+    params:
+        waves=WAVES,
+    log:
+        "logs/indicators/scorecard.log",
+    script:
+        "../../scripts/replication_scorecard.py"

@@ -1,0 +1,660 @@
+"""Client for SSB's StatBank through PxWebApi v2, with an immutable on-disk cache.
+
+One call, :func:`fetch_table`, does the whole job for one configured table:
+
+1. Look for a complete, intact cache of the query under ``raw_dir``
+   (``{table}_{lang}_{queryhash}[_partN].json`` plus a ``.meta.json`` sidecar each). If
+   every file's sha256 matches its sidecar, the cache is used and no request is made.
+2. Otherwise read ``{base_url}/config`` (limits, license, source line) and the table's
+   metadata, check that the requested dimensions and codes exist (selection expressions
+   ``*``, ``?``, ``top(N[,offset])``, ``bottom(N[,offset])``, ``range(X,Y)``, ``from(X)``,
+   ``to(X)`` are evaluated as PxWebApi does), split the query along its largest dimension
+   if it exceeds ``maxDataCells``, and GET each part as JSON-stat2 while throttling to
+   ``maxCallsPerTimeWindow``/``timeWindow``, honouring 429 ``Retry-After`` and retrying
+   5xx, timeouts and malformed bodies with exponential backoff within ``max_total_wait_s``.
+3. Store each raw body byte-for-byte with its sidecar (atomic writes), parse all parts
+   with :mod:`digikom.jsonstat` and merge them into one tidy frame.
+
+Why not pxwebpy: see docs/statbank.md.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import requests
+
+from .errors import StatbankError
+from .io import sha256_file, write_bytes, write_csv, write_json
+from .jsonstat import category_codes, loads_jsonstat2, parse_jsonstat2
+
+log = logging.getLogger("digikom.statbank")
+
+OFFLINE_HINT = (
+    "To build the report without StatBank, run with `--config fetch_statbank=false` (the default)."
+)
+MAX_GET_URL = 2000  # longer selections are sent as POST, as the API guide recommends
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``statbank`` section of the config (defaults as in the config schema)."""
+
+    base_url: str = "https://data.ssb.no/api/pxwebapi/v2"
+    lang: str = "no"
+    timeout_s: float = 30.0
+    max_total_wait_s: float = 300.0
+    retries: int = 6
+    backoff_s: float = 1.0
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> Settings:
+        keys = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in section.items() if k in keys and v is not None})
+
+
+def query_hash(table: str, settings: Settings, selection: dict[str, Any]) -> str:
+    """Stable 12-hex-digit hash of everything that determines the response."""
+    key = {
+        "base_url": settings.base_url.rstrip("/"),
+        "table": str(table),
+        "lang": settings.lang,
+        "valueCodes": dict(sorted((selection.get("valueCodes") or {}).items())),
+        "codelist": dict(sorted((selection.get("codelist") or {}).items())),
+    }
+    blob = json.dumps(key, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+# --------------------------------------------------------------- selection expressions
+
+
+def split_items(expr: str) -> list[str]:
+    """Split ``"a,b,range(X,Y)"`` on commas outside parentheses."""
+    items, depth, cur = [], 0, []
+    for ch in str(expr):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    items.append("".join(cur).strip())
+    return [i for i in items if i]
+
+
+_FUNC = re.compile(r"^(top|bottom|range|from|to)\((.*)\)$", re.IGNORECASE)
+
+
+def _index_of(codes: list[str], code: str) -> int:
+    """Exact match first, then case-insensitive (as PxWebApi does); -1 if absent."""
+    if code in codes:
+        return codes.index(code)
+    low = code.casefold()
+    for i, c in enumerate(codes):
+        if c.casefold() == low:
+            return i
+    return -1
+
+
+def expand_item(item: str, codes: list[str], is_time: bool) -> list[str]:
+    """Codes selected by one item of a ``valueCodes`` list (unordered, may repeat).
+
+    Raises ``ValueError`` with a short reason if the item is malformed or names a code
+    that does not exist."""
+    asc = sorted(codes) if is_time else list(codes)
+    desc = sorted(codes, reverse=True) if is_time else list(codes)
+    if "*" in item or "?" in item:
+        regex = re.escape(item).replace(r"\*", ".*").replace(r"\?", ".")
+        pattern = re.compile(regex, re.IGNORECASE | re.DOTALL)
+        return [c for c in codes if pattern.fullmatch(c)]
+    m = _FUNC.match(item)
+    if not m:
+        i = _index_of(codes, item)
+        if i < 0:
+            raise ValueError(f"code {item!r} does not exist")
+        return [codes[i]]
+    func, args = m.group(1).lower(), [a.strip() for a in m.group(2).split(",")]
+    if func in ("top", "bottom"):
+        if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
+            raise ValueError(f"{item!r}: expected {func}(N) or {func}(N,offset)")
+        count, offset = int(args[0]), int(args[1]) if len(args) == 2 else 0
+        if func == "top":
+            return desc[offset : offset + count]
+        end = len(desc) - offset
+        return desc[max(end - count, 0) : max(end, 0)]
+    if func == "range":
+        if len(args) != 2:
+            raise ValueError(f"{item!r}: expected range(X,Y)")
+        i, j = _index_of(asc, args[0]), _index_of(asc, args[1])
+        missing = [a for a, k in zip(args, (i, j), strict=True) if k < 0]
+        if missing:
+            raise ValueError(f"{item!r}: code(s) {missing} do not exist")
+        i, j = min(i, j), max(i, j)
+        return asc[i : j + 1]
+    if len(args) != 1:
+        raise ValueError(f"{item!r}: expected {func}(X)")
+    i = _index_of(asc, args[0])
+    if i < 0:
+        raise ValueError(f"{item!r}: code {args[0]!r} does not exist")
+    return asc[i:] if func == "from" else asc[: i + 1]
+
+
+def expand_selection(expr: str, codes: list[str], is_time: bool) -> list[str]:
+    """All codes an expression such as ``"top(2),2018"`` selects, in variable order."""
+    chosen: set[str] = set()
+    for item in split_items(expr):
+        chosen.update(expand_item(item, codes, is_time))
+    return [c for c in codes if c in chosen]
+
+
+def _short_list(items: list[str], n: int = 40) -> str:
+    shown = ", ".join(items[:n])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > n else "")
+
+
+@dataclass
+class Plan:
+    """The resolved query: for each dimension (in table order) its expression and codes."""
+
+    dims: list[str]
+    expr: dict[str, str]
+    codes: dict[str, list[str]]
+    codelist: dict[str, str]
+
+    @property
+    def cells(self) -> int:
+        return math.prod(len(self.codes[d]) for d in self.dims)
+
+
+def resolve_selection(
+    table: str,
+    meta: dict[str, Any],
+    selection: dict[str, Any],
+    codelist_codes: dict[str, list[str]] | None = None,
+    source: str = "metadata",
+) -> Plan:
+    """Check a configured selection against the table metadata and expand it.
+
+    Dimensions the selection does not name get ``"*"``. ``codelist_codes`` maps a
+    variable to the codes of the code list chosen for it (fetched by the caller)."""
+    value_codes = dict(selection.get("valueCodes") or {})
+    codelist = dict(selection.get("codelist") or {})
+    codelist_codes = codelist_codes or {}
+    try:
+        dims = list(meta["id"])
+        dimension = meta["dimension"]
+        time_dims = set((meta.get("role") or {}).get("time") or [])
+    except (KeyError, TypeError) as exc:
+        raise StatbankError(f"{source}: not a JSON-stat2 metadata document ({exc})") from exc
+    available = ", ".join(f"{d} ({(dimension.get(d) or {}).get('label', '')})" for d in dims)
+    unknown = [v for v in [*value_codes, *codelist] if v not in dims]
+    if unknown:
+        raise StatbankError(
+            f"table {table}: unknown dimension(s) {sorted(set(unknown))}; "
+            f"available dimensions: {available}"
+        )
+    plan = Plan(dims=dims, expr={}, codes={}, codelist=codelist)
+    for d in dims:
+        codes = codelist_codes.get(d) or category_codes(d, dimension[d], source)
+        expr = str(value_codes.get(d, "*"))
+        try:
+            chosen = expand_selection(expr, codes, d in time_dims)
+        except ValueError as exc:
+            where = f"code list {codelist[d]}" if d in codelist else f"dimension {d}"
+            raise StatbankError(
+                f"table {table}: {where}: {exc}; available codes: {_short_list(codes)}"
+            ) from exc
+        if not chosen:
+            raise StatbankError(
+                f"table {table}: dimension {d}: {expr!r} selects no codes; "
+                f"available codes: {_short_list(codes)}"
+            )
+        plan.expr[d], plan.codes[d] = expr, chosen
+    return plan
+
+
+def split_plan(plan: Plan, max_cells: int) -> list[dict[str, str]]:
+    """``valueCodes`` of the sub-queries: the plan itself if it fits in ``max_cells``,
+    else chunks of the largest dimension (recursively), each sent as explicit codes."""
+
+    def rec(codes: dict[str, list[str]], explicit: frozenset[str]) -> list[dict[str, str]]:
+        cells = math.prod(len(v) for v in codes.values())
+        splittable = [d for d in plan.dims if len(codes[d]) > 1]
+        if cells <= max_cells or not splittable:
+            return [{d: ",".join(codes[d]) if d in explicit else plan.expr[d] for d in plan.dims}]
+        big = max(splittable, key=lambda d: len(codes[d]))
+        chunk = max(max_cells // (cells // len(codes[big])), 1)
+        out = []
+        for i in range(0, len(codes[big]), chunk):
+            sub = dict(codes)
+            sub[big] = codes[big][i : i + chunk]
+            out.extend(rec(sub, explicit | {big}))
+        return out
+
+    return rec(dict(plan.codes), frozenset())
+
+
+# ------------------------------------------------------------------------------ HTTP
+
+
+class OfflineError(StatbankError):
+    """The server could not be reached at all (no network, refused, DNS failure)."""
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _problem_detail(resp: requests.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200]
+    if isinstance(body, dict):
+        parts = [str(body.get(k)) for k in ("title", "detail") if body.get(k)]
+        return "; ".join(parts) or json.dumps(body, ensure_ascii=False)[:200]
+    return str(body)[:200]
+
+
+class Client:
+    """A small PxWebApi v2 client: throttled, retrying, bounded in time."""
+
+    def __init__(self, settings: Settings, session: requests.Session | None = None):
+        self.settings = settings
+        self.base = settings.base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", "digikom (github: digikom pipeline)")
+        self.max_calls = 0
+        self.window = 0.0
+        self.calls: collections.deque[float] = collections.deque()
+        self.api_config: dict[str, Any] = {}
+
+    # -- throttling: at most max_calls requests finish within any `window` seconds
+    def _throttle(self) -> None:
+        if self.max_calls <= 0 or self.window <= 0:
+            return
+        while True:
+            now = time.monotonic()
+            while self.calls and now - self.calls[0] >= self.window:
+                self.calls.popleft()
+            if len(self.calls) < self.max_calls:
+                return
+            wait = self.window - (now - self.calls[0])
+            log.info(
+                "throttling: %d calls in %.0f s, waiting %.2f s", len(self.calls), self.window, wait
+            )
+            time.sleep(wait)
+
+    def request(
+        self,
+        path: str,
+        params: dict[str, str],
+        body: dict | None = None,
+        validate=None,
+    ) -> tuple[bytes, str]:
+        """GET (or POST with ``body``) ``base + path``; return (raw bytes, URL).
+
+        ``validate(raw, url)`` may raise StatbankError for a malformed body, which is
+        retried like a 5xx."""
+        s = self.settings
+        url = self.base + path
+        start = time.monotonic()
+        attempt = 0
+        while True:
+            self._throttle()
+            attempt += 1
+            wait: float | None = None
+            try:
+                if body is None:
+                    resp = self.session.get(url, params=params, timeout=s.timeout_s)
+                else:
+                    resp = self.session.post(url, params=params, json=body, timeout=s.timeout_s)
+            except requests.exceptions.Timeout:
+                problem = f"no response within timeout_s={s.timeout_s}"
+            except requests.exceptions.ConnectionError as exc:
+                raise OfflineError(f"{url}: cannot connect ({exc.__class__.__name__})") from exc
+            except requests.exceptions.RequestException as exc:
+                raise StatbankError(f"{url}: request failed: {exc}") from exc
+            else:
+                self.calls.append(time.monotonic())
+                full_url = resp.url
+                code = resp.status_code
+                if code == 200:
+                    try:
+                        if validate:
+                            validate(resp.content, full_url)
+                        return resp.content, full_url
+                    except StatbankError as exc:
+                        problem = f"malformed response body ({exc})"
+                elif code == 429:
+                    wait = _retry_after(resp.headers.get("Retry-After"))
+                    problem = "HTTP 429 Too Many Requests"
+                elif code >= 500:
+                    wait = _retry_after(resp.headers.get("Retry-After"))
+                    problem = f"HTTP {code} server error"
+                else:
+                    hint = {
+                        400: "bad query",
+                        403: "too many cells or forbidden",
+                        404: "unknown table or endpoint",
+                    }.get(code, "client error")
+                    raise StatbankError(
+                        f"{full_url}: HTTP {code} ({hint}): {_problem_detail(resp)}"
+                    )
+            if wait is None:
+                wait = s.backoff_s * 2 ** (attempt - 1)
+            elapsed = time.monotonic() - start
+            if attempt > s.retries:
+                raise StatbankError(
+                    f"{url}: giving up after {attempt} attempts in {elapsed:.1f} s; "
+                    f"last problem: {problem}"
+                )
+            if elapsed + wait > s.max_total_wait_s:
+                raise StatbankError(
+                    f"{url}: giving up after {attempt} attempts in {elapsed:.1f} s: waiting "
+                    f"{wait:.1f} s more would exceed max_total_wait_s={s.max_total_wait_s}; "
+                    f"last problem: {problem}"
+                )
+            log.warning("%s: %s; retry %d in %.1f s", url, problem, attempt, wait)
+            time.sleep(wait)
+
+    def get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        def check(raw: bytes, url: str) -> None:
+            _decode(raw, url)
+
+        raw, url = self.request(path, params or {}, validate=check)
+        return _decode(raw, url)
+
+    def load_config(self) -> dict[str, Any]:
+        cfg = self.get_json("/config")
+        try:
+            self.max_calls = int(cfg.get("maxCallsPerTimeWindow") or 0)
+            self.window = float(cfg.get("timeWindow") or 0)
+            int(cfg["maxDataCells"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StatbankError(f"{self.base}/config: missing or bad limits ({exc})") from exc
+        self.api_config = cfg
+        log.info(
+            "API limits: maxDataCells=%s, %s calls per %s s",
+            cfg["maxDataCells"],
+            self.max_calls,
+            self.window,
+        )
+        return cfg
+
+
+def _decode(raw: bytes, source: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StatbankError(f"{source}: not valid JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise StatbankError(f"{source}: expected a JSON object")
+    return obj
+
+
+def source_line(cfg: dict[str, Any], lang: str) -> str:
+    refs = cfg.get("sourceReferences") or []
+    for ref in refs:
+        if isinstance(ref, dict) and ref.get("language") == lang:
+            return str(ref.get("text", ""))
+    return str(refs[0].get("text", "")) if refs and isinstance(refs[0], dict) else ""
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def _part_paths(raw_dir: Path, stem: str) -> list[Path]:
+    single = raw_dir / f"{stem}.json"
+    parts = sorted(
+        raw_dir.glob(f"{stem}_part*.json"),
+        key=lambda p: int(re.sub(r"\D", "", p.stem.rsplit("_part", 1)[1]) or 0),
+    )
+    parts = [p for p in parts if not p.name.endswith(".meta.json")]
+    return ([single] if single.exists() else []) + parts
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name[: -len(".json")] + ".meta.json")
+
+
+def check_cache(raw_dir: Path, stem: str) -> tuple[list[Path] | None, list[str]]:
+    """(the cached files if complete and intact, else None; the problems found)."""
+    files = _part_paths(raw_dir, stem)
+    if not files:
+        return None, []
+    problems = []
+    expected = None
+    for path in files:
+        meta_path = sidecar_path(path)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            want, parts = meta["sha256"], int(meta["parts"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{path}: sidecar {meta_path.name} missing or unreadable ({exc})")
+            continue
+        expected = parts if expected is None else expected
+        got = sha256_file(path)
+        if got != want:
+            problems.append(
+                f"{path}: sha256 {got[:12]}... does not match its sidecar {want[:12]}..."
+            )
+    if expected is not None and expected != len(files):
+        problems.append(f"{raw_dir}/{stem}*: {len(files)} file(s) cached but {expected} expected")
+    return (None if problems else files), problems
+
+
+def _merge(frames: list[pd.DataFrame], dims: list[str], source: str) -> pd.DataFrame:
+    """Concatenate parts and restore row-major order of the whole table."""
+    if len(frames) == 1:
+        return frames[0]
+    df = pd.concat(frames, ignore_index=True)
+    if not dims:
+        return df
+    if df.duplicated(subset=dims).any():
+        raise StatbankError(f"{source}: the cached parts overlap (duplicate cells)")
+    keys = {d: {c: i for i, c in enumerate(dict.fromkeys(df[d]))} for d in dims}
+    order = df[dims].apply(lambda col: col.map(keys[col.name]))
+    return df.loc[order.sort_values(dims, kind="stable").index].reset_index(drop=True)
+
+
+def read_cached(files: list[Path]) -> pd.DataFrame:
+    frames, dims = [], []
+    for path in files:
+        raw = path.read_bytes()
+        obj = _decode(raw, str(path))
+        frames.append(parse_jsonstat2(obj, str(path)))
+        dims = list(obj.get("id") or [])
+    return _merge(frames, dims, str(files[0]))
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def _params(lang: str, value_codes: dict[str, str], codelist: dict[str, str]) -> dict[str, str]:
+    params = {"lang": lang, "outputFormat": "json-stat2"}
+    params.update({f"valueCodes[{k}]": v for k, v in value_codes.items()})
+    params.update({f"codelist[{k}]": v for k, v in codelist.items()})
+    return params
+
+
+def _post_body(value_codes: dict[str, str], codelist: dict[str, str]) -> dict[str, Any]:
+    sel = []
+    for var, expr in value_codes.items():
+        item: dict[str, Any] = {"variableCode": var, "valueCodes": split_items(expr)}
+        if var in codelist:
+            item["codelist"] = codelist[var]
+        sel.append(item)
+    return {"selection": sel}
+
+
+def _codelist_codes(client: Client, table: str, meta: dict, codelist: dict[str, str]) -> dict:
+    out = {}
+    lang = client.settings.lang
+    for var, cl_id in codelist.items():
+        dim = (meta.get("dimension") or {}).get(var) or {}
+        ext = dim.get("extension") or {}
+        known = [c.get("id") for c in ext.get("codelists") or ext.get("codeLists") or []]
+        if cl_id not in known:
+            raise StatbankError(
+                f"table {table}: dimension {var} has no code list {cl_id!r}; "
+                f"available code lists: {', '.join(map(str, known)) or 'none'}"
+            )
+        body = client.get_json(f"/codelists/{cl_id}", {"lang": lang})
+        try:
+            out[var] = [str(v["code"]) for v in body["values"]]
+        except (KeyError, TypeError) as exc:
+            raise StatbankError(f"code list {cl_id}: unexpected format ({exc})") from exc
+    return out
+
+
+def fetch_table(
+    table: str,
+    selection: dict[str, Any],
+    settings: Settings,
+    raw_dir: str | Path,
+    session: requests.Session | None = None,
+) -> pd.DataFrame:
+    """Fetch (or read from cache) one table as a tidy frame. See the module docstring."""
+    raw_dir = Path(raw_dir)
+    table = str(table)
+    qhash = query_hash(table, settings, selection)
+    stem = f"{table}_{settings.lang}_{qhash}"
+    files, problems = check_cache(raw_dir, stem)
+    if files:
+        log.info("table %s: using cached %s (no request)", table, ", ".join(f.name for f in files))
+        return read_cached(files)
+    for p in problems:
+        log.warning("cache invalid, refetching: %s", p)
+
+    client = Client(settings, session)
+    try:
+        cfg = client.load_config()
+    except OfflineError as exc:
+        if problems:
+            raise StatbankError(
+                f"cannot refetch table {table}: {exc}. The cached file is corrupt: "
+                f"{'; '.join(problems)}. Delete it and fetch again when online. {OFFLINE_HINT}"
+            ) from exc
+        raise StatbankError(
+            f"cannot fetch table {table}: {exc}, and no cached copy "
+            f"({raw_dir}/{stem}*.json) exists. {OFFLINE_HINT}"
+        ) from exc
+
+    lang = settings.lang
+    meta = client.get_json(
+        f"/tables/{table}/metadata", {"lang": lang, "outputFormat": "json-stat2"}
+    )
+    codelist = dict(selection.get("codelist") or {})
+    plan = resolve_selection(
+        table, meta, selection, _codelist_codes(client, table, meta, codelist), f"{table} metadata"
+    )
+    queries = split_plan(plan, int(cfg["maxDataCells"]))
+    log.info(
+        "table %s: %d cells in %d quer%s (maxDataCells=%s)",
+        table,
+        plan.cells,
+        len(queries),
+        "y" if len(queries) == 1 else "ies",
+        cfg["maxDataCells"],
+    )
+
+    # Fetch every part before writing any, so a failure leaves the old cache alone.
+    fetched = []
+    for value_codes in queries:
+        params = _params(lang, value_codes, plan.codelist)
+        body = None
+        url_len = len(requests.Request("GET", client.base, params=params).prepare().url or "")
+        if url_len > MAX_GET_URL:
+            body = _post_body(value_codes, plan.codelist)
+            params = {"lang": lang, "outputFormat": "json-stat2"}
+        raw, url = client.request(
+            f"/tables/{table}/data", params, body=body, validate=loads_jsonstat2
+        )
+        fetched.append((raw, url, value_codes, body))
+
+    for old in _part_paths(raw_dir, stem):
+        old.unlink()
+        sidecar_path(old).unlink(missing_ok=True)
+    n = len(fetched)
+    paths = []
+    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+    for i, (raw, url, value_codes, body) in enumerate(fetched, start=1):
+        path = raw_dir / (f"{stem}.json" if n == 1 else f"{stem}_part{i}.json")
+        write_bytes(path, raw)
+        obj = _decode(raw, url)
+        write_json(
+            sidecar_path(path),
+            {
+                "file": path.name,
+                "table": table,
+                "lang": lang,
+                "url": url,
+                "method": "POST" if body else "GET",
+                "body": body,
+                "query": {"valueCodes": value_codes, "codelist": plan.codelist},
+                "selection": {
+                    "valueCodes": selection.get("valueCodes") or {},
+                    "codelist": codelist,
+                },
+                "query_hash": qhash,
+                "part": i,
+                "parts": n,
+                "fetched_at": fetched_at,
+                "updated": obj.get("updated"),
+                "table_label": obj.get("label"),
+                "license": cfg.get("license"),
+                "source": source_line(cfg, lang),
+                "api_version": cfg.get("apiVersion"),
+                "sha256": sha256_file(path),
+                "bytes": len(raw),
+            },
+        )
+        log.info("table %s: wrote %s (%d bytes)", table, path, len(raw))
+        paths.append(path)
+    return read_cached(paths)
+
+
+def fetch_table_to_csv(
+    table: str,
+    selection: dict[str, Any],
+    settings: dict[str, Any],
+    raw_dir: str,
+    out_csv: str,
+) -> pd.DataFrame:
+    """Snakemake entry point: fetch one table and write the tidy CSV atomically."""
+    df = fetch_table(table, selection, Settings.from_config(settings), raw_dir)
+    write_csv(df, out_csv)
+    log.info("table %s: %d rows -> %s", table, len(df), out_csv)
+    return df

@@ -1,0 +1,121 @@
+# Models stage: one job per model spec of config/models.yaml (wildcard {model}). A model's
+# spec reaches its job as a param, not via config/models.yaml as an input, so editing one
+# model re-runs only that model and what depends on it (Snakemake's params rerun trigger).
+from digikom.models import resolve_spec
+
+
+def model_spec(wildcards):
+    """The spec of one model, with what the codebook adds (trials maximum, ordinal levels)."""
+    return resolve_spec(SETTINGS.model(wildcards.model), SETTINGS.codebook)
+
+
+def robustness_specs():
+    """The specs of the models the robustness table refits."""
+    ids = SETTINGS.robustness.get("models", [])
+    return [resolve_spec(SETTINGS.model(i), SETTINGS.codebook) for i in ids]
+
+
+def model_targets():
+    """Every final output of the models stage (input of the report)."""
+    return [
+        "results/models/coefficients.csv",
+        "results/models/predictions.csv",
+        "results/models/robustness.csv",
+        *expand("results/models/{model}.{ext}", model=MODEL_IDS, ext=["json", "txt"]),
+        *expand(
+            "results/figures/model_{model}_coef.{ext}",
+            model=MODEL_IDS,
+            ext=["png", "svg", "alt.txt"],
+        ),
+        *expand(
+            "results/figures/model_predictions.{ext}", ext=["png", "svg", "alt.txt"]
+        ),
+    ]
+
+
+wildcard_constraints:
+    model="|".join(MODEL_IDS),
+
+
+rule fit_model:
+    input:
+        panel="results/data/panel.csv",
+    output:
+        coefficients="results/models/{model}/coefficients.csv",
+        predictions="results/models/{model}/predictions.csv",
+        json="results/models/{model}.json",
+        txt="results/models/{model}.txt",
+    log:
+        "logs/models/fit_{model}.log",
+    benchmark:
+        "benchmarks/models/fit_{model}.tsv"
+    params:
+        spec=model_spec,
+        seed=config["seed"],
+    script:
+        "../../scripts/fit_model.py"
+
+
+rule collect_models:
+    input:
+        coefficients=expand("results/models/{model}/coefficients.csv", model=MODEL_IDS),
+        predictions=expand("results/models/{model}/predictions.csv", model=MODEL_IDS),
+    output:
+        coefficients="results/models/coefficients.csv",
+        predictions="results/models/predictions.csv",
+    log:
+        "logs/models/collect_models.log",
+    script:
+        "../../scripts/collect_models.py"
+
+
+rule robustness:
+    input:
+        panel="results/data/panel.csv",
+    output:
+        "results/models/robustness.csv",
+    log:
+        "logs/models/robustness.log",
+    benchmark:
+        "benchmarks/models/robustness.tsv"
+    params:
+        robustness=SETTINGS.robustness,
+        specs=robustness_specs(),
+        seed=config["seed"],
+    script:
+        "../../scripts/robustness.py"
+
+
+rule plot_model:
+    input:
+        coefficients="results/models/{model}/coefficients.csv",
+        json="results/models/{model}.json",
+    output:
+        png="results/figures/model_{model}_coef.png",
+        svg="results/figures/model_{model}_coef.svg",
+        alt="results/figures/model_{model}_coef.alt.txt",
+    log:
+        "logs/models/plot_{model}.log",
+    params:
+        lang=config["lang"],
+        synthetic=SYNTHETIC,
+    script:
+        "../../scripts/plot_model.py"
+
+
+rule plot_predictions:
+    input:
+        predictions="results/models/predictions.csv",
+        json=expand("results/models/{model}.json", model=MODEL_IDS),
+    output:
+        png="results/figures/model_predictions.png",
+        svg="results/figures/model_predictions.svg",
+        alt="results/figures/model_predictions.alt.txt",
+    log:
+        "logs/models/plot_predictions.log",
+    params:
+        lang=config["lang"],
+        synthetic=SYNTHETIC,
+        size_groups=config["size_groups"],
+    script:
+        "../../scripts/plot_predictions.py"

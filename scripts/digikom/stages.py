@@ -70,3 +70,25 @@ def replication(shares, crosstab, targets_path, config, out):
     log.info("scorecard: %d of %d computable targets within tolerance; %d not computable",
              n_ok, n_comp, len(card) - n_comp)
     write_csv(card, out)
+
+
+def indicator_figures(shares, composites, crosstab, config, outdir, synthetic):
+    import pandas as pd
+
+    from .indicator_plots import draw_all
+
+    settings = load_all(config)
+    made = draw_all(pd.read_csv(shares), pd.read_csv(composites), pd.read_csv(crosstab),
+                    settings, outdir, synthetic)
+    log.info("drew %d figures: %s", len(made), ", ".join(made))
+
+
+def replication_figure(scorecard, lang, synthetic, out):
+    import pandas as pd
+
+    from .indicator_plots import plot_replication
+    from .figures import save_figure, setup_style
+
+    setup_style()
+    fig, alt = plot_replication(pd.read_csv(scorecard), lang)
+    save_figure(fig, out["png"], out["svg"], out["alt"], alt, lang, synthetic)

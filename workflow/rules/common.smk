@@ -7,6 +7,13 @@ from snakemake.utils import validate
 
 from digikom.config import load_all, validate_config_extras
 
+# `--config key=true` arrives as the string "true" (Snakemake only converts True/False).
+for _key in ("fetch_statbank",):
+    if isinstance(config.get(_key), str) and config[_key].lower() in ("true", "false"):
+        config[_key] = config[_key].lower() == "true"
+if config.get("microdata") in ("null", "None", ""):
+    config["microdata"] = None
+
 validate(config, "../schemas/config.schema.yaml")
 validate_config_extras(config)
 # Flat override from the command line: --config statbank_url=...

@@ -1,0 +1,81 @@
+"""Figure style shared by every plot: colour-blind-safe palette (Okabe-Ito), labels in the
+report language, a source line, a "synthetic data" note where that applies, and alt text
+stored beside each figure (PNG at 200 dpi and SVG)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .io import atomic_path, write_text  # noqa: E402
+
+# Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000"]
+
+TEXT = {
+    "source": {"nb": "Kilde: SSB, Digitalisering og IKT i offentlig sektor (iktbruks); digikom.",
+               "en": "Source: Statistics Norway, ICT usage in the public sector (iktbruks); digikom."},
+    "synthetic": {"nb": "SYNTETISKE DATA – ikke SSBs mikrodata",
+                  "en": "SYNTHETIC DATA – not SSB microdata"},
+    "share": {"nb": "Andel kommuner (%)", "en": "Share of municipalities (%)"},
+    "all": {"nb": "Alle kommuner", "en": "All municipalities"},
+    "year": {"nb": "År", "en": "Year"},
+    "size": {"nb": "Kommunestørrelse (innbyggere)", "en": "Municipality size (inhabitants)"},
+}
+
+
+def t(key: str, lang: str) -> str:
+    return TEXT[key][lang]
+
+
+def setup_style() -> None:
+    plt.rcParams.update({
+        "figure.dpi": 100,
+        "savefig.dpi": 200,
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.grid": True,
+        "axes.grid.axis": "y",
+        "grid.color": "#d9d9d9",
+        "svg.hashsalt": "digikom",  # reproducible SVG ids
+        "svg.fonttype": "none",
+    })
+
+
+def save_figure(fig, png: str | os.PathLike, svg: str | os.PathLike, alt: str | os.PathLike,
+                alt_text: str, lang: str, synthetic: bool, source: str | None = None) -> None:
+    """Add the source line (and the synthetic-data note), then write PNG, SVG and the alt
+    text atomically. Metadata dates are removed so the files are byte-reproducible."""
+    note = source or t("source", lang)
+    # Put the source line below everything already drawn (tick labels, legends).
+    renderer = fig.canvas.get_renderer()
+    bottom = fig.get_tightbbox(renderer).y0 / fig.get_figheight()
+    y = min(0.0, bottom) - 0.02
+    fig.text(0.01, y, note, ha="left", va="top", fontsize=7.5, color="#333333")
+    if synthetic:
+        fig.text(0.99, y, t("synthetic", lang), ha="right", va="top", fontsize=7.5,
+                 color="#B00020", fontweight="bold")
+    for path, fmt, meta in ((png, "png", {"Software": None}),
+                            (svg, "svg", {"Date": None, "Creator": None})):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path, suffix=f".{fmt}") as tmp:
+            fig.savefig(tmp, format=fmt, metadata=meta, bbox_inches="tight", pad_inches=0.15)
+    plt.close(fig)
+    write_text(alt, alt_text.strip() + "\n")
+
+
+def wrap_group(text: str) -> str:
+    """Break a size-group label after its dash so tick labels do not collide."""
+    return text.replace("–", "–\n", 1)
+
+
+def pct(x: float, digits: int = 0) -> str:
+    return f"{100 * x:.{digits}f}"

@@ -1,0 +1,106 @@
+"""results/provenance.json: git commit, time, config, package versions, renderer and the
+sha256 of every input file; and results/report/context.json, the configuration the report
+describes (codebook, indicator rules, model specifications, size groups)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata as md
+import os
+import platform
+import subprocess
+import sys
+
+from .config import load_all
+from .io import sha256_file, write_json
+from .published import read_targets, resolve_share
+
+PACKAGES = ["snakemake", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera",
+            "pyarrow", "pypandoc-binary", "typst", "requests", "requests-cache", "pxwebpy",
+            "jsonschema", "pyyaml"]
+
+# Fields that differ between two runs from the same inputs (documented in README).
+RUN_METADATA_FIELDS = ["created_utc", "git.dirty"]
+
+
+def git_info(cwd: str = ".") -> dict:
+    def run(*args):
+        p = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+        return p.stdout.strip() if p.returncode == 0 else None
+
+    commit = run("rev-parse", "HEAD")
+    status = run("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit or "unknown", "short": (commit or "unknown")[:8],
+            "dirty": bool(status) if status is not None else None}
+
+
+def package_versions() -> dict:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    now = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC))
+    return {
+        "created_utc": now.replace(microsecond=0).isoformat(),
+        "git": git_info(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "renderer": renderer,
+        "data_mode": "synthetic" if config.get("microdata") is None else "microdata",
+        "seed": config.get("seed"),
+        "config": config,
+        "packages": package_versions(),
+        "inputs": [{"path": str(p), "sha256": sha256_file(p), "bytes": os.path.getsize(p)}
+                   for p in sorted(set(map(str, inputs)))],
+        "run_metadata_fields": RUN_METADATA_FIELDS,
+    }
+
+
+def write_provenance(inputs, config, renderer, out) -> None:
+    write_json(out, build_provenance(list(inputs), config, renderer))
+
+
+def build_context(config: dict, targets_path: str) -> dict:
+    s = load_all(config)
+    calibration = []
+    if config.get("microdata") is None:
+        targets = read_targets(targets_path)
+        for var, section in s.synthetic.items():
+            if not isinstance(section, dict):
+                continue
+            for key in ("targets", "overall", "high", "low"):
+                for year, spec in (section.get(key) or {}).items():
+                    if int(year) not in config["waves"]:
+                        continue
+                    calibration.append({
+                        "variable": var, "part": key, "year": int(year),
+                        "value": resolve_share(spec, targets, f"synthetic {var}.{key}.{year}"),
+                        "source": spec.get("target") or ("/".join(spec["ratio_of"]) if "ratio_of" in spec else "assumption"),
+                        "note": spec.get("note", ""),
+                    })
+    return {
+        "lang": config["lang"],
+        "waves": config["waves"],
+        "data_mode": "synthetic" if config.get("microdata") is None else "microdata",
+        "microdata": config.get("microdata"),
+        "fetch_statbank": config.get("fetch_statbank", False),
+        "min_cell": config["report"]["min_cell"],
+        "seed": config["seed"],
+        "size_groups": s.size_groups,
+        "codebook": s.codebook,
+        "indicators": s.indicators,
+        "models": s.models,
+        "robustness": s.robustness,
+        "calibration": calibration,
+    }
+
+
+def write_context(config, targets_path, out) -> None:
+    write_json(out, build_context(config, targets_path))

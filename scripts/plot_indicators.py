@@ -1,0 +1,15 @@
+"""Rule indicator_figures: the figures of the indicator stage."""
+
+from digikom.io import run_rule
+from digikom.stages import indicator_figures
+
+run_rule(
+    snakemake,
+    indicator_figures,
+    shares=snakemake.input.shares,
+    composites=snakemake.input.composites,
+    crosstab=snakemake.input.crosstab,
+    config=snakemake.config,
+    outdir=snakemake.params.outdir,
+    synthetic=snakemake.params.synthetic,
+)

@@ -1,0 +1,43 @@
+# Figures stage: the indicator figures (PNG 200 dpi, SVG, alt text). The model figures are
+# drawn by the models stage (workflow/rules/models.smk).
+from digikom.indicator_plots import figure_ids
+
+INDICATOR_FIGURES = figure_ids(SETTINGS)
+
+
+rule indicator_figures:
+    input:
+        shares="results/indicators/shares.csv",
+        composites="results/indicators/composites.csv",
+        crosstab="results/indicators/crosstab.csv",
+        rules=config["files"]["indicators"],
+    output:
+        png=expand("results/figures/fig_{fig}.png", fig=INDICATOR_FIGURES),
+        svg=expand("results/figures/fig_{fig}.svg", fig=INDICATOR_FIGURES),
+        alt=expand("results/figures/fig_{fig}.alt.txt", fig=INDICATOR_FIGURES),
+    params:
+        outdir="results/figures",
+        synthetic=SYNTHETIC,
+        lang=config["lang"],
+    log:
+        "logs/figures/indicator_figures.log",
+    benchmark:
+        "benchmarks/figures/indicator_figures.tsv"
+    script:
+        "../../scripts/plot_indicators.py"
+
+
+rule replication_figure:
+    input:
+        scorecard="results/replication/scorecard.csv",
+    output:
+        png="results/figures/fig_replication.png",
+        svg="results/figures/fig_replication.svg",
+        alt="results/figures/fig_replication.alt.txt",
+    params:
+        lang=config["lang"],
+        synthetic=SYNTHETIC,
+    log:
+        "logs/figures/replication_figure.log",
+    script:
+        "../../scripts/plot_replication.py"

@@ -1,0 +1,427 @@
+"""Tests of the models stage on panels the tests simulate with known coefficients."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from digikom import models as M
+from scipy.special import expit
+
+SIZE_EDGES = [0, 2000, 5000, 10000, 20000, 50000, np.inf]
+SIZE_IDS = ["lt2k", "2k_5k", "5k_10k", "10k_20k", "20k_50k", "ge50k"]
+TRUTH = {
+    "Intercept": -3.0,
+    "log_population": 0.35,
+    "competence_large": -0.6,
+    "C(year)[T.2020]": 0.5,
+}
+ORD_BETA = {"log_population": 0.5, "internal_functions": -0.3}
+ORD_CUTS = [3.0, 4.0, 5.0, 6.5]  # thresholds 1/2, 2/3, 3/4, 4/5
+
+
+def simulate_panel(n_munis: int = 1500, seed: int = 11) -> pd.DataFrame:
+    """Two waves of a municipality panel with outcomes drawn from known models."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    logpop_muni = rng.normal(8.8, 1.1, n_munis)
+    for year in (2018, 2020):
+        lp = logpop_muni + rng.normal(0, 0.02, n_munis)
+        pop = np.exp(lp).round()
+        d = pd.DataFrame(
+            {
+                "kommunenr": [f"{i:04d}" for i in range(n_munis)],
+                "year": year,
+                "population": pop,
+                "log_population": np.log(pop),
+                "size_group": pd.cut(pop, SIZE_EDGES, right=False, labels=SIZE_IDS).astype(str),
+                "responded": True,
+                "weight": rng.uniform(0.8, 1.25, n_munis),
+                "competence_large": rng.binomial(1, 0.45, n_munis),
+                "internal_functions": rng.integers(0, 7, n_munis),
+            }
+        )
+        rows.append(d)
+    df = pd.concat(rows, ignore_index=True)
+    df["kommunenr_2024"] = df["kommunenr"]
+    eta = (
+        TRUTH["Intercept"]
+        + TRUTH["log_population"] * df["log_population"]
+        + TRUTH["competence_large"] * df["competence_large"]
+        + TRUTH["C(year)[T.2020]"] * (df["year"] == 2020)
+    ).to_numpy()
+    df["cloud_use"] = rng.binomial(1, expit(eta))
+    df["digital_services"] = rng.binomial(12, expit(eta))
+    lat = (
+        ORD_BETA["log_population"] * df["log_population"]
+        + ORD_BETA["internal_functions"] * df["internal_functions"]
+        + rng.logistic(size=len(df))
+    ).to_numpy()
+    df["competence_barrier"] = np.digitize(lat, ORD_CUTS) + 1
+    df["score"] = 2.0 + 1.5 * df["log_population"] - 0.8 * df["competence_large"]
+    df["score"] += rng.normal(0, 1.0, len(df))
+    # a few missing values and non-respondents, as in the real panel
+    df.loc[df.sample(40, random_state=1).index, "competence_large"] = np.nan
+    df["competence_large"] = df["competence_large"].astype("Int64")
+    df.loc[df.sample(30, random_state=2).index, "responded"] = False
+    return df
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return simulate_panel()
+
+
+def spec(**kw) -> dict:
+    base = {
+        "id": "test",
+        "outcome": "cloud_use",
+        "family": "logit",
+        "formula": "log_population + competence_large + C(year)",
+        "weights": "none",
+        "cov_type": "cluster",
+        "nb": "Test",
+        "en": "Test",
+    }
+    base.update(kw)
+    return base
+
+
+def assert_covers(coef: pd.DataFrame, truth: dict) -> None:
+    c = coef.set_index("term")
+    for term, value in truth.items():
+        row = c.loc[term]
+        assert row["conf_low"] <= value <= row["conf_high"], (term, value, row.to_dict())
+        # and the interval is informative, not a vacuous [-inf, inf]
+        assert row["conf_high"] - row["conf_low"] < 2.0, term
+
+
+# ------------------------------------------------------------------ recovery of known truth
+
+
+def test_logit_recovers_truth(panel):
+    fit = M.fit_model(panel, spec(), seed=1)
+    assert fit.status == "ok", fit.warnings
+    assert_covers(fit.coefficients, TRUTH)
+    # respondents only, rows with NA in a term dropped and counted
+    resp = panel[panel["responded"]]
+    assert fit.stats["n_obs"] == resp["competence_large"].notna().sum()
+    assert fit.stats["n_dropped_missing"] == resp["competence_large"].isna().sum()
+    assert fit.stats["converged"] is True
+    assert 0 < fit.stats["pseudo_r2_mcfadden"] < 1
+
+
+def test_logit_wrong_truth_is_rejected(panel):
+    """The recovery check has teeth: a clearly wrong value lies outside the CI."""
+    fit = M.fit_model(panel, spec(), seed=1)
+    c = fit.coefficients.set_index("term").loc["competence_large"]
+    assert not (c["conf_low"] <= 0.0 <= c["conf_high"])
+
+
+def test_binomial_with_codebook_trials_recovers_truth(panel):
+    codebook = {"variables": {"digital_services": {"max": 12}}}
+    fit = M.fit_model(
+        panel, spec(outcome="digital_services", family="binomial", trials="codebook"), codebook
+    )
+    assert fit.status == "ok", fit.warnings
+    assert fit.stats["trials_max"] == 12
+    assert_covers(fit.coefficients, TRUTH)
+    # binomial with 12 trials is far more precise than one 0/1 outcome
+    se_bin = fit.coefficients.set_index("term").loc["log_population", "std_error"]
+    se_logit = M.fit_model(panel, spec()).coefficients.set_index("term")
+    assert se_bin < se_logit.loc["log_population", "std_error"] / 2
+
+
+def test_binomial_with_trials_column(panel):
+    df = panel.assign(n_items=12)
+    fit = M.fit_model(df, spec(outcome="digital_services", family="binomial", trials="n_items"))
+    assert fit.status == "ok"
+    assert_covers(fit.coefficients, TRUTH)
+
+
+def test_ordinal_recovers_coefficients_and_thresholds(panel):
+    s = spec(
+        outcome="competence_barrier",
+        family="ordinal_logit",
+        formula="log_population + internal_functions",
+    )
+    fit = M.fit_model(
+        panel,
+        s,
+        {"variables": {"competence_barrier": {"values": {1: {}, 2: {}, 3: {}, 4: {}, 5: {}}}}},
+    )
+    assert fit.status == "ok", fit.warnings
+    coef = fit.coefficients
+    thr = coef[coef["term_type"] == "threshold"]
+    assert thr["term"].tolist() == ["1/2", "2/3", "3/4", "4/5"]
+    assert "Intercept" not in coef["term"].tolist()
+    assert_covers(coef, ORD_BETA)
+    assert_covers(coef, dict(zip(thr["term"], ORD_CUTS, strict=True)))
+    # category probabilities per cell sum to one
+    p = fit.predictions[fit.predictions["quantity"] == "prediction"]
+    sums = p.groupby(["year", "size_group"])["estimate"].sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0, atol=1e-9)
+
+
+def test_linear_recovers_truth(panel):
+    fit = M.fit_model(
+        panel, spec(outcome="score", family="linear", formula="log_population + competence_large")
+    )
+    assert fit.status == "ok"
+    assert_covers(
+        fit.coefficients, {"Intercept": 2.0, "log_population": 1.5, "competence_large": -0.8}
+    )
+    assert 0 < fit.stats["r_squared"] < 1
+
+
+# ------------------------------------------------------------------ predictions and AMEs
+
+
+def _manual_probs(fit, frame: pd.DataFrame) -> np.ndarray:
+    b = fit.coefficients.set_index("term")["estimate"]
+    eta = (
+        b["Intercept"]
+        + b["log_population"] * frame["log_population"]
+        + b["competence_large"] * frame["competence_large"]
+        + b["C(year)[T.2020]"] * (frame["year"] == 2020)
+    )
+    return expit(eta.to_numpy(dtype=float))
+
+
+def test_predictions_average_over_observed_units(panel):
+    fit = M.fit_model(panel, spec())
+    frame = panel[panel["responded"] & panel["competence_large"].notna()]
+    frame = frame.astype({"competence_large": float})
+    p = _manual_probs(fit, frame)
+    pred = fit.predictions[fit.predictions["quantity"] == "prediction"].set_index(
+        ["year", "size_group"]
+    )
+    for (year, sg), idx in frame.groupby(["year", "size_group"]).groups.items():
+        manual = p[frame.index.get_indexer(idx)].mean()
+        row = pred.loc[(year, sg)]
+        assert row["estimate"] == pytest.approx(manual, abs=1e-10)
+        assert row["n_obs"] == len(idx)
+        assert row["conf_low"] < row["estimate"] < row["conf_high"]
+    # "all" size groups per wave
+    for year, g in frame.groupby("year"):
+        assert pred.loc[(year, "all"), "estimate"] == pytest.approx(
+            p[frame.index.get_indexer(g.index)].mean(), abs=1e-10
+        )
+    # an average over units is not the prediction at the mean
+    at_mean = _manual_probs(fit, frame.mean(numeric_only=True).to_frame().T)[0]
+    assert abs(p.mean() - at_mean) > 1e-4
+
+
+def test_ame_competence_is_mean_counterfactual_difference(panel):
+    fit = M.fit_model(panel, spec())
+    frame = panel[panel["responded"] & panel["competence_large"].notna()]
+    p1 = _manual_probs(fit, frame.assign(competence_large=1.0))
+    p0 = _manual_probs(fit, frame.assign(competence_large=0.0))
+    ame = fit.predictions.query("quantity == 'ame' and effect == 'competence_large'").iloc[0]
+    assert ame["estimate"] == pytest.approx((p1 - p0).mean(), abs=1e-10)
+    assert ame["conf_low"] < ame["estimate"] < ame["conf_high"] < 0
+    pdbl = _manual_probs(fit, frame.assign(log_population=frame["log_population"] + np.log(2)))
+    p = _manual_probs(fit, frame.astype({"competence_large": float}))
+    dbl = fit.predictions.query("quantity == 'ame' and effect == 'population_doubling'").iloc[0]
+    assert dbl["estimate"] == pytest.approx((pdbl - p).mean(), abs=1e-10)
+
+
+def test_delta_method_se_matches_parametric_simulation(panel):
+    fit = M.fit_model(panel, spec())
+    frame = panel[panel["responded"] & panel["competence_large"].notna()]
+    X = np.column_stack(
+        [
+            np.ones(len(frame)),
+            frame["year"] == 2020,
+            frame["log_population"],
+            frame["competence_large"].astype(float),
+        ]
+    )
+    assert fit.kept_columns == [
+        "Intercept",
+        "C(year)[T.2020]",
+        "log_population",
+        "competence_large",
+    ]
+    draws = np.random.default_rng(5).multivariate_normal(
+        fit.result.params, fit.result.cov_params(), 4000
+    )
+    X1, X0 = X.copy(), X.copy()
+    X1[:, 3], X0[:, 3] = 1, 0
+    sim = (expit(X1 @ draws.T) - expit(X0 @ draws.T)).mean(axis=0)
+    ame = fit.predictions.query("effect == 'competence_large'").iloc[0]
+    assert ame["std_error"] == pytest.approx(sim.std(), rel=0.08)
+
+
+def test_no_competence_term_no_competence_ame(panel):
+    fit = M.fit_model(panel, spec(formula="log_population + C(year)"))
+    assert set(fit.predictions["effect"].dropna()) - {""} == {"population_doubling"}
+
+
+# ------------------------------------------------------------------ statistical care
+
+
+def test_separation_is_recorded_not_crashing(panel):
+    df = panel.copy()
+    df.loc[df["competence_large"] == 1, "cloud_use"] = 1
+    fit = M.fit_model(df, spec())
+    assert fit.status == "warning"
+    assert any("separation" in w and "competence_large" in w for w in fit.warnings)
+    row = fit.coefficients.set_index("term").loc["competence_large"]
+    assert row["flag"] == "separation" and np.isnan(row["estimate"])
+    # the other estimates are still reported
+    assert np.isfinite(fit.coefficients.set_index("term").loc["log_population", "estimate"])
+
+
+def test_empty_subset_fails_cleanly(panel, tmp_path):
+    s = spec(subset="year == 1999")
+    fit = M.fit_model(panel, s)
+    assert fit.status == "failed"
+    assert any("empty estimation sample" in w for w in fit.warnings)
+    assert len(fit.coefficients) == 0
+    assert list(fit.coefficients.columns[:10]) == M.COEF_COLUMNS
+    # the rule's entry point still writes all four outputs
+    path = tmp_path / "panel.csv"
+    panel.drop(columns="score").to_csv(path, index=False)  # read_panel: integer columns
+    out = {k: tmp_path / f"out.{k}" for k in ("coef", "pred", "json", "txt")}
+    M.run_fit(path, s, 1, out["coef"], out["pred"], out["json"], out["txt"])
+    info = json.loads(out["json"].read_text())
+    assert info["status"] == "failed" and info["warnings"]
+    assert list(pd.read_csv(out["coef"]).columns[:10]) == M.COEF_COLUMNS
+    assert "failed" in out["txt"].read_text()
+
+
+def test_unknown_column_fails_cleanly(panel):
+    fit = M.fit_model(panel, spec(formula="log_population + no_such_column"))
+    assert fit.status == "failed"
+    assert any("no_such_column" in w for w in fit.warnings)
+
+
+def test_bad_subset_expression_fails_cleanly(panel):
+    fit = M.fit_model(panel, spec(subset="year >>> 3"))
+    assert fit.status == "failed"
+
+
+def test_constant_outcome_fails_cleanly(panel):
+    fit = M.fit_model(panel.assign(cloud_use=1), spec())
+    assert fit.status == "failed"
+    assert any("single value" in w for w in fit.warnings)
+
+
+def test_empty_cell_and_collinear_term_are_dropped_with_warning(panel):
+    df = panel[~((panel["size_group"] == "ge50k") & (panel["year"] == 2020))]
+    fit = M.fit_model(df, spec(formula="C(size_group) * C(year)"))
+    assert fit.status in ("ok", "warning")
+    assert any("no cases" in w and "ge50k" in w for w in fit.warnings), fit.warnings
+    # a duplicated regressor makes the design singular: dropped, recorded
+    fit2 = M.fit_model(
+        panel.assign(lp2=panel["log_population"]), spec(formula="log_population + lp2")
+    )
+    assert fit2.status == "warning"
+    assert any("collinear" in w and "lp2" in w for w in fit2.warnings)
+
+
+def test_ordinal_missing_category_warns(panel):
+    df = panel[panel["competence_barrier"] < 5]
+    s = spec(outcome="competence_barrier", family="ordinal_logit", formula="log_population")
+    fit = M.fit_model(df, {**s, "levels": [1, 2, 3, 4, 5]})
+    assert fit.status == "warning"
+    assert any("category 5 has no cases" in w for w in fit.warnings)
+    assert fit.coefficients.query("term_type == 'threshold'")["term"].tolist() == [
+        "1/2",
+        "2/3",
+        "3/4",
+    ]
+
+
+def test_weights_and_cov_types(panel):
+    w = M.fit_model(panel, spec(weights="nonresponse"))
+    assert w.status in ("ok", "warning")
+    assert w.stats["weights"] == "nonresponse"
+    hc = M.fit_model(panel, spec(cov_type="HC1"))
+    nr = M.fit_model(panel, spec(cov_type="nonrobust"))
+    assert hc.stats["cov_type_used"] == "HC1" and nr.stats["cov_type_used"] == "nonrobust"
+    cl = M.fit_model(panel, spec())
+    assert cl.stats["n_clusters"] == cl.frame["kommunenr_2024"].nunique() > 1400
+    assert cl.stats["cluster_variable"] == "kommunenr_2024"
+
+
+def test_coefficient_columns_and_json_are_clean(panel):
+    fit = M.fit_model(panel, spec(), seed=7)
+    assert list(fit.coefficients.columns) == M.COEF_COLUMNS + ["term_type", "flag"]
+    assert {"log_population", "competence_large", "C(year)[T.2020]"} <= set(
+        fit.coefficients["term"]
+    )
+    info = M.json_stats(fit)
+    text = json.dumps(info, allow_nan=False)  # no NaN/inf in the JSON
+    for key in (
+        "n_obs",
+        "log_likelihood",
+        "aic",
+        "bic",
+        "pseudo_r2_mcfadden",
+        "converged",
+        "warnings",
+        "formula",
+        "family",
+        "weights",
+        "cov_type",
+        "seed",
+        "label",
+        "status",
+    ):
+        assert key in info, key
+    assert info["seed"] == 7 and "cloud_use ~" in text
+
+
+# ------------------------------------------------------------------ robustness
+
+
+def test_formula_names():
+    assert M.formula_names("log_population + C(size_group, Treatment('lt2k')) * C(year)") == [
+        "log_population",
+        "size_group",
+        "year",
+    ]
+    assert M.formula_names("np.log(population) + I(x ** 2)") == ["population", "x"]
+
+
+def test_variant_spec_replaces_whole_terms():
+    s = spec(formula="log_population + competence_large + C(year)")
+    v = M.variant_spec(s, {"id": "x", "replace": {"log_population": "C(size_group)"}})
+    assert v["formula"] == "C(size_group) + competence_large + C(year)"
+    v2 = M.variant_spec(
+        s, {"id": "y", "replace": {"competence_large": "competence_large * C(year)"}}
+    )
+    assert v2["formula"] == "log_population + competence_large * C(year) + C(year)"
+    assert M.variant_spec(s, {"id": "z", "replace": {"internal_functions": "x"}}) is None
+    assert M.variant_spec(s, {"id": "w", "weights": "nonresponse"})["weights"] == "nonresponse"
+
+
+def test_robustness_table(panel):
+    rob = {
+        "models": ["test", "missing_model"],
+        "variants": [
+            {
+                "id": "size_groups",
+                "replace": {"log_population": "C(size_group)"},
+                "nb": "a",
+                "en": "a",
+            },
+            {"id": "weighted", "weights": "nonresponse", "nb": "b", "en": "b"},
+        ],
+    }
+    tab = M.robustness_table(panel, [spec()], rob)
+    assert list(tab.columns[:8]) == M.ROBUST_COLUMNS
+    assert set(tab["variant"]) == {"main", "size_groups", "weighted"}
+    main = tab[tab["variant"] == "main"]
+    assert main["same_sign_as_main"].all() and np.allclose(main["ratio_to_main"], 1)
+    wt = tab[(tab["variant"] == "weighted")].set_index("term")
+    # weights near 1: the weighted estimate keeps sign and size
+    assert wt.loc["competence_large", "same_sign_as_main"]
+    assert 0.7 < wt.loc["competence_large", "ratio_to_main"] < 1.3
+    sg = tab[tab["variant"] == "size_groups"]
+    assert "log_population" not in set(sg["term"])
+    assert sg[sg["term"].str.startswith("C(size_group)")]["ratio_to_main"].isna().all()

@@ -168,8 +168,10 @@ def render_pandoc(qmd_path: str, params: dict, meta_extra: dict, css: str | None
     # Typst resolves "/x" relative to --root: make figure paths root-relative.
     typ_md = FIG_IMG.sub(lambda m: m.group(0).replace(f"]({m.group('src')})", f"](/{m.group('src').lstrip('/')})"), typ_md)
     typ = build / "report.typ"
+    header = Path(qmd_path).with_name("typst-header.typ")
+    extra = [f"--include-in-header={header}"] if header.exists() else []
     _pandoc([*common, "-t", "typst", "-V", "papersize=a4", "-V", "fontsize=10pt",
-             "-V", "section-numbering=1.1", "-o", str(typ)], typ_md)
+             "-V", "section-numbering=1.1", *extra, "-o", str(typ)], typ_md)
     import typst
 
     with atomic_path(out_pdf, suffix=".pdf") as tmp:

@@ -54,10 +54,18 @@ def md_table(df: pd.DataFrame, align: list[str] | None = None) -> str:
     """A pipe table (survives HTML and Typst/PDF)."""
     cols = [str(c) for c in df.columns]
     align = align or ["l"] + ["r"] * (len(cols) - 1)
-    sep = ["---:" if a == "r" else (":---:" if a == "c" else ":---") for a in align]
 
     def cell(v):
         return str(v).replace("|", "\\|").replace("\n", " ")
+
+    # Pandoc derives relative column widths from the dashes of the separator line.
+    widths = [max([len(c)] + [len(cell(v)) for v in df.iloc[:, i]]) for i, c in enumerate(cols)]
+    # ...but never narrower than the longest unbreakable token (code, identifiers).
+    longest = [max([len(t) for c2 in [cols[i]] + [cell(v) for v in df.iloc[:, i]] for t in c2.split()] or [3])
+               for i in range(len(cols))]
+    widths = [max(min(max(w, 3), 40), lt + 2) for w, lt in zip(widths, longest, strict=True)]
+    sep = [(":" if a in ("l", "c") else "-") + "-" * (w - 2) + (":" if a in ("r", "c") else "-")
+           for a, w in zip(align, widths, strict=True)]
 
     lines = ["| " + " | ".join(cols) + " |", "| " + " | ".join(sep) + " |"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
@@ -587,25 +595,35 @@ class Report:
         nb = self.lang == "nb"
         rows = []
         for ind in ids:
-            for w in self.waves:
-                u, wt = self.est(ind, w), self.est(ind, w, weighted=True)
-                if u is None:
+            for weighted in (False, True):
+                cells = []
+                kind = None
+                for w in self.waves:
+                    r = self.est(ind, w, weighted=weighted)
+                    if r is None:
+                        cells.append("–")
+                        continue
+                    kind = r.kind
+                    if self.hidden(r.n):
+                        self.n_suppressed += 1
+                        cells.append(SUPPRESSED)
+                    elif r.kind == "mean":
+                        cells.append(f"{num(r.estimate, self.lang, 2)} ({num(r.conf_low, self.lang, 2)}–{num(r.conf_high, self.lang, 2)})")
+                    else:
+                        cells.append(f"{num(100 * r.estimate, self.lang, 1)} ({num(100 * r.conf_low, self.lang, 0)}–{num(100 * r.conf_high, self.lang, 0)})")
+                if kind is None:
                     continue
-                is_mean = u.kind == "mean"
-                if is_mean:
-                    val = SUPPRESSED if self.hidden(u.n) else num(u.estimate, self.lang, 2)
-                    cil = "" if self.hidden(u.n) else f"{num(u.conf_low, self.lang, 2)}–{num(u.conf_high, self.lang, 2)}"
-                    wv = "–" if wt is None else (SUPPRESSED if self.hidden(wt.n) else num(wt.estimate, self.lang, 2))
-                else:
-                    val = self.cell_pct(u, 1)
-                    cil = "" if self.hidden(u.n) else f"{num(100 * u.conf_low, self.lang, 1)}–{num(100 * u.conf_high, self.lang, 1)}"
-                    wv = self.cell_pct(wt, 1)
-                rows.append((self.lab(self.ind_spec(ind)) + (" (" + ("snitt" if nb else "mean") + ")" if is_mean else ""),
-                             w, num(u.n, self.lang), val, cil, wv))
-        cols = [self.t["indicator"], self.t["year"], "n", "Uvektet" if nb else "Unweighted", self.t["ci"], self.t["weighted"]]
-        cap = (f"{self.lab(self.ctx['codebook']['themes'][theme])}: indikatorer per bølge, alle kommuner" if nb
-               else f"{self.lab(self.ctx['codebook']['themes'][theme])}: indicators by wave, all municipalities")
-        return md_table(pd.DataFrame(rows, columns=cols), ["l", "r", "r", "r", "r", "r"]) + f"\n\n: {cap} {{#tbl-{theme}}}"
+                name = self.lab(self.ind_spec(ind))
+                suffix = []
+                if kind == "mean":
+                    suffix.append("snitt" if nb else "mean")
+                if weighted:
+                    suffix.append("vektet" if nb else "weighted")
+                rows.append([name + (f" ({', '.join(suffix)})" if suffix else "")] + cells)
+        cols = [self.t["indicator"]] + [str(w) for w in self.waves]
+        cap = (f"{self.lab(self.ctx['codebook']['themes'][theme])}: prosent (andeler) eller gjennomsnitt, med 95 % konfidensintervall, alle kommuner" if nb
+               else f"{self.lab(self.ctx['codebook']['themes'][theme])}: percent (shares) or mean, with 95 % confidence interval, all municipalities")
+        return md_table(pd.DataFrame(rows, columns=cols)) + f"\n\n: {cap} {{#tbl-{theme}}}"
 
     # -- replication -------------------------------------------------------------------
     def replication(self) -> str:

@@ -54,6 +54,7 @@ rule report:
     input:
         qmd="reports/report.qmd",
         css="reports/report.css",
+        typst_header="reports/typst-header.typ",
         provenance="results/provenance.json",
         context="results/report/context.json",
         indicators=rules.indicators.output,

@@ -16,7 +16,7 @@ from .io import sha256_file, write_json
 from .published import read_targets, resolve_share
 
 PACKAGES = ["snakemake", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera",
-            "pyarrow", "pypandoc-binary", "typst", "requests", "requests-cache", "pxwebpy",
+            "pyarrow", "pypandoc-binary", "typst", "requests", "patsy",
             "jsonschema", "pyyaml"]
 
 # Fields that differ between two runs from the same inputs (documented in README).

@@ -1,0 +1,53 @@
+# digikom: two commands for users (make report, make test); the rest for developers.
+# Every target sets up .venv from the pinned lock file first (once; again when it changes).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.digikom-installed
+CORES ?= all
+
+.PHONY: report test test-fast lint format bench dag clean help
+
+help:
+	@echo "make report   build results/report/report.{html,pdf} (sets up .venv first)"
+	@echo "make test     run the whole test suite (sets up .venv first)"
+	@echo "make lint     ruff, snakefmt --check, snakemake --lint"
+	@echo "make bench    measure the pipeline, write docs/benchmarks.md"
+	@echo "make dag      results/dag.svg (needs graphviz 'dot')"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff format --check scripts tests
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+format: $(STAMP)
+	$(BIN)/ruff format scripts tests
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+bench: $(STAMP)
+	$(BIN)/python scripts/benchmark.py
+
+dag: $(STAMP)
+	@mkdir -p results
+	$(BIN)/snakemake --dag | dot -Tsvg > results/dag.svg
+	@echo "wrote results/dag.svg"
+
+clean:
+	rm -rf results logs benchmarks .snakemake/incomplete

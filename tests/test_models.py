@@ -425,3 +425,37 @@ def test_robustness_table(panel):
     sg = tab[tab["variant"] == "size_groups"]
     assert "log_population" not in set(sg["term"])
     assert sg[sg["term"].str.startswith("C(size_group)")]["ratio_to_main"].isna().all()
+
+
+def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path):
+    from digikom import model_plots
+
+    ok, bad = (
+        M.fit_model(panel, spec(id="ok")),
+        M.fit_model(panel, spec(id="bad", subset="year < 0")),
+    )
+    paths = {}
+    for f in (ok, bad):
+        mid = f.spec["id"]
+        paths[mid] = {k: tmp_path / f"{mid}.{k}" for k in ("coef.csv", "pred.csv", "json")}
+        f.coefficients.to_csv(paths[mid]["coef.csv"], index=False)
+        f.predictions.to_csv(paths[mid]["pred.csv"], index=False)
+        paths[mid]["json"].write_text(json.dumps(M.json_stats(f)))
+        out = [tmp_path / f"{mid}_coef.{e}" for e in ("png", "svg", "alt.txt")]
+        model_plots.plot_coefficients(paths[mid]["coef.csv"], paths[mid]["json"], "en", True, *out)
+        assert all(p.stat().st_size > 0 for p in out)
+    assert "could not be estimated" in (tmp_path / "bad_coef.alt.txt").read_text()
+    M.collect(
+        [p["coef.csv"] for p in paths.values()],
+        [p["pred.csv"] for p in paths.values()],
+        tmp_path / "coefficients.csv",
+        tmp_path / "predictions.csv",
+    )
+    coef = pd.read_csv(tmp_path / "coefficients.csv")
+    assert list(coef.columns[:10]) == M.COEF_COLUMNS and set(coef["model"]) == {"ok"}
+    groups = [{"id": g, "en": g, "nb": g} for g in SIZE_IDS]
+    out = [tmp_path / f"pred.{e}" for e in ("png", "svg", "alt.txt")]
+    model_plots.plot_predictions(
+        tmp_path / "predictions.csv", [p["json"] for p in paths.values()], groups, "en", True, *out
+    )
+    assert "Predicted probability" in out[2].read_text()

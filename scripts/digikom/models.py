@@ -533,7 +533,7 @@ def _fit_into(fit: ModelFit, panel: pd.DataFrame, spec: dict, predict: bool) -> 
     fit.coefficients = coefficient_table(fit, separated)
     fit.stats.update(fit_statistics(fit))
     try:
-        fit.summary = str(res.summary().as_text())
+        fit.summary = _without_clock(str(res.summary().as_text()))
     except Exception as exc:  # summary must never sink a fit
         fit.summary = f"(summary unavailable: {exc})"
     if predict:
@@ -748,6 +748,15 @@ def _ci(est: float, se: float, logit_scale: bool) -> tuple[float, float]:
         se_eta = se / (est * (1 - est))
         return (1 / (1 + math.exp(-(eta - Z * se_eta))), 1 / (1 + math.exp(-(eta + Z * se_eta))))
     return (est - Z * se, est + Z * se)
+
+
+_CLOCK = re.compile(r"^(Date:|Time:)(\s+)(\S.*?)(?=\s{2,}|$)", re.M)
+
+
+def _without_clock(summary: str) -> str:
+    """Blank the Date:/Time: values of a statsmodels summary (the wall clock at fitting
+    time) so the model .txt files are byte-reproducible; the layout is kept."""
+    return _CLOCK.sub(lambda m: m.group(1) + m.group(2) + " " * len(m.group(3)), summary)
 
 
 def _failure_summary(fit: ModelFit) -> str:

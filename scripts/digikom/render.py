@@ -176,9 +176,28 @@ def render_pandoc(qmd_path: str, params: dict, meta_extra: dict, css: str | None
 
     with atomic_path(out_pdf, suffix=".pdf") as tmp:
         try:
-            typst.compile(str(typ), output=str(tmp), root=str(Path(workdir).resolve()))
+            typst.compile(str(typ), output=str(tmp), root=str(Path(workdir).resolve()),
+                          timestamp=pdf_timestamp(meta_extra.get("date")))
         except Exception as exc:  # typst.TypstError and friends
             raise RenderError(f"typst could not compile {typ}: {exc}") from exc
+
+
+def pdf_timestamp(date: str | None) -> int | None:
+    """The PDF's internal creation date (UNIX seconds): SOURCE_DATE_EPOCH when set, else
+    midnight UTC of the report's build date, so two builds on one day give identical bytes
+    (the build date is documented run metadata, docs/reproducibility.md)."""
+    import datetime as dt
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return int(epoch)
+    if date:
+        try:
+            day = dt.date.fromisoformat(str(date)[:10])
+        except ValueError:
+            return None
+        return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    return None
 
 
 def render_quarto(qmd_path: str, params: dict, meta_extra: dict, out_html: str,

@@ -233,6 +233,7 @@ def validate_microdata(
             f"(found: {', '.join(raw.columns)})"
         )
     df = pd.DataFrame(index=raw.index)
+    not_integer: set[tuple[str, int]] = set()
     for name, var in input_vars.items():
         s = raw[name].astype(str).str.strip()
         if var["kind"] == "id":
@@ -242,6 +243,7 @@ def validate_microdata(
         bad = (s != "") & (num.isna() | (num.notna() & (num % 1 != 0)))
         for i in raw.index[bad]:
             fails.add("not an integer", name, i, s[i])
+            not_integer.add((name, int(i)))
         df[name] = num.where(~bad).round().astype("Int64")
 
     # Repair a kommunenr that lost its leading zero (e.g. 301 -> 0301) when unambiguous.
@@ -265,6 +267,8 @@ def validate_microdata(
         schema.validate(df, lazy=True)
     except SchemaErrors as exc:
         fc = exc.failure_cases
+        seen_dupes: set[int] = set()
+        seen_wide: set[tuple[str, int]] = set()
         for _, row in fc.iterrows():
             col = row.get("column")
             check = str(row.get("check"))
@@ -274,20 +278,34 @@ def validate_microdata(
             if pd.isna(idx):
                 fails.add(check, str(col), [], row.get("failure_case"))
                 continue
-            if col is None or (isinstance(col, float) and np.isnan(col)) or col == "":
+            if check in WIDE_CHECKS:
+                if (check, int(idx)) in seen_wide:
+                    continue
+                seen_wide.add((check, int(idx)))
                 col = _column_of_check(check)
                 value = _value_of(df, int(idx), col)
-            elif check == "field_uniqueness" or str(col) in (
-                "kommunenr, year",
-                "['kommunenr', 'year']",
-            ):
+            elif "uniqueness" in check:
+                if int(idx) in seen_dupes:
+                    continue
+                seen_dupes.add(int(idx))
                 col, check = "kommunenr, year", "duplicate (kommunenr, year)"
                 value = f"{df.at[int(idx), 'kommunenr']}, {df.at[int(idx), 'year']}"
             else:
+                if (str(col), int(idx)) in not_integer:
+                    continue  # already reported as "not an integer"
                 value = row.get("failure_case")
+                if col == "year" and check.startswith("isin"):
+                    check = f"not a configured wave (config waves: {list(waves)})"
             fails.add(check, str(col), int(idx), value)
     fails.raise_if_any()
     return df
+
+
+WIDE_CHECKS = (
+    "kommunenr not in that wave's municipality frame",
+    "recruit_problems set although tried_recruit = 0",
+    "strategy_areas > 0 although has_strategy = 0",
+)
 
 
 def _column_of_check(check: str) -> str:

@@ -1,0 +1,132 @@
+"""Indicators, checked against numbers computed independently in the test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from digikom import indicators as I
+from digikom.published import parse_published
+
+
+@pytest.fixture(scope="module")
+def shares(panel, settings):
+    return I.compute_shares(panel, settings.indicators, settings.codebook)
+
+
+def row(shares, ind, year, group="all", weighted=False):
+    d = shares[(shares.indicator == ind) & (shares.year == year) & (shares.group == group)
+               & (shares.weighted == weighted)]
+    assert len(d) == 1
+    return d.iloc[0]
+
+
+def test_unweighted_share_and_wilson_ci(shares, panel):
+    r = panel[(panel.year == 2022) & panel.responded & (panel.size_group == "5k_10k")]
+    k, n = int((r.cloud_use == 1).sum()), len(r)
+    got = row(shares, "cloud_use", 2022, "5k_10k")
+    assert got.n == n
+    assert got.estimate == pytest.approx(k / n)
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    assert (got.conf_low, got.conf_high) == pytest.approx((lo, hi))
+
+
+def test_weighted_share(shares, panel):
+    r = panel[(panel.year == 2018) & panel.responded & panel.has_strategy.notna()]
+    w = r.weight.to_numpy()
+    expected = (w * (r.has_strategy == 1)).sum() / w.sum()
+    got = row(shares, "has_strategy", 2018, weighted=True)
+    assert got.estimate == pytest.approx(expected)
+    assert got.estimate != pytest.approx(row(shares, "has_strategy", 2018).estimate)
+    assert got.conf_low < got.estimate < got.conf_high
+
+
+def test_share_among_subgroup(shares, panel):
+    r = panel[(panel.year == 2024) & panel.responded & (panel.tried_recruit == 1)]
+    got = row(shares, "recruit_problems", 2024)
+    assert got.n == len(r)
+    assert got.estimate == pytest.approx((r.recruit_problems == 1).mean())
+
+
+def test_mean_indicator(shares, panel):
+    r = panel[(panel.year == 2020) & panel.responded]
+    got = row(shares, "digital_services", 2020)
+    assert got.estimate == pytest.approx(r.digital_services.mean())
+    se = r.digital_services.std(ddof=1) / np.sqrt(len(r))
+    assert got.conf_high - got.estimate == pytest.approx(1.967 * se, rel=0.01)
+
+
+def test_response_rate(shares, panel):
+    d = panel[panel.year == 2018]
+    assert row(shares, "response_rate", 2018).estimate == pytest.approx(d.responded.mean())
+
+
+def test_distribution_sums_to_one(shares):
+    d = shares[shares.indicator.str.startswith("competence_barrier_dist_") & (shares.group == "all")
+               & ~shares.weighted]
+    assert np.allclose(d.groupby("year").estimate.sum(), 1.0)
+
+
+def test_median_split_composite(panel, settings):
+    spec = next(c for c in settings.indicators["composites"] if c["id"] == "priority")
+    ref = panel[(panel.year == 2018) & panel.responded]
+    mx, my = ref.strategy_areas.median(), ref.project_areas.median()
+    r = panel[(panel.year == 2022) & panel.responded]
+    both = ((r.strategy_areas > mx) & (r.project_areas > my)).mean()
+    neither = ((r.strategy_areas <= mx) & (r.project_areas <= my)).mean()
+    comp = I.compute_composites(panel, settings.indicators)
+    c = comp[(comp.composite == "priority") & (comp.year == 2022) & (comp.group == "all")].set_index("category")
+    assert c.loc["both", "estimate"] == pytest.approx(both)
+    assert c.loc["neither", "estimate"] == pytest.approx(neither)
+    assert c.estimate.sum() == pytest.approx(1.0)
+    assert c.x_median.iloc[0] == mx and spec["x"]["expr"] == "strategy_areas"
+
+
+def test_full_response_weighted_equals_unweighted(panel, settings):
+    full = panel.copy()
+    full["responded"] = True
+    for col in ("has_strategy", "tried_recruit", "cloud_use", "eprocurement", "internal_functions",
+                "digital_services", "strategy_areas", "project_areas"):
+        full[col] = full[col].fillna(0)
+    from digikom.panel import nonresponse_weights
+
+    full["weight"] = nonresponse_weights(full)
+    assert np.allclose(full.weight, 1.0)
+    sh = I.compute_shares(full, settings.indicators, settings.codebook)
+    u = sh[~sh.weighted].set_index(["indicator", "year", "group"]).estimate
+    w = sh[sh.weighted].set_index(["indicator", "year", "group"]).estimate
+    joined = pd.concat([u, w], axis=1, keys=["u", "w"]).dropna()
+    assert len(joined) > 100
+    assert np.allclose(joined.u, joined.w)
+
+
+def test_crosstab_columns_sum_to_100(panel, settings):
+    ct = I.compute_crosstab(panel, settings.indicators, settings.codebook)
+    sums = ct.groupby(["year", "level"]).estimate.sum()
+    assert np.allclose(sums, 1.0)
+
+
+def test_wilson_edge_cases():
+    assert I.wilson(0, 10) == pytest.approx(proportion_confint(0, 10, method="wilson"))
+    assert I.wilson(10, 10)[1] == pytest.approx(1.0)
+    assert all(np.isnan(I.wilson(0, 0)))
+
+
+@pytest.mark.parametrize("value,unit,point,low,high", [
+    ("42", "percent", 0.42, 0.41, 0.43),
+    ("1/3", "fraction", 1 / 3, 1 / 3 - 0.05, 1 / 3 + 0.05),
+    (">1/2", "fraction_lower_bound", None, 0.5, 1.0),
+    ("<1/2", "fraction_upper_bound", None, 0.0, 0.5),
+    ("5", "out_of_10", 0.5, 0.45, 0.55),
+    ("30", "percent_approx", 0.30, 0.25, 0.35),
+])
+def test_parse_published(value, unit, point, low, high):
+    p = parse_published(value, unit)
+    assert p.point == (pytest.approx(point) if point is not None else None)
+    assert (p.low, p.high) == pytest.approx((low, high))
+
+
+def test_parse_published_counts_are_not_shares():
+    assert parse_published("13", "count_of_38") is None

@@ -17,6 +17,9 @@ rule synthesize_microdata:
         "logs/data/synthesize_microdata.log",
     benchmark:
         "benchmarks/data/synthesize_microdata.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     script:
         "../../scripts/synthesize_microdata.py"
 
@@ -36,5 +39,8 @@ rule build_panel:
         "logs/data/build_panel.log",
     benchmark:
         "benchmarks/data/build_panel.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=15,
     script:
         "../../scripts/build_panel.py"

@@ -23,6 +23,9 @@ rule indicator_figures:
         "logs/figures/indicator_figures.log",
     benchmark:
         "benchmarks/figures/indicator_figures.tsv"
+    resources:
+        mem_mb=1500,
+        runtime=15,
     script:
         "../../scripts/plot_indicators.py"
 

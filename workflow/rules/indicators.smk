@@ -15,6 +15,9 @@ rule indicators:
         "logs/indicators/indicators.log",
     benchmark:
         "benchmarks/indicators/indicators.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=15,
     script:
         "../../scripts/compute_indicators.py"
 

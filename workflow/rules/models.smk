@@ -49,6 +49,9 @@ rule fit_model:
         "logs/models/fit_{model}.log",
     benchmark:
         "benchmarks/models/fit_{model}.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         spec=model_spec,
         seed=config["seed"],
@@ -78,6 +81,9 @@ rule robustness:
         "logs/models/robustness.log",
     benchmark:
         "benchmarks/models/robustness.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         robustness=SETTINGS.robustness,
         specs=robustness_specs(),

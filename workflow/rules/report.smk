@@ -73,5 +73,8 @@ rule report:
         "logs/report/report.log",
     benchmark:
         "benchmarks/report/report.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=15,
     script:
         "../../scripts/render_report.py"

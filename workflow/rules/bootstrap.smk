@@ -1,0 +1,56 @@
+# Bootstrap stage (optional): cluster-bootstrap percentile CIs of the model predictions.
+# Off by default (bootstrap.replicates: 0). B replicates are split into bootstrap.chunks
+# jobs per model, so heavy inference scales out through the executor (e.g. SLURM:
+# docs/scaling.md). Chunk c draws from numpy SeedSequence(seed, spawn_key=(c,)).
+
+BOOT = config["bootstrap"]
+BOOT_CHUNKS = list(range(int(BOOT["chunks"])))
+
+
+def bootstrap_targets():
+    """The combined bootstrap CIs; empty unless bootstrap.replicates > 0."""
+    if int(BOOT["replicates"]) == 0:
+        return []
+    return ["results/models/bootstrap_predictions.csv"]
+
+
+rule bootstrap_chunk:
+    input:
+        panel="results/data/panel.csv",
+    output:
+        "results/models/bootstrap/{model}_chunk{chunk}.csv",
+    log:
+        "logs/models/bootstrap_{model}_chunk{chunk}.log",
+    benchmark:
+        "benchmarks/models/bootstrap_{model}_chunk{chunk}.tsv"
+    wildcard_constraints:
+        chunk=r"\d+",
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        spec=model_spec,
+        seed=config["seed"],
+        replicates=BOOT["replicates"],
+        chunks=BOOT["chunks"],
+    script:
+        "../../scripts/bootstrap_chunk.py"
+
+
+rule bootstrap_combine:
+    input:
+        point="results/models/predictions.csv",
+        chunks=expand(
+            "results/models/bootstrap/{model}_chunk{chunk}.csv",
+            model=MODEL_IDS,
+            chunk=BOOT_CHUNKS,
+        ),
+    output:
+        "results/models/bootstrap_predictions.csv",
+    log:
+        "logs/models/bootstrap_combine.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/bootstrap_combine.py"

@@ -4,22 +4,17 @@ and (for slow tests) one full workflow run in a temporary copy of the repository
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
 from digikom import panel as P
 from digikom import synthetic as S
 from digikom.config import load_all
 from digikom.io import read_yaml
 from digikom.published import read_targets
+from workflow_utils import copy_repo, run_snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-COPY = ["Snakefile", "workflow", "scripts", "config", "data", "reports"]
 
 
 @pytest.fixture(scope="session")
@@ -62,31 +57,9 @@ def panel(micro, frames, settings, config):
     return P.build_panel(typed, frames, settings.size_groups, settings.codebook, cw)
 
 
-def copy_repo(dest: Path) -> Path:
-    """A copy of the workflow (no results, no .snakemake) in ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(
-                "__pycache__", "*.egg-info", "raw"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
-
-
-def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900):
-    env = {**os.environ, "PYTHONPATH": str(workdir / "scripts"), "PYTHONHASHSEED": "0"}
-    proc = subprocess.run([SNAKEMAKE, "--cores", "2", *args], cwd=workdir, capture_output=True,
-                          text=True, env=env, timeout=timeout, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
-    return proc
-
-
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """One full default run (synthetic data, nb) in a temporary copy of the repository."""
     wd = copy_repo(tmp_path_factory.mktemp("built"))
-    run_snakemake(wd)
+    run_snakemake(wd, check=True, timeout=900)
     return wd

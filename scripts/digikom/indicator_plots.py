@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Settings, label
+from .disclosure import SYMBOL, suppress
 from .figures import PALETTE, pct, save_figure, setup_style, t, wrap_group
 from .indicators import ALL
 
@@ -53,6 +54,9 @@ def plot_size(shares: pd.DataFrame, settings: Settings, ind: str, waves: list[in
                          dy["conf_high"].to_numpy(dtype=float) * 100 - est])
         ax.bar(x + (j - 0.5) * width, est, width, yerr=err, capsize=2, color=colour,
                label=str(year), error_kw={"elinewidth": 0.8, "ecolor": "#444444"})
+        for xi, hidden in zip(x, dy.get("suppressed", pd.Series(False, index=dy.index)).fillna(False), strict=True):
+            if hidden:
+                ax.text(xi + (j - 0.5) * width, 2, SYMBOL, ha="center", va="bottom", fontsize=11)
         lines.append(f"{year}: " + ", ".join(
             f"{glabels[g]} {v:.0f} %" for g, v in zip(groups, est, strict=True) if not np.isnan(v)))
     ax.set_xticks(x, [wrap_group(glabels[g]) for g in groups], fontsize=8.5)
@@ -187,9 +191,15 @@ def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
 
 
 def draw_all(shares: pd.DataFrame, composites: pd.DataFrame, crosstab: pd.DataFrame,
-             settings: Settings, outdir: str, synthetic: bool) -> list[str]:
-    """Draw every figure of figure_ids(settings) into outdir/fig_<id>.{png,svg,alt.txt}."""
+             settings: Settings, outdir: str, synthetic: bool,
+             min_cell: int | None = None) -> list[str]:
+    """Draw every figure of figure_ids(settings) into outdir/fig_<id>.{png,svg,alt.txt}.
+    With real microdata (``min_cell`` set), cells on fewer municipalities are left out and
+    marked ":"."""
     setup_style()
+    shares = suppress(shares, min_cell)
+    composites = suppress(composites, min_cell)
+    crosstab = suppress(crosstab, min_cell)
     lang = settings.lang
     waves = sorted(int(y) for y in shares.year.unique())
     figs = settings.indicators.get("figures", {})

@@ -363,6 +363,13 @@ class Report:
                              + "; ".join(js.get("warnings", [])))
                 continue
             c = coefs[(coefs.model == mid)] if not coefs.empty else pd.DataFrame()
+            if len(c) > 14:  # e.g. full interactions: main terms here, all in the CSV and plot
+                inter = c.term.astype(str).str.contains(":")
+                parts.append((f"Tabellen viser hovedleddene; de {int(inter.sum())} samspillsleddene står i "
+                               "`results/models/coefficients.csv` og i figuren." if nb else
+                               f"The table shows the main terms; the {int(inter.sum())} interaction terms are in "
+                               "`results/models/coefficients.csv` and in the figure."))
+                c = c[~inter]
             if not c.empty:
                 rows = [(f"`{r.term}`" + (" (" + ("terskel" if nb else "threshold") + ")" if str(getattr(r, "term_type", "")) == "threshold" else ""),
                          num(r.estimate, self.lang, 3), num(r.std_error, self.lang, 3),
@@ -556,6 +563,7 @@ class Report:
             parts.append(self.figure("barrier_dist", "Fordeling av svarene om manglende kompetanse, per bølge" if nb
                                      else "Distribution of answers on lack of competence, by wave"))
         parts.append(self._theme_table(theme, share_ids + mean_ids))
+        parts.append(self._size_table(theme, share_ids))
         parts.append(self.source_line())
         return "\n\n".join(parts) + "\n"
 
@@ -624,6 +632,19 @@ class Report:
         cap = (f"{self.lab(self.ctx['codebook']['themes'][theme])}: prosent (andeler) eller gjennomsnitt, med 95 % konfidensintervall, alle kommuner" if nb
                else f"{self.lab(self.ctx['codebook']['themes'][theme])}: percent (shares) or mean, with 95 % confidence interval, all municipalities")
         return md_table(pd.DataFrame(rows, columns=cols)) + f"\n\n: {cap} {{#tbl-{theme}}}"
+
+    def _size_table(self, theme: str, ids: list[str]) -> str:
+        nb = self.lang == "nb"
+        last = self.waves[-1]
+        gids = [ALL] + [g["id"] for g in self.groups]
+        rows = [[self.lab(self.ind_spec(ind))] + [self.cell_pct(self.est(ind, last, g)) for g in gids]
+                for ind in ids if self.est(ind, last) is not None]
+        if not rows:
+            return ""
+        cols = [self.t["indicator"]] + [self.group_label[g] for g in gids]
+        cap = (f"{self.lab(self.ctx['codebook']['themes'][theme])}: andeler etter kommunestørrelse, {last} (uvektet)" if nb
+               else f"{self.lab(self.ctx['codebook']['themes'][theme])}: shares by municipality size, {last} (unweighted)")
+        return md_table(pd.DataFrame(rows, columns=cols)) + f"\n\n: {cap} {{#tbl-{theme}-size}}"
 
     # -- replication -------------------------------------------------------------------
     def replication(self) -> str:

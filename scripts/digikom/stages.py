@@ -73,13 +73,15 @@ def replication(shares, crosstab, targets_path, config, out):
 
 
 def indicator_figures(shares, composites, crosstab, config, outdir, synthetic):
+    """Figures of the indicator stage; disclosure control applies to real microdata."""
     import pandas as pd
 
     from .indicator_plots import draw_all
 
     settings = load_all(config)
     made = draw_all(pd.read_csv(shares), pd.read_csv(composites), pd.read_csv(crosstab),
-                    settings, outdir, synthetic)
+                    settings, outdir, synthetic,
+                    min_cell=None if synthetic else config["report"]["min_cell"])
     log.info("drew %d figures: %s", len(made), ", ".join(made))
 
 

@@ -1,0 +1,205 @@
+"""The whole workflow and the rendered report, looked at as a reader would: in headless
+Chromium (HTML) and as PNG pages (PDF). Slow: runs Snakemake in a temporary copy."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from digikom.panel import read_panel
+from digikom.report import pct
+from workflow_utils import copy_repo, run_snakemake
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HEADINGS = {
+    "nb": ["Hovedfunn", "Data og metode", "Digital prioritering", "Digital kompetanse",
+           "Digital aktivitet", "Modeller", "Replikering av publiserte tall", "Vedlegg"],
+    "en": ["Key findings", "Data and methods", "Digital priority", "Digital competence",
+           "Digital activity", "Models", "Replication of published figures", "Appendix"],
+}
+
+
+def html_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- outputs
+def test_coefficients_have_models_and_terms(built):
+    c = pd.read_csv(built / "results/models/coefficients.csv")
+    assert list(c.columns[:10]) == ["model", "outcome", "family", "term", "estimate", "std_error",
+                                    "conf_low", "conf_high", "p_value", "n_obs"]
+    assert set(c.model) == {"cloud", "services", "competence", "competence_ordinal", "strategy"}
+    for model, term in [("cloud", "log_population"), ("cloud", "competence_large"),
+                        ("services", "competence_large"), ("competence", "internal_functions"),
+                        ("competence_ordinal", "internal_functions")]:
+        r = c[(c.model == model) & (c.term == term)]
+        assert len(r) == 1, (model, term)
+        assert np.isfinite(r[["estimate", "std_error", "conf_low", "conf_high"]].to_numpy()).all()
+        assert r.conf_low.iloc[0] < r.estimate.iloc[0] < r.conf_high.iloc[0]
+    # the synthetic generator makes larger municipalities use the cloud more
+    assert c[(c.model == "cloud") & (c.term == "log_population")].estimate.iloc[0] > 0
+
+
+def test_provenance(built):
+    prov = json.loads((built / "results/provenance.json").read_text())
+    paths = {i["path"] for i in prov["inputs"]}
+    assert "data/reference/municipalities_2018.csv" in paths and "config/synthetic.yaml" in paths
+    assert all(len(i["sha256"]) == 64 for i in prov["inputs"])
+    assert prov["renderer"] in ("pandoc", "quarto") and prov["packages"]["snakemake"]
+    assert prov["config"]["seed"] == 20230601 and prov["data_mode"] == "synthetic"
+
+
+def test_second_run_has_nothing_to_do(built):
+    proc = run_snakemake(built, check=True)
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_html_is_self_contained_and_carries_panel_numbers(built):
+    html = html_text(built / "results/report/report.html")
+    assert "<img" in html and not re.search(r'<img[^>]+src="(?!data:)', html)
+    assert "<style" in html and 'rel="stylesheet"' not in html
+    # a number computed here, independently, from the panel appears in the report
+    pan = read_panel(built / "results/data/panel.csv")
+    r = pan[(pan.year == 2024) & pan.responded]
+    share = (r.has_strategy == 1).mean()
+    assert f"{100 * share:.1f}".replace(".", ",") + " (" in html
+    comp = r.competence_barrier.dropna().isin([4, 5]).mean()
+    assert pct(comp, "nb") in html
+    assert "pandoc" in html and "Renderer" in html
+    assert "SYNTETISK" in html.upper()
+
+
+# --------------------------------------------------------------------------- browser
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+            "--disable-component-update", "--disable-sync", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_load_state("load")
+    return page, errors
+
+
+def test_report_in_browser(built, browser, tmp_path):
+    page, errors = open_page(browser, built / "results/report/report.html")
+    assert errors == []
+    imgs = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+    figs = list((built / "results/figures").glob("*.png"))
+    assert len(imgs) >= 15 and len(imgs) <= len(figs)
+    assert all(c and w > 100 and len(alt) > 20 for c, w, alt in imgs), imgs
+    h1 = page.evaluate("Array.from(document.querySelectorAll('h1')).map(h => h.textContent.trim())")
+    for h in HEADINGS["nb"]:
+        assert h in h1
+    # real table headers
+    assert page.evaluate("document.querySelectorAll('table thead th').length") > 20
+    # key numbers: each finding's percentages come from results/indicators/shares.csv
+    findings = page.evaluate("document.querySelector('#sec-findings').nextElementSibling.innerText")
+    sh = pd.read_csv(built / "results/indicators/shares.csv")
+    last = sh.year.max()
+    row = sh[(sh.indicator == "competence_large") & (sh.year == last) & (sh.group == "all") & ~sh.weighted].iloc[0]
+    assert pct(row.estimate, "nb") in findings
+    assert f"{round(100 * row.conf_low)}–{round(100 * row.conf_high)}" in findings
+    card = pd.read_csv(built / "results/replication/scorecard.csv")
+    n_ok = int(card.within_tolerance.astype(str).str.lower().eq("true").sum())
+    assert f"{n_ok} av {int(card.reproduced.notna().sum())}" in findings
+    page.screenshot(path=str(tmp_path / "first.png"))
+    assert (tmp_path / "first.png").stat().st_size > 20_000
+
+
+def test_pdf_pages(built, tmp_path):
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) is not installed (CI installs it)")
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(built / "results/report/report.pdf"),
+                    str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert 12 <= len(pages) <= 60
+    for p in pages:
+        a = np.asarray(Image.open(p).convert("L"), dtype=float)
+        assert a.std() > 5, f"{p.name} looks blank"
+        assert (a < 128).mean() > 0.0005, f"{p.name} has almost no ink"
+
+
+# --------------------------------------------------------------------------- variants
+@pytest.fixture(scope="module")
+def built_en(built, tmp_path_factory):
+    wd = tmp_path_factory.mktemp("en") / "wd"
+    shutil.copytree(built, wd, symlinks=True)
+    proc = run_snakemake(wd, "--config", "lang=en", check=True)
+    return wd, proc
+
+
+def test_english_report(built_en, browser):
+    wd, proc = built_en
+    out = proc.stdout + proc.stderr
+    assert "fit_model" not in out  # language changes labels, not models
+    html = html_text(wd / "results/report/report.html")
+    assert 'lang="en"' in html
+    page, errors = open_page(browser, wd / "results/report/report.html")
+    assert errors == []
+    h1 = page.evaluate("Array.from(document.querySelectorAll('h1')).map(h => h.textContent.trim())")
+    for h in HEADINGS["en"]:
+        assert h in h1
+    for word in ("Hovedfunn", "Andel kommuner", "Kilde:"):
+        assert word not in html
+    assert (wd / "results/figures/fig_size_has_strategy.alt.txt").read_text().startswith("Bar chart")
+    assert (wd / "results/report/report.pdf").stat().st_size > 50_000
+
+
+@pytest.fixture(scope="module")
+def built_micro(built, tmp_path_factory):
+    """A run on a user's microdata file where one size group has only 2 respondents in 2024."""
+    wd = copy_repo(tmp_path_factory.mktemp("micro"))
+    pan = read_panel(built / "results/data/panel.csv")
+    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype={"kommunenr": str})
+    big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr.tolist()
+    drop = micro.year.eq(2024) & micro.kommunenr.isin(big24[2:])
+    micro = micro[~drop]
+    path = wd / "my_microdata.csv"
+    micro.to_csv(path, index=False, sep=";")
+    run_snakemake(wd, "--config", f"microdata={path.name}", check=True)
+    return wd
+
+
+def test_microdata_run_and_disclosure_control(built_micro):
+    wd = built_micro
+    pan = read_panel(wd / "results/data/panel.csv")
+    g = pan[(pan.year == 2024) & (pan.size_group == "ge50k")]
+    assert g.responded.sum() == 2
+    sh = pd.read_csv(wd / "results/indicators/shares.csv")
+    assert (sh[(sh.year == 2024) & (sh.group == "ge50k") & (sh.indicator == "cloud_use")].n == 2).all()
+    html = html_text(wd / "results/report/report.html")
+    assert "Mikrodatafil" in html
+    assert "SYNTETISKE DATA" not in html.upper().replace("SYNTETISKE DATA – IKKE", "")
+    # the size-group table shows ":" for the 2-municipality cell, with the footnote
+    m = re.search(r'<table[^>]*id="tbl-activity-size".*?</table>', html, re.S)
+    assert m and "<td" in m.group(0)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", m.group(0), re.S)
+    assert ":" in [c.strip() for c in cells]
+    assert "færre enn 3 kommuner" in html
+    # no unit-level row is embedded: no municipality name of the panel appears
+    names = set(pan.kommunenavn.dropna()) - {"Os", "Nes", "Bø", "Sande", "Herøy", "Våler"}
+    assert not any(f">{n}<" in html for n in list(names)[:200])

@@ -1,5 +1,7 @@
 """Rule indicator_figures: the figures of the indicator stage."""
 
+import os
+
 from digikom.io import run_rule
 from digikom.stages import indicator_figures
 
@@ -10,6 +12,6 @@ run_rule(
     composites=snakemake.input.composites,
     crosstab=snakemake.input.crosstab,
     config=snakemake.config,
-    outdir=snakemake.params.outdir,
+    outdir=os.path.dirname(snakemake.output.png[0]),
     synthetic=snakemake.params.synthetic,
 )

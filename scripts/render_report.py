@@ -1,5 +1,7 @@
 """Rule report: reports/report.qmd -> results/report/report.html and report.pdf."""
 
+import os
+
 from digikom.io import run_rule
 from digikom.report_render import render_report
 
@@ -9,7 +11,7 @@ run_rule(
     qmd=snakemake.input.qmd,
     css=snakemake.input.css,
     provenance=snakemake.input.provenance,
-    results=snakemake.params.results,
+    results=os.path.dirname(snakemake.input.provenance),
     lang=snakemake.params.lang,
     choice=snakemake.params.renderer,
     out_html=snakemake.output.html,

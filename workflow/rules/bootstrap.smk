@@ -25,6 +25,8 @@ rule bootstrap_chunk:
         "benchmarks/models/bootstrap_{model}_chunk{chunk}.tsv"
     wildcard_constraints:
         chunk=r"\d+",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=60,
@@ -49,6 +51,8 @@ rule bootstrap_combine:
         "results/models/bootstrap_predictions.csv",
     log:
         "logs/models/bootstrap_combine.log",
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,

@@ -20,6 +20,9 @@ validate_config_extras(config)
 if config.get("statbank_url"):
     config["statbank"]["base_url"] = config["statbank_url"]
 
+# One software environment for every rule (used with `--sdm conda`).
+CONDA_ENV = "../../environment.yml"
+
 SETTINGS = load_all(config)
 MODEL_IDS = [m["id"] for m in SETTINGS.models]
 WAVES = config["waves"]
@@ -57,3 +60,82 @@ def final_targets():
     ]
     targets += statbank_targets()
     return targets
+
+
+# ---- statbank stage helpers
+STATBANK_RAW_DIR = "data/raw/statbank"
+
+
+def statbank_enabled():
+    """fetch_statbank as a bool; also accepts the strings true and false in any case."""
+    return str(config.get("fetch_statbank", False)).strip().lower() == "true"
+
+
+def statbank_targets():
+    """Tidy CSVs of all configured StatBank tables; empty unless fetch_statbank is on."""
+    if not statbank_enabled():
+        return []
+    return expand(
+        "results/statbank/{table}.csv", table=sorted(config["statbank"]["tables"])
+    )
+
+
+def statbank_selection(wildcards):
+    """The configured valueCodes/codelist of one table (a params change re-runs it)."""
+    return config["statbank"]["tables"][wildcards.table]
+
+
+def statbank_settings(wildcards):
+    """Connection settings: base URL (after the statbank_url override), language, limits."""
+    return {k: v for k, v in config["statbank"].items() if k != "tables"}
+
+
+# ---- models stage helpers
+from digikom.models import resolve_spec
+
+
+def model_spec(wildcards):
+    """The spec of one model, with what the codebook adds (trials maximum, ordinal levels)."""
+    return resolve_spec(SETTINGS.model(wildcards.model), SETTINGS.codebook)
+
+
+def robustness_specs():
+    """The specs of the models the robustness table refits."""
+    ids = SETTINGS.robustness.get("models", [])
+    return [resolve_spec(SETTINGS.model(i), SETTINGS.codebook) for i in ids]
+
+
+def model_targets():
+    """Every final output of the models stage (input of the report)."""
+    return [
+        "results/models/coefficients.csv",
+        "results/models/predictions.csv",
+        "results/models/robustness.csv",
+        *expand("results/models/{model}.{ext}", model=MODEL_IDS, ext=["json", "txt"]),
+        *expand(
+            "results/figures/model_{model}_coef.{ext}",
+            model=MODEL_IDS,
+            ext=["png", "svg", "alt.txt"],
+        ),
+        *expand(
+            "results/figures/model_predictions.{ext}", ext=["png", "svg", "alt.txt"]
+        ),
+    ]
+
+
+# ---- report stage helpers
+def provenance_inputs():
+    files = [
+        *frame_files(),
+        config["files"]["crosswalk"],
+        config["files"]["targets"],
+        config["files"]["codebook"],
+        config["files"]["indicators"],
+        config["files"]["models"],
+        "config/config.yaml",
+    ]
+    if SYNTHETIC:
+        files.append(config["files"]["synthetic"])
+    else:
+        files.append(microdata_input())
+    return files

@@ -10,16 +10,18 @@ rule synthesize_microdata:
         codebook=config["files"]["codebook"],
     output:
         "results/data/microdata_synthetic.csv",
-    params:
-        seed=config["seed"],
-        waves=WAVES,
     log:
         "logs/data/synthesize_microdata.log",
     benchmark:
         "benchmarks/data/synthesize_microdata.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        seed=config["seed"],
+        waves=WAVES,
     script:
         "../../scripts/synthesize_microdata.py"
 
@@ -32,15 +34,17 @@ rule build_panel:
         codebook=config["files"]["codebook"],
     output:
         "results/data/panel.csv",
-    params:
-        waves=WAVES,
-        size_groups=config["size_groups"],
     log:
         "logs/data/build_panel.log",
     benchmark:
         "benchmarks/data/build_panel.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
+    params:
+        waves=WAVES,
+        size_groups=config["size_groups"],
     script:
         "../../scripts/build_panel.py"

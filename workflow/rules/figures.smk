@@ -15,17 +15,18 @@ rule indicator_figures:
         png=expand("results/figures/fig_{fig}.png", fig=INDICATOR_FIGURES),
         svg=expand("results/figures/fig_{fig}.svg", fig=INDICATOR_FIGURES),
         alt=expand("results/figures/fig_{fig}.alt.txt", fig=INDICATOR_FIGURES),
-    params:
-        outdir="results/figures",
-        synthetic=SYNTHETIC,
-        lang=config["lang"],
     log:
         "logs/figures/indicator_figures.log",
     benchmark:
         "benchmarks/figures/indicator_figures.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1500,
         runtime=15,
+    params:
+        synthetic=SYNTHETIC,
+        lang=config["lang"],
     script:
         "../../scripts/plot_indicators.py"
 
@@ -37,10 +38,12 @@ rule replication_figure:
         png="results/figures/fig_replication.png",
         svg="results/figures/fig_replication.svg",
         alt="results/figures/fig_replication.alt.txt",
+    log:
+        "logs/figures/replication_figure.log",
+    conda:
+        CONDA_ENV
     params:
         lang=config["lang"],
         synthetic=SYNTHETIC,
-    log:
-        "logs/figures/replication_figure.log",
     script:
         "../../scripts/plot_replication.py"

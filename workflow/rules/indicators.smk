@@ -15,6 +15,8 @@ rule indicators:
         "logs/indicators/indicators.log",
     benchmark:
         "benchmarks/indicators/indicators.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
@@ -30,9 +32,11 @@ rule scorecard:
         rules=config["files"]["indicators"],
     output:
         "results/replication/scorecard.csv",
-    params:
-        waves=WAVES,
     log:
         "logs/indicators/scorecard.log",
+    conda:
+        CONDA_ENV
+    params:
+        waves=WAVES,
     script:
         "../../scripts/replication_scorecard.py"

@@ -1,38 +1,6 @@
 # Models stage: one job per model spec of config/models.yaml (wildcard {model}). A model's
 # spec reaches its job as a param, not via config/models.yaml as an input, so editing one
 # model re-runs only that model and what depends on it (Snakemake's params rerun trigger).
-from digikom.models import resolve_spec
-
-
-def model_spec(wildcards):
-    """The spec of one model, with what the codebook adds (trials maximum, ordinal levels)."""
-    return resolve_spec(SETTINGS.model(wildcards.model), SETTINGS.codebook)
-
-
-def robustness_specs():
-    """The specs of the models the robustness table refits."""
-    ids = SETTINGS.robustness.get("models", [])
-    return [resolve_spec(SETTINGS.model(i), SETTINGS.codebook) for i in ids]
-
-
-def model_targets():
-    """Every final output of the models stage (input of the report)."""
-    return [
-        "results/models/coefficients.csv",
-        "results/models/predictions.csv",
-        "results/models/robustness.csv",
-        *expand("results/models/{model}.{ext}", model=MODEL_IDS, ext=["json", "txt"]),
-        *expand(
-            "results/figures/model_{model}_coef.{ext}",
-            model=MODEL_IDS,
-            ext=["png", "svg", "alt.txt"],
-        ),
-        *expand(
-            "results/figures/model_predictions.{ext}", ext=["png", "svg", "alt.txt"]
-        ),
-    ]
-
-
 wildcard_constraints:
     model="|".join(MODEL_IDS),
 
@@ -49,6 +17,8 @@ rule fit_model:
         "logs/models/fit_{model}.log",
     benchmark:
         "benchmarks/models/fit_{model}.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=30,
@@ -68,6 +38,8 @@ rule collect_models:
         predictions="results/models/predictions.csv",
     log:
         "logs/models/collect_models.log",
+    conda:
+        CONDA_ENV
     script:
         "../../scripts/collect_models.py"
 
@@ -81,6 +53,8 @@ rule robustness:
         "logs/models/robustness.log",
     benchmark:
         "benchmarks/models/robustness.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=30,
@@ -102,6 +76,8 @@ rule plot_model:
         alt="results/figures/model_{model}_coef.alt.txt",
     log:
         "logs/models/plot_{model}.log",
+    conda:
+        CONDA_ENV
     params:
         lang=config["lang"],
         synthetic=SYNTHETIC,
@@ -119,6 +95,8 @@ rule plot_predictions:
         alt="results/figures/model_predictions.alt.txt",
     log:
         "logs/models/plot_predictions.log",
+    conda:
+        CONDA_ENV
     params:
         lang=config["lang"],
         synthetic=SYNTHETIC,

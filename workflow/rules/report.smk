@@ -2,33 +2,18 @@
 # The report reads only files under results/; nothing is fitted while rendering.
 
 
-def provenance_inputs():
-    files = [
-        *frame_files(),
-        config["files"]["crosswalk"],
-        config["files"]["targets"],
-        config["files"]["codebook"],
-        config["files"]["indicators"],
-        config["files"]["models"],
-        "config/config.yaml",
-    ]
-    if SYNTHETIC:
-        files.append(config["files"]["synthetic"])
-    else:
-        files.append(microdata_input())
-    return files
-
-
 rule provenance:
     input:
         provenance_inputs(),
     output:
         "results/provenance.json",
+    log:
+        "logs/report/provenance.log",
+    conda:
+        CONDA_ENV
     params:
         renderer=renderer(),
         config=config,
-    log:
-        "logs/report/provenance.log",
     script:
         "../../scripts/write_provenance.py"
 
@@ -42,10 +27,12 @@ rule report_context:
         synthetic=config["files"]["synthetic"],
     output:
         "results/report/context.json",
-    params:
-        config=config,
     log:
         "logs/report/context.log",
+    conda:
+        CONDA_ENV
+    params:
+        config=config,
     script:
         "../../scripts/write_context.py"
 
@@ -65,16 +52,17 @@ rule report:
     output:
         html="results/report/report.html",
         pdf="results/report/report.pdf",
-    params:
-        results="results",
-        lang=config["lang"],
-        renderer=config["report"]["renderer"],
     log:
         "logs/report/report.log",
     benchmark:
         "benchmarks/report/report.tsv"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
+    params:
+        lang=config["lang"],
+        renderer=config["report"]["renderer"],
     script:
         "../../scripts/render_report.py"

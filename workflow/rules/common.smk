@@ -11,6 +11,14 @@ from digikom.config import load_all, validate_config_extras
 for _key in ("fetch_statbank",):
     if isinstance(config.get(_key), str) and config[_key].lower() in ("true", "false"):
         config[_key] = config[_key].lower() == "true"
+# `--config waves=[2018,2022]` arrives as strings.
+if isinstance(config.get("waves"), str):
+    config["waves"] = [w for w in config["waves"].strip("[]").split(",") if w.strip()]
+if isinstance(config.get("waves"), list):
+    config["waves"] = [
+        int(w) if isinstance(w, str) and w.strip().isdigit() else w
+        for w in config["waves"]
+    ]
 if config.get("microdata") in ("null", "None", ""):
     config["microdata"] = None
 

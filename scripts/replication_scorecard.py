@@ -11,4 +11,5 @@ run_rule(
     targets_path=snakemake.input.targets,
     config=snakemake.config,
     out=snakemake.output[0],
+    statbank=list(snakemake.input.statbank),
 )

@@ -36,7 +36,9 @@ def settings(config):
 
 @pytest.fixture(scope="session")
 def frames(config):
-    return P.read_frames({y: ROOT / f"data/reference/municipalities_{y}.csv" for y in config["waves"]})
+    return P.read_frames(
+        {y: ROOT / f"data/reference/municipalities_{y}.csv" for y in config["waves"]}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +55,9 @@ def micro(frames, settings, targets, config):
 @pytest.fixture(scope="session")
 def panel(micro, frames, settings, config):
     cw = P.read_crosswalk(ROOT / "data/reference/municipality_crosswalk_to_2024.csv")
-    typed = P.validate_microdata(P._as_text(micro), settings.codebook, frames, config["waves"], "synthetic")
+    typed = P.validate_microdata(
+        P._as_text(micro), settings.codebook, frames, config["waves"], "synthetic"
+    )
     return P.build_panel(typed, frames, settings.size_groups, settings.codebook, cw)
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.proportion import proportion_confint
-
 from digikom import indicators as I
 from digikom.published import parse_published
+from statsmodels.stats.proportion import proportion_confint
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +16,12 @@ def shares(panel, settings):
 
 
 def row(shares, ind, year, group="all", weighted=False):
-    d = shares[(shares.indicator == ind) & (shares.year == year) & (shares.group == group)
-               & (shares.weighted == weighted)]
+    d = shares[
+        (shares.indicator == ind)
+        & (shares.year == year)
+        & (shares.group == group)
+        & (shares.weighted == weighted)
+    ]
     assert len(d) == 1
     return d.iloc[0]
 
@@ -64,8 +67,11 @@ def test_response_rate(shares, panel):
 
 
 def test_distribution_sums_to_one(shares):
-    d = shares[shares.indicator.str.startswith("competence_barrier_dist_") & (shares.group == "all")
-               & ~shares.weighted]
+    d = shares[
+        shares.indicator.str.startswith("competence_barrier_dist_")
+        & (shares.group == "all")
+        & ~shares.weighted
+    ]
     assert np.allclose(d.groupby("year").estimate.sum(), 1.0)
 
 
@@ -77,7 +83,9 @@ def test_median_split_composite(panel, settings):
     both = ((r.strategy_areas > mx) & (r.project_areas > my)).mean()
     neither = ((r.strategy_areas <= mx) & (r.project_areas <= my)).mean()
     comp = I.compute_composites(panel, settings.indicators)
-    c = comp[(comp.composite == "priority") & (comp.year == 2022) & (comp.group == "all")].set_index("category")
+    c = comp[
+        (comp.composite == "priority") & (comp.year == 2022) & (comp.group == "all")
+    ].set_index("category")
     assert c.loc["both", "estimate"] == pytest.approx(both)
     assert c.loc["neither", "estimate"] == pytest.approx(neither)
     assert c.estimate.sum() == pytest.approx(1.0)
@@ -87,8 +95,16 @@ def test_median_split_composite(panel, settings):
 def test_full_response_weighted_equals_unweighted(panel, settings):
     full = panel.copy()
     full["responded"] = True
-    for col in ("has_strategy", "tried_recruit", "cloud_use", "eprocurement", "internal_functions",
-                "digital_services", "strategy_areas", "project_areas"):
+    for col in (
+        "has_strategy",
+        "tried_recruit",
+        "cloud_use",
+        "eprocurement",
+        "internal_functions",
+        "digital_services",
+        "strategy_areas",
+        "project_areas",
+    ):
         full[col] = full[col].fillna(0)
     from digikom.panel import nonresponse_weights
 
@@ -114,14 +130,17 @@ def test_wilson_edge_cases():
     assert all(np.isnan(I.wilson(0, 0)))
 
 
-@pytest.mark.parametrize("value,unit,point,low,high", [
-    ("42", "percent", 0.42, 0.41, 0.43),
-    ("1/3", "fraction", 1 / 3, 1 / 3 - 0.05, 1 / 3 + 0.05),
-    (">1/2", "fraction_lower_bound", None, 0.5, 1.0),
-    ("<1/2", "fraction_upper_bound", None, 0.0, 0.5),
-    ("5", "out_of_10", 0.5, 0.45, 0.55),
-    ("30", "percent_approx", 0.30, 0.25, 0.35),
-])
+@pytest.mark.parametrize(
+    "value,unit,point,low,high",
+    [
+        ("42", "percent", 0.42, 0.41, 0.43),
+        ("1/3", "fraction", 1 / 3, 1 / 3 - 0.05, 1 / 3 + 0.05),
+        (">1/2", "fraction_lower_bound", None, 0.5, 1.0),
+        ("<1/2", "fraction_upper_bound", None, 0.0, 0.5),
+        ("5", "out_of_10", 0.5, 0.45, 0.55),
+        ("30", "percent_approx", 0.30, 0.25, 0.35),
+    ],
+)
 def test_parse_published(value, unit, point, low, high):
     p = parse_published(value, unit)
     assert p.point == (pytest.approx(point) if point is not None else None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from digikom import panel as P
 from digikom.errors import InputDataError
 
@@ -68,7 +67,9 @@ def test_unknown_kommunenr(good_csv, settings, frames, tmp_path):
     i = df.index[(df.year == 2022)][0]
     df.loc[i, "kommunenr"] = "0101"
     path = write_variant(df, tmp_path)
-    msg = expect_error(path, settings, frames, "kommunenr", "9999", "0101", "not in that wave's municipality frame")
+    msg = expect_error(
+        path, settings, frames, "kommunenr", "9999", "0101", "not in that wave's municipality frame"
+    )
     assert "row 5" in msg  # header is line 1, so the 4th data row is line 5
 
 
@@ -105,14 +106,31 @@ def test_missing_required_column(good_csv, settings, frames, tmp_path):
 
 def test_out_of_range_values_all_reported(good_csv, settings, frames, tmp_path):
     _, df = good_csv
-    df = df.copy().astype({c: "object" for c in ("competence_barrier", "digital_services", "cloud_use", "has_strategy")})
+    df = df.copy().astype(
+        {
+            c: "object"
+            for c in ("competence_barrier", "digital_services", "cloud_use", "has_strategy")
+        }
+    )
     df.loc[df.index[1], "competence_barrier"] = 7
     df.loc[df.index[2], "digital_services"] = 13  # codebook maximum is 12
     df.loc[df.index[3], "cloud_use"] = 2
     df.loc[df.index[4], "has_strategy"] = "ja"
     path = write_variant(df, tmp_path)
-    msg = expect_error(path, settings, frames, "competence_barrier", "7", "digital_services", "13",
-                       "cloud_use", "'2'", "has_strategy", "'ja'", "not an integer")
+    msg = expect_error(
+        path,
+        settings,
+        frames,
+        "competence_barrier",
+        "7",
+        "digital_services",
+        "13",
+        "cloud_use",
+        "'2'",
+        "has_strategy",
+        "'ja'",
+        "not an integer",
+    )
     assert "4 invalid value(s)" in msg
 
 
@@ -122,8 +140,13 @@ def test_recruit_problems_without_trying(good_csv, settings, frames, tmp_path):
     i = df.index[df.tried_recruit == 0][0]
     df.loc[i, "recruit_problems"] = 1
     path = write_variant(df, tmp_path)
-    expect_error(path, settings, frames, "recruit_problems set although tried_recruit = 0",
-                 f"row {df.index.get_loc(i) + 2}")
+    expect_error(
+        path,
+        settings,
+        frames,
+        "recruit_problems set although tried_recruit = 0",
+        f"row {df.index.get_loc(i) + 2}",
+    )
 
 
 def test_year_not_in_waves(good_csv, settings, frames, tmp_path):

@@ -20,10 +20,26 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HEADINGS = {
-    "nb": ["Hovedfunn", "Data og metode", "Digital prioritering", "Digital kompetanse",
-           "Digital aktivitet", "Modeller", "Replikering av publiserte tall", "Vedlegg"],
-    "en": ["Key findings", "Data and methods", "Digital priority", "Digital competence",
-           "Digital activity", "Models", "Replication of published figures", "Appendix"],
+    "nb": [
+        "Hovedfunn",
+        "Data og metode",
+        "Digital prioritering",
+        "Digital kompetanse",
+        "Digital aktivitet",
+        "Modeller",
+        "Replikering av publiserte tall",
+        "Vedlegg",
+    ],
+    "en": [
+        "Key findings",
+        "Data and methods",
+        "Digital priority",
+        "Digital competence",
+        "Digital activity",
+        "Models",
+        "Replication of published figures",
+        "Appendix",
+    ],
 }
 
 
@@ -34,12 +50,26 @@ def html_text(path: Path) -> str:
 # --------------------------------------------------------------------------- outputs
 def test_coefficients_have_models_and_terms(built):
     c = pd.read_csv(built / "results/models/coefficients.csv")
-    assert list(c.columns[:10]) == ["model", "outcome", "family", "term", "estimate", "std_error",
-                                    "conf_low", "conf_high", "p_value", "n_obs"]
+    assert list(c.columns[:10]) == [
+        "model",
+        "outcome",
+        "family",
+        "term",
+        "estimate",
+        "std_error",
+        "conf_low",
+        "conf_high",
+        "p_value",
+        "n_obs",
+    ]
     assert set(c.model) == {"cloud", "services", "competence", "competence_ordinal", "strategy"}
-    for model, term in [("cloud", "log_population"), ("cloud", "competence_large"),
-                        ("services", "competence_large"), ("competence", "internal_functions"),
-                        ("competence_ordinal", "internal_functions")]:
+    for model, term in [
+        ("cloud", "log_population"),
+        ("cloud", "competence_large"),
+        ("services", "competence_large"),
+        ("competence", "internal_functions"),
+        ("competence_ordinal", "internal_functions"),
+    ]:
         r = c[(c.model == model) & (c.term == term)]
         assert len(r) == 1, (model, term)
         assert np.isfinite(r[["estimate", "std_error", "conf_low", "conf_high"]].to_numpy()).all()
@@ -85,9 +115,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-            "--disable-component-update", "--disable-sync", "--disable-quic"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+            ],
+        )
         yield b
         b.close()
 
@@ -105,7 +144,9 @@ def open_page(browser, path: Path):
 def test_report_in_browser(built, browser, tmp_path):
     page, errors = open_page(browser, built / "results/report/report.html")
     assert errors == []
-    imgs = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])")
+    imgs = page.evaluate(
+        "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
+    )
     figs = list((built / "results/figures").glob("*.png"))
     assert len(imgs) >= 15 and len(imgs) <= len(figs)
     assert all(c and w > 100 and len(alt) > 20 for c, w, alt in imgs), imgs
@@ -118,7 +159,12 @@ def test_report_in_browser(built, browser, tmp_path):
     findings = page.evaluate("document.querySelector('#sec-findings').nextElementSibling.innerText")
     sh = pd.read_csv(built / "results/indicators/shares.csv")
     last = sh.year.max()
-    row = sh[(sh.indicator == "competence_large") & (sh.year == last) & (sh.group == "all") & ~sh.weighted].iloc[0]
+    row = sh[
+        (sh.indicator == "competence_large")
+        & (sh.year == last)
+        & (sh.group == "all")
+        & ~sh.weighted
+    ].iloc[0]
     assert pct(row.estimate, "nb") in findings
     assert f"{round(100 * row.conf_low)}–{round(100 * row.conf_high)}" in findings
     card = pd.read_csv(built / "results/replication/scorecard.csv")
@@ -133,8 +179,17 @@ def test_pdf_pages(built, tmp_path):
         pytest.skip("pdftoppm (poppler-utils) is not installed (CI installs it)")
     from PIL import Image
 
-    subprocess.run(["pdftoppm", "-r", "40", "-png", str(built / "results/report/report.pdf"),
-                    str(tmp_path / "p")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-png",
+            str(built / "results/report/report.pdf"),
+            str(tmp_path / "p"),
+        ],
+        check=True,
+    )
     pages = sorted(tmp_path.glob("p-*.png"))
     assert 12 <= len(pages) <= 60
     for p in pages:
@@ -165,7 +220,9 @@ def test_english_report(built_en, browser):
         assert h in h1
     for word in ("Hovedfunn", "Andel kommuner", "Kilde:"):
         assert word not in html
-    assert (wd / "results/figures/fig_size_has_strategy.alt.txt").read_text().startswith("Bar chart")
+    assert (
+        (wd / "results/figures/fig_size_has_strategy.alt.txt").read_text().startswith("Bar chart")
+    )
     assert (wd / "results/report/report.pdf").stat().st_size > 50_000
 
 
@@ -190,7 +247,9 @@ def test_microdata_run_and_disclosure_control(built_micro):
     g = pan[(pan.year == 2024) & (pan.size_group == "ge50k")]
     assert g.responded.sum() == 2
     sh = pd.read_csv(wd / "results/indicators/shares.csv")
-    assert (sh[(sh.year == 2024) & (sh.group == "ge50k") & (sh.indicator == "cloud_use")].n == 2).all()
+    assert (
+        sh[(sh.year == 2024) & (sh.group == "ge50k") & (sh.indicator == "cloud_use")].n == 2
+    ).all()
     html = html_text(wd / "results/report/report.html")
     assert "Mikrodatafil" in html
     assert "SYNTETISKE DATA" not in html.upper().replace("SYNTETISKE DATA – IKKE", "")

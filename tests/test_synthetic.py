@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from digikom import synthetic as S
 from digikom.indicators import compute_crosstab, compute_shares
 from digikom.published import parse_published
@@ -53,10 +52,13 @@ def test_published_percentages_matched_within_1pp(tid, panel, targets):
         "response_rate": lambda: own_share(panel, year, "", frame=True),
         "competence_large": lambda: own_share(panel, year, "competence_barrier", (4, 5)),
         "competence_low": lambda: own_share(panel, year, "competence_barrier", (1, 2)),
-        "recruit_problems": lambda: own_share(panel, year, "recruit_problems", among=lambda d: d.tried_recruit == 1),
+        "recruit_problems": lambda: own_share(
+            panel, year, "recruit_problems", among=lambda d: d.tried_recruit == 1
+        ),
         "tried_recruit": lambda: own_share(panel, year, "tried_recruit"),
-        "not_tried_among_large": lambda: own_share(panel, year, "tried_recruit", (0,),
-                                                   among=lambda d: d.competence_large == 1),
+        "not_tried_among_large": lambda: own_share(
+            panel, year, "tried_recruit", (0,), among=lambda d: d.competence_large == 1
+        ),
     }[ind]()
     assert abs(got - published) <= 0.01, f"{tid}: {got:.4f} vs published {published:.4f}"
 
@@ -65,8 +67,13 @@ def test_word_valued_targets_inside_their_interval(panel, targets, settings, con
     sh = compute_shares(panel, settings.indicators, settings.codebook)
     ct = compute_crosstab(panel, settings.indicators, settings.codebook)
     card = scorecard(targets, sh, ct, settings.indicators, config["waves"]).set_index("target_id")
-    words = ["no_strategy_2018_third", "seed_comp_barrier_2022", "seed_recruit_problems_2018",
-             "seed_recruit_problems_2022", "comp_barrier_2018_4av10"]
+    words = [
+        "no_strategy_2018_third",
+        "seed_comp_barrier_2022",
+        "seed_recruit_problems_2018",
+        "seed_recruit_problems_2022",
+        "comp_barrier_2018_4av10",
+    ]
     for tid in words:
         pub = parse_published(targets.loc[tid, "value"], targets.loc[tid, "unit"])
         assert pub.kind == "words"
@@ -78,11 +85,19 @@ def test_word_valued_targets_inside_their_interval(panel, targets, settings, con
 
 
 def test_cross_tab_2020_matches_published(panel, targets, settings):
-    ct = compute_crosstab(panel, settings.indicators, settings.codebook).set_index(["year", "status", "level"])
-    pairs = {"xtab2020_not_tried_high": ("not_tried", "high"), "xtab2020_recruit_struggled_mid": ("struggled", "mid"),
-             "xtab2020_recruited_ok_low": ("recruited_ok", "low")}
+    ct = compute_crosstab(panel, settings.indicators, settings.codebook).set_index(
+        ["year", "status", "level"]
+    )
+    pairs = {
+        "xtab2020_not_tried_high": ("not_tried", "high"),
+        "xtab2020_recruit_struggled_mid": ("struggled", "mid"),
+        "xtab2020_recruited_ok_low": ("recruited_ok", "low"),
+    }
     for tid, (status, level) in pairs.items():
-        assert abs(ct.loc[(2020, status, level), "estimate"] - float(targets.loc[tid, "value"]) / 100) <= 0.01
+        assert (
+            abs(ct.loc[(2020, status, level), "estimate"] - float(targets.loc[tid, "value"]) / 100)
+            <= 0.01
+        )
 
 
 def test_structure_follows_published_findings(panel):
@@ -116,7 +131,9 @@ def test_new_wave_falls_back_to_latest_parameters(frames, settings, targets, con
     """A 2026 wave (no calibration yet) reuses the latest wave's parameters, with a warning."""
     f26 = frames[2024].copy()
     f26["year"] = 2026
-    df = S.generate({2024: frames[2024], 2026: f26}, settings.synthetic, settings.codebook, targets, 1)
+    df = S.generate(
+        {2024: frames[2024], 2026: f26}, settings.synthetic, settings.codebook, targets, 1
+    )
     assert set(df.year) == {2024, 2026}
     assert "no value for wave 2026; using wave 2024" in caplog.text
 
@@ -138,4 +155,6 @@ def test_calibration_values_must_lie_in_published_interval(settings, targets):
 
     with pytest.raises(ConfigError, match="outside the interval"):
         resolve_share({"target": "seed_recruit_problems_2022", "value": 0.45}, targets, "test")
-    assert resolve_share({"target": "no_strategy_2018_third", "complement": True}, targets, "t") == pytest.approx(2 / 3)
+    assert resolve_share(
+        {"target": "no_strategy_2018_third", "complement": True}, targets, "t"
+    ) == pytest.approx(2 / 3)

@@ -10,19 +10,22 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from .io import atomic_path, write_text  # noqa: E402
+from .io import atomic_path, write_text
 
 # Okabe & Ito (2008) colour-blind-safe palette.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-           "#000000"]
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 TEXT = {
-    "source": {"nb": "Kilde: SSB, Digitalisering og IKT i offentlig sektor (iktbruks); digikom.",
-               "en": "Source: Statistics Norway, ICT usage in the public sector (iktbruks); digikom."},
-    "synthetic": {"nb": "SYNTETISKE DATA – ikke SSBs mikrodata",
-                  "en": "SYNTHETIC DATA – not SSB microdata"},
+    "source": {
+        "nb": "Kilde: SSB, Digitalisering og IKT i offentlig sektor (iktbruks); digikom.",
+        "en": "Source: Statistics Norway, ICT usage in the public sector (iktbruks); digikom.",
+    },
+    "synthetic": {
+        "nb": "SYNTETISKE DATA – ikke SSBs mikrodata",
+        "en": "SYNTHETIC DATA – not SSB microdata",
+    },
     "share": {"nb": "Andel kommuner (%)", "en": "Share of municipalities (%)"},
     "all": {"nb": "Alle kommuner", "en": "All municipalities"},
     "year": {"nb": "År", "en": "Year"},
@@ -35,23 +38,33 @@ def t(key: str, lang: str) -> str:
 
 
 def setup_style() -> None:
-    plt.rcParams.update({
-        "figure.dpi": 100,
-        "savefig.dpi": 200,
-        "font.size": 10,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-        "axes.grid": True,
-        "axes.grid.axis": "y",
-        "grid.color": "#d9d9d9",
-        "svg.hashsalt": "digikom",  # reproducible SVG ids
-        "svg.fonttype": "none",
-    })
+    plt.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 200,
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+            "axes.grid": True,
+            "axes.grid.axis": "y",
+            "grid.color": "#d9d9d9",
+            "svg.hashsalt": "digikom",  # reproducible SVG ids
+            "svg.fonttype": "none",
+        }
+    )
 
 
-def save_figure(fig, png: str | os.PathLike, svg: str | os.PathLike, alt: str | os.PathLike,
-                alt_text: str, lang: str, synthetic: bool, source: str | None = None) -> None:
+def save_figure(
+    fig,
+    png: str | os.PathLike,
+    svg: str | os.PathLike,
+    alt: str | os.PathLike,
+    alt_text: str,
+    lang: str,
+    synthetic: bool,
+    source: str | None = None,
+) -> None:
     """Add the source line (and the synthetic-data note), then write PNG, SVG and the alt
     text atomically. Metadata dates are removed so the files are byte-reproducible."""
     note = source or t("source", lang)
@@ -61,10 +74,20 @@ def save_figure(fig, png: str | os.PathLike, svg: str | os.PathLike, alt: str | 
     y = min(0.0, bottom) - 0.02
     fig.text(0.01, y, note, ha="left", va="top", fontsize=7.5, color="#333333")
     if synthetic:
-        fig.text(0.99, y, t("synthetic", lang), ha="right", va="top", fontsize=7.5,
-                 color="#B00020", fontweight="bold")
-    for path, fmt, meta in ((png, "png", {"Software": None}),
-                            (svg, "svg", {"Date": None, "Creator": None})):
+        fig.text(
+            0.99,
+            y,
+            t("synthetic", lang),
+            ha="right",
+            va="top",
+            fontsize=7.5,
+            color="#B00020",
+            fontweight="bold",
+        )
+    for path, fmt, meta in (
+        (png, "png", {"Software": None}),
+        (svg, "svg", {"Date": None, "Creator": None}),
+    ):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path, suffix=f".{fmt}") as tmp:
             fig.savefig(tmp, format=fmt, metadata=meta, bbox_inches="tight", pad_inches=0.15)

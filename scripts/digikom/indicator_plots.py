@@ -39,8 +39,12 @@ def plot_size(shares: pd.DataFrame, settings: Settings, ind: str, waves: list[in
 
     lang = settings.lang
     first, last = waves[0], waves[-1]
-    d = shares[(shares.indicator == ind) & (~shares.weighted) & (shares.group != ALL)
-               & shares.year.isin([first, last])]
+    d = shares[
+        (shares.indicator == ind)
+        & (~shares.weighted)
+        & (shares.group != ALL)
+        & shares.year.isin([first, last])
+    ]
     groups = [g["id"] for g in settings.size_groups]
     glabels = _group_labels(settings)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
@@ -50,25 +54,47 @@ def plot_size(shares: pd.DataFrame, settings: Settings, ind: str, waves: list[in
     for j, (year, colour) in enumerate(((first, PALETTE[4]), (last, PALETTE[0]))):
         dy = d[d.year == year].set_index("group").reindex(groups)
         est = dy["estimate"].to_numpy(dtype=float) * 100
-        err = np.vstack([est - dy["conf_low"].to_numpy(dtype=float) * 100,
-                         dy["conf_high"].to_numpy(dtype=float) * 100 - est])
-        ax.bar(x + (j - 0.5) * width, est, width, yerr=err, capsize=2, color=colour,
-               label=str(year), error_kw={"elinewidth": 0.8, "ecolor": "#444444"})
-        for xi, hidden in zip(x, dy.get("suppressed", pd.Series(False, index=dy.index)).fillna(False), strict=True):
+        err = np.vstack(
+            [
+                est - dy["conf_low"].to_numpy(dtype=float) * 100,
+                dy["conf_high"].to_numpy(dtype=float) * 100 - est,
+            ]
+        )
+        ax.bar(
+            x + (j - 0.5) * width,
+            est,
+            width,
+            yerr=err,
+            capsize=2,
+            color=colour,
+            label=str(year),
+            error_kw={"elinewidth": 0.8, "ecolor": "#444444"},
+        )
+        for xi, hidden in zip(
+            x, dy.get("suppressed", pd.Series(False, index=dy.index)).fillna(False), strict=True
+        ):
             if hidden:
                 ax.text(xi + (j - 0.5) * width, 2, SYMBOL, ha="center", va="bottom", fontsize=11)
-        lines.append(f"{year}: " + ", ".join(
-            f"{glabels[g]} {v:.0f} %" for g, v in zip(groups, est, strict=True) if not np.isnan(v)))
+        lines.append(
+            f"{year}: "
+            + ", ".join(
+                f"{glabels[g]} {v:.0f} %"
+                for g, v in zip(groups, est, strict=True)
+                if not np.isnan(v)
+            )
+        )
     ax.set_xticks(x, [wrap_group(glabels[g]) for g in groups], fontsize=8.5)
     ax.set_ylabel(t("share", lang))
     ax.set_xlabel(t("size", lang))
     ax.set_ylim(0, 100)
     ax.set_title(_ind_label(settings, ind), loc="left", fontsize=11)
     ax.legend(frameon=False, ncols=2, loc="upper left")
-    alt = {"nb": f"Stolpediagram: {_ind_label(settings, ind)} etter kommunestørrelse, "
-                 f"{first} og {last}, med 95 % konfidensintervall. " + "; ".join(lines) + ".",
-           "en": f"Bar chart: {_ind_label(settings, ind)} by municipality size, {first} and "
-                 f"{last}, with 95 % confidence intervals. " + "; ".join(lines) + "."}[lang]
+    alt = {
+        "nb": f"Stolpediagram: {_ind_label(settings, ind)} etter kommunestørrelse, "
+        f"{first} og {last}, med 95 % konfidensintervall. " + "; ".join(lines) + ".",
+        "en": f"Bar chart: {_ind_label(settings, ind)} by municipality size, {first} and "
+        f"{last}, with 95 % confidence intervals. " + "; ".join(lines) + ".",
+    }[lang]
     return fig, alt
 
 
@@ -84,16 +110,21 @@ def plot_trend(shares: pd.DataFrame, settings: Settings, theme: str, inds: list[
         c = PALETTE[i % len(PALETTE)]
         ax.plot(d.year, d.estimate * 100, marker="o", color=c, label=_ind_label(settings, ind))
         ax.fill_between(d.year, d.conf_low * 100, d.conf_high * 100, color=c, alpha=0.15, lw=0)
-        parts.append(_ind_label(settings, ind) + ": " + ", ".join(
-            f"{y} {pct(v)} %" for y, v in zip(d.year, d.estimate, strict=True)))
+        parts.append(
+            _ind_label(settings, ind)
+            + ": "
+            + ", ".join(f"{y} {pct(v)} %" for y, v in zip(d.year, d.estimate, strict=True))
+        )
     years = sorted(shares.year.unique())
     ax.set_xticks(years, [str(y) for y in years])
     ax.set_ylim(0, 100)
     ax.set_ylabel(t("share", lang))
     ax.set_title(label(settings.codebook["themes"][theme], lang), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8.5, loc="upper left", bbox_to_anchor=(0, -0.12), ncols=1)
-    alt = {"nb": "Linjediagram med utvikling over bølgene (95 % konfidensbånd). ",
-           "en": "Line chart of the development across waves (95 % confidence bands). "}[lang]
+    alt = {
+        "nb": "Linjediagram med utvikling over bølgene (95 % konfidensbånd). ",
+        "en": "Line chart of the development across waves (95 % confidence bands). ",
+    }[lang]
     return fig, alt + "; ".join(parts) + "."
 
 
@@ -110,12 +141,22 @@ def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, wav
     left = np.zeros(len(groups))
     y = np.arange(len(groups))[::-1]
     for cat, colour in zip(cats, colours, strict=True):
-        v = d[d.category == cat].set_index("group").reindex(groups)["estimate"].fillna(0).to_numpy() * 100
+        v = (
+            d[d.category == cat].set_index("group").reindex(groups)["estimate"].fillna(0).to_numpy()
+            * 100
+        )
         ax.barh(y, v, left=left, color=colour, label=label(spec["groups"][cat], lang), height=0.7)
         for yi, (li, vi) in enumerate(zip(left, v, strict=True)):
             if vi >= 7:
-                ax.text(li + vi / 2, y[yi], f"{vi:.0f}", ha="center", va="center", fontsize=8,
-                        color="white" if colour in (PALETTE[0],) else "black")
+                ax.text(
+                    li + vi / 2,
+                    y[yi],
+                    f"{vi:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if colour in (PALETTE[0],) else "black",
+                )
         left += v
     ax.set_yticks(y, [glabels[g] for g in groups], fontsize=8.5)
     ax.set_xlim(0, 100)
@@ -124,8 +165,10 @@ def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, wav
     ax.set_title(f"{label(spec, lang)}, {wave}", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, ncols=2, loc="upper left", bbox_to_anchor=(0, -0.13))
     nat = d[d.group == ALL].set_index("category")["estimate"]
-    alt = {"nb": f"Stablede stolper: {label(spec, lang)} i {wave} etter kommunestørrelse. Alle kommuner: ",
-           "en": f"Stacked bars: {label(spec, lang)} in {wave} by municipality size. All municipalities: "}[lang]
+    alt = {
+        "nb": f"Stablede stolper: {label(spec, lang)} i {wave} etter kommunestørrelse. Alle kommuner: ",
+        "en": f"Stacked bars: {label(spec, lang)} in {wave} by municipality size. All municipalities: ",
+    }[lang]
     alt += ", ".join(f"{label(spec['groups'][c], lang)} {pct(nat.get(c, np.nan))} %" for c in cats)
     return fig, alt + "."
 
@@ -143,18 +186,31 @@ def plot_crosstab(crosstab: pd.DataFrame, settings: Settings, wave: int):
     parts = []
     for j, (sid, sspec) in enumerate(statuses.items()):
         v = d[d.status == sid].set_index("level").reindex(list(levels))["estimate"].to_numpy() * 100
-        bars = ax.bar(x + (j - (len(statuses) - 1) / 2) * width, v, width, color=PALETTE[j],
-                      label=label(sspec, lang))
+        bars = ax.bar(
+            x + (j - (len(statuses) - 1) / 2) * width,
+            v,
+            width,
+            color=PALETTE[j],
+            label=label(sspec, lang),
+        )
         ax.bar_label(bars, fmt="%.0f", fontsize=7.5, padding=1)
         parts.append(label(sspec, lang) + ": " + ", ".join(f"{vv:.0f} %" for vv in v))
     ax.set_xticks(x, [label(lv, lang) for lv in levels.values()], fontsize=8.5)
     ax.set_ylim(0, 100)
     ax.set_ylabel({"nb": "Prosent innen hindringsgrad", "en": "Percent within barrier level"}[lang])
-    ax.set_title({"nb": f"Kompetansemangel som hinder og rekruttering, {wave}",
-                  "en": f"Competence barrier and recruitment, {wave}"}[lang], loc="left", fontsize=11)
+    ax.set_title(
+        {
+            "nb": f"Kompetansemangel som hinder og rekruttering, {wave}",
+            "en": f"Competence barrier and recruitment, {wave}",
+        }[lang],
+        loc="left",
+        fontsize=11,
+    )
     ax.legend(frameon=False, fontsize=8.5, ncols=3, loc="upper left")
-    alt = {"nb": f"Grupperte stolper for {wave}, per hindringsgrad ({', '.join(label(lv, lang) for lv in levels.values())}). ",
-           "en": f"Grouped bars for {wave}, per barrier level ({', '.join(label(lv, lang) for lv in levels.values())}). "}[lang]
+    alt = {
+        "nb": f"Grupperte stolper for {wave}, per hindringsgrad ({', '.join(label(lv, lang) for lv in levels.values())}). ",
+        "en": f"Grouped bars for {wave}, per barrier level ({', '.join(label(lv, lang) for lv in levels.values())}). ",
+    }[lang]
     return fig, alt + "; ".join(parts) + "."
 
 
@@ -164,8 +220,11 @@ def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
     lang = settings.lang
     var = settings.codebook["variables"]["competence_barrier"]
     values = sorted(int(v) for v in var["values"])
-    d = shares[shares.indicator.str.startswith("competence_barrier_dist_") & (~shares.weighted)
-               & (shares.group == ALL)]
+    d = shares[
+        shares.indicator.str.startswith("competence_barrier_dist_")
+        & (~shares.weighted)
+        & (shares.group == ALL)
+    ]
     years = sorted(d.year.unique())
     colours = ["#BBBBBB", PALETTE[4], "#E5E5E5", PALETTE[1], PALETTE[5]]
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -182,17 +241,29 @@ def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
     ax.set_yticks(yy, [str(y) for y in years])
     ax.set_xlim(0, 100)
     ax.grid(False)
-    ax.set_xlabel({"nb": "Andel kommuner som svarte (%)", "en": "Share of responding municipalities (%)"}[lang])
+    ax.set_xlabel(
+        {"nb": "Andel kommuner som svarte (%)", "en": "Share of responding municipalities (%)"}[
+            lang
+        ]
+    )
     ax.set_title(label(var, lang), loc="left", fontsize=10.5)
     ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.18))
-    alt = {"nb": "Stablede stolper: fordeling av svarene på spørsmålet om manglende kompetanse, per bølge.",
-           "en": "Stacked bars: distribution of answers on lack of competence, by wave."}[lang]
+    alt = {
+        "nb": "Stablede stolper: fordeling av svarene på spørsmålet om manglende kompetanse, per bølge.",
+        "en": "Stacked bars: distribution of answers on lack of competence, by wave.",
+    }[lang]
     return fig, alt
 
 
-def draw_all(shares: pd.DataFrame, composites: pd.DataFrame, crosstab: pd.DataFrame,
-             settings: Settings, outdir: str, synthetic: bool,
-             min_cell: int | None = None) -> list[str]:
+def draw_all(
+    shares: pd.DataFrame,
+    composites: pd.DataFrame,
+    crosstab: pd.DataFrame,
+    settings: Settings,
+    outdir: str,
+    synthetic: bool,
+    min_cell: int | None = None,
+) -> list[str]:
     """Draw every figure of figure_ids(settings) into outdir/fig_<id>.{png,svg,alt.txt}.
     With real microdata (``min_cell`` set), cells on fewer municipalities are left out and
     marked ":"."""
@@ -234,19 +305,47 @@ def plot_replication(card: pd.DataFrame, lang: str):
     lo = d.published_low * 100
     hi = d.published_high * 100
     mid = (lo + hi) / 2
-    ax.errorbar(mid, d.reproduced * 100, xerr=[mid - lo, hi - mid], fmt="none", ecolor="#999999",
-                elinewidth=0.8, zorder=2)
-    ax.scatter(mid[ok], d.reproduced[ok] * 100, color=PALETTE[0], marker="o", s=28, zorder=3,
-               label={"nb": "Innenfor toleransen", "en": "Within tolerance"}[lang])
-    ax.scatter(mid[~ok], d.reproduced[~ok] * 100, color=PALETTE[5], marker="X", s=40, zorder=3,
-               label={"nb": "Utenfor toleransen", "en": "Outside tolerance"}[lang])
+    ax.errorbar(
+        mid,
+        d.reproduced * 100,
+        xerr=[mid - lo, hi - mid],
+        fmt="none",
+        ecolor="#999999",
+        elinewidth=0.8,
+        zorder=2,
+    )
+    ax.scatter(
+        mid[ok],
+        d.reproduced[ok] * 100,
+        color=PALETTE[0],
+        marker="o",
+        s=28,
+        zorder=3,
+        label={"nb": "Innenfor toleransen", "en": "Within tolerance"}[lang],
+    )
+    ax.scatter(
+        mid[~ok],
+        d.reproduced[~ok] * 100,
+        color=PALETTE[5],
+        marker="X",
+        s=40,
+        zorder=3,
+        label={"nb": "Utenfor toleransen", "en": "Outside tolerance"}[lang],
+    )
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.set_aspect("equal")
     ax.grid(True, axis="both")
-    ax.set_xlabel({"nb": "Publisert (%; intervall for tall i ord)", "en": "Published (%; interval for figures in words)"}[lang])
+    ax.set_xlabel(
+        {
+            "nb": "Publisert (%; intervall for tall i ord)",
+            "en": "Published (%; interval for figures in words)",
+        }[lang]
+    )
     ax.set_ylabel({"nb": "Gjenskapt (%)", "en": "Reproduced (%)"}[lang])
     ax.legend(frameon=False, loc="upper left")
-    alt = {"nb": f"Spredningsplott av {len(d)} publiserte tall mot gjenskapte verdier; {int(ok.sum())} ligger innenfor toleransen.",
-           "en": f"Scatter plot of {len(d)} published figures against reproduced values; {int(ok.sum())} lie within tolerance."}[lang]
+    alt = {
+        "nb": f"Spredningsplott av {len(d)} publiserte tall mot gjenskapte verdier; {int(ok.sum())} ligger innenfor toleransen.",
+        "en": f"Scatter plot of {len(d)} published figures against reproduced values; {int(ok.sum())} lie within tolerance.",
+    }[lang]
     return fig, alt

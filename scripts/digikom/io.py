@@ -90,7 +90,9 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n")
+    write_text(
+        path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n"
+    )
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs) -> None:

@@ -407,7 +407,14 @@ def read_panel(path: str | os.PathLike) -> pd.DataFrame:
     df = pd.read_csv(path, dtype={"kommunenr": str, "kommunenr_2024": str, "size_group": str})
     df["responded"] = df["responded"].astype(bool)
     for c in df.columns:
-        if c not in ("kommunenr", "kommunenr_2024", "kommunenavn", "size_group", "responded",
-                     "log_population", "weight") and pd.api.types.is_numeric_dtype(df[c]):
+        if c not in (
+            "kommunenr",
+            "kommunenr_2024",
+            "kommunenavn",
+            "size_group",
+            "responded",
+            "log_population",
+            "weight",
+        ) and pd.api.types.is_numeric_dtype(df[c]):
             df[c] = df[c].astype("Int64")
     return df

@@ -15,9 +15,22 @@ from .config import load_all
 from .io import sha256_file, write_json
 from .published import read_targets, resolve_share
 
-PACKAGES = ["snakemake", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "pandera",
-            "pyarrow", "pypandoc-binary", "typst", "requests", "patsy",
-            "jsonschema", "pyyaml"]
+PACKAGES = [
+    "snakemake",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "pandera",
+    "pyarrow",
+    "pypandoc-binary",
+    "typst",
+    "requests",
+    "patsy",
+    "jsonschema",
+    "pyyaml",
+]
 
 # Fields that differ between two runs from the same inputs (documented in README).
 RUN_METADATA_FIELDS = ["created_utc", "git.dirty"]
@@ -30,8 +43,11 @@ def git_info(cwd: str = ".") -> dict:
 
     commit = run("rev-parse", "HEAD")
     status = run("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit or "unknown", "short": (commit or "unknown")[:8],
-            "dirty": bool(status) if status is not None else None}
+    return {
+        "commit": commit or "unknown",
+        "short": (commit or "unknown")[:8],
+        "dirty": bool(status) if status is not None else None,
+    }
 
 
 def package_versions() -> dict:
@@ -46,7 +62,7 @@ def package_versions() -> dict:
 
 def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    now = (dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC))
+    now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     return {
         "created_utc": now.replace(microsecond=0).isoformat(),
         "git": git_info(),
@@ -57,8 +73,10 @@ def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
         "seed": config.get("seed"),
         "config": config,
         "packages": package_versions(),
-        "inputs": [{"path": str(p), "sha256": sha256_file(p), "bytes": os.path.getsize(p)}
-                   for p in sorted(set(map(str, inputs)))],
+        "inputs": [
+            {"path": str(p), "sha256": sha256_file(p), "bytes": os.path.getsize(p)}
+            for p in sorted(set(map(str, inputs)))
+        ],
         "run_metadata_fields": RUN_METADATA_FIELDS,
     }
 
@@ -79,12 +97,17 @@ def build_context(config: dict, targets_path: str) -> dict:
                 for year, spec in (section.get(key) or {}).items():
                     if int(year) not in config["waves"]:
                         continue
-                    calibration.append({
-                        "variable": var, "part": key, "year": int(year),
-                        "value": resolve_share(spec, targets, f"synthetic {var}.{key}.{year}"),
-                        "source": spec.get("target") or ("/".join(spec["ratio_of"]) if "ratio_of" in spec else "assumption"),
-                        "note": spec.get("note", ""),
-                    })
+                    calibration.append(
+                        {
+                            "variable": var,
+                            "part": key,
+                            "year": int(year),
+                            "value": resolve_share(spec, targets, f"synthetic {var}.{key}.{year}"),
+                            "source": spec.get("target")
+                            or ("/".join(spec["ratio_of"]) if "ratio_of" in spec else "assumption"),
+                            "note": spec.get("note", ""),
+                        }
+                    )
     return {
         "lang": config["lang"],
         "waves": config["waves"],

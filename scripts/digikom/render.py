@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 CHUNK = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-FIG_IMG = re.compile(r"!\[(?P<cap>[^\]]*)\]\((?P<src>[^)]+)\)\{#(?P<id>fig-[\w-]+)(?P<rest>[^}]*)\}")
+FIG_IMG = re.compile(
+    r"!\[(?P<cap>[^\]]*)\]\((?P<src>[^)]+)\)\{#(?P<id>fig-[\w-]+)(?P<rest>[^}]*)\}"
+)
 TBL_CAP = re.compile(r"^:\s+(?P<cap>.*?)\s*\{#(?P<id>tbl-[\w-]+)(?P<rest>[^}]*)\}\s*$", re.M)
 REF = re.compile(r"@((?:fig|tbl)-[\w-]+)")
 
@@ -43,8 +45,10 @@ def pick_renderer(choice: str = "auto") -> str:
     if choice == "auto":
         return "quarto" if shutil.which("quarto") else "pandoc"
     if choice == "quarto" and not shutil.which("quarto"):
-        raise RenderError("report.renderer is 'quarto' but no quarto binary is on PATH; "
-                          "install Quarto (conda-forge 'quarto') or set report.renderer: auto")
+        raise RenderError(
+            "report.renderer is 'quarto' but no quarto binary is on PATH; "
+            "install Quarto (conda-forge 'quarto') or set report.renderer: auto"
+        )
     return choice
 
 
@@ -70,12 +74,12 @@ def knit(qmd: str, params: dict, source: str = "report.qmd") -> tuple[dict, str]
     """Execute the python chunks of a .qmd and return (front matter, markdown)."""
     m = FRONT.match(qmd)
     meta = yaml.safe_load(m.group(1)) if m else {}
-    body = qmd[m.end():] if m else qmd
+    body = qmd[m.end() :] if m else qmd
     ns: dict = {"__name__": "__report__"}
     out: list[str] = []
     pos = 0
     for i, chunk in enumerate(CHUNK.finditer(body), start=1):
-        out.append(_inline(body[pos:chunk.start()], ns, source))
+        out.append(_inline(body[pos : chunk.start()], ns, source))
         pos = chunk.end()
         code = chunk.group(1)
         opts = _chunk_options(code)
@@ -83,7 +87,7 @@ def knit(qmd: str, params: dict, source: str = "report.qmd") -> tuple[dict, str]
         buf = io.StringIO()
         try:
             with contextlib.redirect_stdout(buf):
-                exec(compile(code, f"{source}:{label}", "exec"), ns)  # noqa: S102
+                exec(compile(code, f"{source}:{label}", "exec"), ns)
                 if "parameters" in (opts.get("tags") or []):
                     ns.update(params)
         except Exception as exc:
@@ -98,7 +102,7 @@ def knit(qmd: str, params: dict, source: str = "report.qmd") -> tuple[dict, str]
 def _inline(text: str, ns: dict, source: str) -> str:
     def repl(m):
         try:
-            return str(eval(m.group(1), ns))  # noqa: S307
+            return str(eval(m.group(1), ns))
         except Exception as exc:
             raise RenderError(f"{source}: inline `{m.group(1)}` failed: {exc}") from exc
 
@@ -110,8 +114,10 @@ def crossref(md: str, lang: str, prefix_captions: bool) -> str:
     ``@fig-x``/``@tbl-x`` by links, and (for HTML) prefix captions with "Figur N:"."""
     words = WORDS.get(lang, WORDS["en"])
     numbers: dict[str, int] = {}
-    found = sorted([(m.start(), m.group("id")) for m in FIG_IMG.finditer(md)]
-                   + [(m.start(), m.group("id")) for m in TBL_CAP.finditer(md)])
+    found = sorted(
+        [(m.start(), m.group("id")) for m in FIG_IMG.finditer(md)]
+        + [(m.start(), m.group("id")) for m in TBL_CAP.finditer(md)]
+    )
     counters = {"fig": 0, "tbl": 0}
     for _, ident in found:
         kind = ident.split("-", 1)[0]
@@ -127,10 +133,20 @@ def crossref(md: str, lang: str, prefix_captions: bool) -> str:
         return f"[{words[ident[:3]]}&nbsp;{numbers[ident]}](#{ident})"
 
     if prefix_captions:
-        md = FIG_IMG.sub(lambda m: f"![{words['fig']} {numbers[m.group('id')]}: {m.group('cap')}]"
-                         f"({m.group('src')}){{#{m.group('id')}{m.group('rest')}}}", md)
-        md = TBL_CAP.sub(lambda m: f": {words['tbl']} {numbers[m.group('id')]}: {m.group('cap')} "
-                         f"{{#{m.group('id')}{m.group('rest')}}}", md)
+        md = FIG_IMG.sub(
+            lambda m: (
+                f"![{words['fig']} {numbers[m.group('id')]}: {m.group('cap')}]"
+                f"({m.group('src')}){{#{m.group('id')}{m.group('rest')}}}"
+            ),
+            md,
+        )
+        md = TBL_CAP.sub(
+            lambda m: (
+                f": {words['tbl']} {numbers[m.group('id')]}: {m.group('cap')} "
+                f"{{#{m.group('id')}{m.group('rest')}}}"
+            ),
+            md,
+        )
     return REF.sub(ref, md)
 
 
@@ -145,8 +161,15 @@ def _pandoc(args: list[str], stdin: str) -> None:
         log.warning("pandoc: %s", proc.stderr.strip())
 
 
-def render_pandoc(qmd_path: str, params: dict, meta_extra: dict, css: str | None,
-                  out_html: str, out_pdf: str, workdir: str = ".") -> None:
+def render_pandoc(
+    qmd_path: str,
+    params: dict,
+    meta_extra: dict,
+    css: str | None,
+    out_html: str,
+    out_pdf: str,
+    workdir: str = ".",
+) -> None:
     """Render with pandoc (HTML) and pandoc -> typst (PDF), from the same .qmd."""
     qmd = Path(qmd_path).read_text(encoding="utf-8")
     _, md = knit(qmd, params, source=str(qmd_path))
@@ -158,26 +181,55 @@ def render_pandoc(qmd_path: str, params: dict, meta_extra: dict, css: str | None
     html_md = crossref(md, lang, prefix_captions=True)
     typ_md = crossref(md, lang, prefix_captions=False)
     write_text(build / "report.html.md", html_md)
-    common = ["-f", "markdown-citations", "--standalone", "--toc", "--toc-depth=2",
-              f"--metadata-file={meta_file}", f"--resource-path={workdir}"]
+    common = [
+        "-f",
+        "markdown-citations",
+        "--standalone",
+        "--toc",
+        "--toc-depth=2",
+        f"--metadata-file={meta_file}",
+        f"--resource-path={workdir}",
+    ]
     with atomic_path(out_html, suffix=".html") as tmp:
         args = [*common, "-t", "html5", "--embed-resources", "-o", str(tmp)]
         if css:
             args.append(f"--css={css}")
         _pandoc(args, html_md)
     # Typst resolves "/x" relative to --root: make figure paths root-relative.
-    typ_md = FIG_IMG.sub(lambda m: m.group(0).replace(f"]({m.group('src')})", f"](/{m.group('src').lstrip('/')})"), typ_md)
+    typ_md = FIG_IMG.sub(
+        lambda m: m.group(0).replace(f"]({m.group('src')})", f"](/{m.group('src').lstrip('/')})"),
+        typ_md,
+    )
     typ = build / "report.typ"
     header = Path(qmd_path).with_name("typst-header.typ")
     extra = [f"--include-in-header={header}"] if header.exists() else []
-    _pandoc([*common, "-t", "typst", "-V", "papersize=a4", "-V", "fontsize=10pt",
-             "-V", "section-numbering=1.1", *extra, "-o", str(typ)], typ_md)
+    _pandoc(
+        [
+            *common,
+            "-t",
+            "typst",
+            "-V",
+            "papersize=a4",
+            "-V",
+            "fontsize=10pt",
+            "-V",
+            "section-numbering=1.1",
+            *extra,
+            "-o",
+            str(typ),
+        ],
+        typ_md,
+    )
     import typst
 
     with atomic_path(out_pdf, suffix=".pdf") as tmp:
         try:
-            typst.compile(str(typ), output=str(tmp), root=str(Path(workdir).resolve()),
-                          timestamp=pdf_timestamp(meta_extra.get("date")))
+            typst.compile(
+                str(typ),
+                output=str(tmp),
+                root=str(Path(workdir).resolve()),
+                timestamp=pdf_timestamp(meta_extra.get("date")),
+            )
         except Exception as exc:  # typst.TypstError and friends
             raise RenderError(f"typst could not compile {typ}: {exc}") from exc
 
@@ -200,8 +252,9 @@ def pdf_timestamp(date: str | None) -> int | None:
     return None
 
 
-def render_quarto(qmd_path: str, params: dict, meta_extra: dict, out_html: str,
-                  out_pdf: str, workdir: str = ".") -> None:
+def render_quarto(
+    qmd_path: str, params: dict, meta_extra: dict, out_html: str, out_pdf: str, workdir: str = "."
+) -> None:
     """Render with Quarto: copy the .qmd next to the outputs, pass every parameter with -P,
     execute in the working directory, then move the results into place."""
     build = Path(out_html).parent / "_quarto"
@@ -216,8 +269,18 @@ def render_quarto(qmd_path: str, params: dict, meta_extra: dict, out_html: str,
     write_text(meta_file, yaml.safe_dump(meta_extra, allow_unicode=True, sort_keys=True))
     ps = [x for k, v in params.items() for x in ("-P", f"{k}:{v}")]
     for fmt, final in (("html", out_html), ("typst", out_pdf)):
-        cmd = ["quarto", "render", str(src.name), "--to", fmt, "--execute-dir",
-               str(Path(workdir).resolve()), "--metadata-file", meta_file.name, *ps]
+        cmd = [
+            "quarto",
+            "render",
+            str(src.name),
+            "--to",
+            fmt,
+            "--execute-dir",
+            str(Path(workdir).resolve()),
+            "--metadata-file",
+            meta_file.name,
+            *ps,
+        ]
         proc = subprocess.run(cmd, cwd=build, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise RenderError(f"quarto render --to {fmt} failed:\n{proc.stderr[-4000:]}")

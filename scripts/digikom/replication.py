@@ -5,16 +5,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError
 from .indicators import ALL
 from .published import parse_published
 
-COLUMNS = ["target_id", "year", "indicator", "group", "published", "published_low",
-           "published_high", "reproduced", "diff_pp", "tolerance_pp", "within_tolerance",
-           "reference", "reason", "source_url"]
+COLUMNS = [
+    "target_id",
+    "year",
+    "indicator",
+    "group",
+    "published",
+    "published_low",
+    "published_high",
+    "reproduced",
+    "diff_pp",
+    "tolerance_pp",
+    "within_tolerance",
+    "reference",
+    "reason",
+    "source_url",
+]
 
 
-def scorecard(targets: pd.DataFrame, shares: pd.DataFrame, crosstab: pd.DataFrame,
-              rules: dict, waves: list[int], statbank: pd.DataFrame | None = None) -> pd.DataFrame:
+def scorecard(
+    targets: pd.DataFrame,
+    shares: pd.DataFrame,
+    crosstab: pd.DataFrame,
+    rules: dict,
+    waves: list[int],
+    statbank: dict[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     rep = rules["replication"]
     tolerances = rep["tolerances"]
     mapping = rep["map"]
@@ -25,13 +45,22 @@ def scorecard(targets: pd.DataFrame, shares: pd.DataFrame, crosstab: pd.DataFram
         pub = parse_published(t["value"], t["unit"], tolerances)
         m = mapping.get(t["id"], {})
         indicator = m.get("indicator") or ("/".join(m["crosstab"]) if "crosstab" in m else "")
-        row = dict(target_id=t["id"], year=year, indicator=indicator or t["indicator_en"],
-                   group=t["group"], published=t["value"],
-                   published_low=pub.low if pub else np.nan,
-                   published_high=pub.high if pub else np.nan, reproduced=np.nan,
-                   diff_pp=np.nan, tolerance_pp=pub.tolerance_pp if pub else np.nan,
-                   within_tolerance=pd.NA, reference="published", reason="",
-                   source_url=t["source_url"])
+        row = dict(
+            target_id=t["id"],
+            year=year,
+            indicator=indicator or t["indicator_en"],
+            group=t["group"],
+            published=t["value"],
+            published_low=pub.low if pub else np.nan,
+            published_high=pub.high if pub else np.nan,
+            reproduced=np.nan,
+            diff_pp=np.nan,
+            tolerance_pp=pub.tolerance_pp if pub else np.nan,
+            within_tolerance=pd.NA,
+            reference="published",
+            reason="",
+            source_url=t["source_url"],
+        )
         value = np.nan
         if not m:
             row["reason"] = "not computable: the panel has no variable for this figure"
@@ -47,8 +76,11 @@ def scorecard(targets: pd.DataFrame, shares: pd.DataFrame, crosstab: pd.DataFram
                 value = float(hit["estimate"].iloc[0])
         else:
             status, level = m["crosstab"]
-            hit = crosstab[(crosstab["year"] == year) & (crosstab["status"] == status)
-                           & (crosstab["level"] == level)]
+            hit = crosstab[
+                (crosstab["year"] == year)
+                & (crosstab["status"] == status)
+                & (crosstab["level"] == level)
+            ]
             if hit.empty:
                 row["reason"] = "not computable: cross-tab cell empty"
             else:
@@ -60,6 +92,65 @@ def scorecard(targets: pd.DataFrame, shares: pd.DataFrame, crosstab: pd.DataFram
             row["within_tolerance"] = bool(pub.contains(value))
         rows.append(row)
     out = pd.DataFrame(rows, columns=COLUMNS)
-    if statbank is not None and not statbank.empty:
-        out = pd.concat([out, statbank.reindex(columns=COLUMNS)], ignore_index=True)
+    if statbank:
+        extra = statbank_rows(statbank, nat, rep.get("statbank", []), tolerances["percent"], waves)
+        out = pd.concat([out, extra], ignore_index=True)
     return out
+
+
+def statbank_rows(
+    tables: dict[str, pd.DataFrame],
+    nat: pd.DataFrame,
+    mapping: list[dict],
+    tol_pp: float,
+    waves: list[int],
+) -> pd.DataFrame:
+    """Official StatBank values as a second reference (reference = "statbank")."""
+    rows = []
+    for m in mapping:
+        df = tables.get(str(m["table"]))
+        if df is None:
+            continue
+        sel = df
+        for dim, code in m["where"].items():
+            if dim not in sel.columns:
+                raise ConfigError(
+                    f"config/indicators.yaml replication.statbank: table {m['table']} "
+                    f"has no dimension '{dim}' (has: {', '.join(df.columns)})"
+                )
+            sel = sel[sel[dim].astype(str) == str(code)]
+        tdim = m.get("time_dimension", "Tid")
+        for _, r in sel.iterrows():
+            year = int(str(r[tdim])[:4])
+            official = r["value"] * m.get("scale", 0.01) if pd.notna(r["value"]) else np.nan
+            hit = nat[(nat["indicator"] == m["indicator"]) & (nat["year"] == year)]
+            value = float(hit["estimate"].iloc[0]) if not hit.empty else np.nan
+            reason = "" if year in waves else f"not computable: {year} is not a configured wave"
+            if np.isnan(official):
+                reason = f"official value missing (status {r.get('status', '')!s})"
+            ok = (
+                pd.NA
+                if np.isnan(value) or np.isnan(official)
+                else abs(value - official) * 100 <= tol_pp
+            )
+            rows.append(
+                dict(
+                    target_id=f"statbank_{m['table']}_"
+                    + "_".join(str(v) for v in m["where"].values())
+                    + f"_{year}",
+                    year=year,
+                    indicator=m["indicator"],
+                    group="all municipalities",
+                    published=official,
+                    published_low=official - tol_pp / 100,
+                    published_high=official + tol_pp / 100,
+                    reproduced=value,
+                    diff_pp=100 * (value - official) if not np.isnan(value) else np.nan,
+                    tolerance_pp=tol_pp,
+                    within_tolerance=ok,
+                    reference="statbank",
+                    reason=reason,
+                    source_url=f"StatBank table {m['table']}",
+                )
+            )
+    return pd.DataFrame(rows, columns=COLUMNS)

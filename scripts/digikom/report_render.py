@@ -26,7 +26,8 @@ def render_report(qmd, css, provenance, results, lang, choice, out_html, out_pdf
     meta = {
         "title": title,
         "subtitle": subtitle.format(first=waves[0], last=waves[-1])
-        + (" – syntetiske data" if lang == "nb" else " – synthetic data") * (prov["data_mode"] == "synthetic"),
+        + (" – syntetiske data" if lang == "nb" else " – synthetic data")
+        * (prov["data_mode"] == "synthetic"),
         "date": prov["created_utc"][:10],
         "lang": lang,
         "author": "digikom",

@@ -57,18 +57,36 @@ def indicators(panel_path, config, out_shares, out_composites, out_crosstab):
     write_csv(ind.compute_crosstab(pan, settings.indicators, settings.codebook), out_crosstab)
 
 
-def replication(shares, crosstab, targets_path, config, out):
+def replication(shares, crosstab, targets_path, config, out, statbank=()):
     import pandas as pd
 
     from .replication import scorecard
 
     settings = load_all(config)
-    card = scorecard(read_targets(targets_path), pd.read_csv(shares), pd.read_csv(crosstab),
-                     settings.indicators, config["waves"])
+    from pathlib import Path
+
+    tables = {
+        Path(p).stem: pd.read_csv(p, dtype=str).assign(
+            value=lambda d: pd.to_numeric(d["value"], errors="coerce")
+        )
+        for p in statbank
+    }
+    card = scorecard(
+        read_targets(targets_path),
+        pd.read_csv(shares),
+        pd.read_csv(crosstab),
+        settings.indicators,
+        config["waves"],
+        statbank=tables,
+    )
     n_ok = int(card["within_tolerance"].eq(True).sum())
     n_comp = int(card["reproduced"].notna().sum())
-    log.info("scorecard: %d of %d computable targets within tolerance; %d not computable",
-             n_ok, n_comp, len(card) - n_comp)
+    log.info(
+        "scorecard: %d of %d computable targets within tolerance; %d not computable",
+        n_ok,
+        n_comp,
+        len(card) - n_comp,
+    )
     write_csv(card, out)
 
 
@@ -79,17 +97,23 @@ def indicator_figures(shares, composites, crosstab, config, outdir, synthetic):
     from .indicator_plots import draw_all
 
     settings = load_all(config)
-    made = draw_all(pd.read_csv(shares), pd.read_csv(composites), pd.read_csv(crosstab),
-                    settings, outdir, synthetic,
-                    min_cell=None if synthetic else config["report"]["min_cell"])
+    made = draw_all(
+        pd.read_csv(shares),
+        pd.read_csv(composites),
+        pd.read_csv(crosstab),
+        settings,
+        outdir,
+        synthetic,
+        min_cell=None if synthetic else config["report"]["min_cell"],
+    )
     log.info("drew %d figures: %s", len(made), ", ".join(made))
 
 
 def replication_figure(scorecard, lang, synthetic, out):
     import pandas as pd
 
-    from .indicator_plots import plot_replication
     from .figures import save_figure, setup_style
+    from .indicator_plots import plot_replication
 
     setup_style()
     fig, alt = plot_replication(pd.read_csv(scorecard), lang)

@@ -30,6 +30,7 @@ rule scorecard:
         crosstab="results/indicators/crosstab.csv",
         targets=config["files"]["targets"],
         rules=config["files"]["indicators"],
+        statbank=statbank_targets(),
     output:
         "results/replication/scorecard.csv",
     log:

@@ -29,7 +29,7 @@ def num(x: float, lang: str, digits: int = 0) -> str:
     s = f"{x:,.{digits}f}"
     if lang == "nb":
         s = s.replace(",", "\u00a0").replace(".", ",")
-    return s
+    return s.replace("-", "\u2212")  # a real minus sign
 
 
 def pct(x: float, lang: str, digits: int = 0) -> str:
@@ -42,7 +42,10 @@ def pct(x: float, lang: str, digits: int = 0) -> str:
 
 def ci(lo: float, hi: float, lang: str, digits: int = 0) -> str:
     word = "KI" if lang == "nb" else "CI"
-    return f"95 % {word} {num(100 * lo, lang, digits)}–{num(100 * hi, lang, digits)}"
+    a, b = num(100 * lo, lang, digits), num(100 * hi, lang, digits)
+    if lo < 0 or hi < 0:  # "−9,4 til −6,2" reads better than "−9,4–−6,2"
+        return f"95 % {word} {a} {'til' if lang == 'nb' else 'to'} {b}"
+    return f"95 % {word} {a}–{b}"
 
 
 def out_of_ten(x: float, lang: str) -> str:
@@ -157,11 +160,14 @@ T = {
 }
 
 
-def direction(a_est, a_lo, a_hi, b_est, b_lo, b_hi) -> str:
-    """'rose'/'fell' when the two intervals do not overlap, else 'stable'."""
-    if b_lo > a_hi:
+def direction(a_est, a_lo, a_hi, b_est, b_lo, b_hi, z: float = 1.959964) -> str:
+    """'rose'/'fell' when the 95 % interval of the difference b - a excludes 0, else
+    'stable'. Standard errors are read off the two (independent) 95 % intervals."""
+    se = math.hypot((a_hi - a_lo) / (2 * z), (b_hi - b_lo) / (2 * z))
+    diff = b_est - a_est
+    if diff - z * se > 0:
         return "rose"
-    if b_hi < a_lo:
+    if diff + z * se < 0:
         return "fell"
     return "stable"
 
@@ -374,11 +380,11 @@ class Report:
         lo, hi = self.est(ind, year, gs[0]), self.est(ind, year, gs[-1])
         if lo is None or hi is None:
             return None
-        name = self.lab(self.ind_spec(ind)).lower()
+        name = self.lab(self.ind_spec(ind))
         d = direction(
             lo.estimate, lo.conf_low, lo.conf_high, hi.estimate, hi.conf_low, hi.conf_high
         )
-        gl, gh = self.group_label[gs[0]].lower(), self.group_label[gs[-1]].lower()
+        gl, gh = self.group_label[gs[0]], self.group_label[gs[-1]]
         if nb:
             rel = {
                 "rose": "klart høyere blant de største kommunene",
@@ -386,8 +392,8 @@ class Report:
                 "stable": "ikke klart forskjellig mellom de minste og de største kommunene",
             }[d]
             return (
-                f"I {year} var andelen som «{name}» {rel}: {self.cell_pct(hi)} blant kommuner med {gh} innbyggere "
-                f"({ci(hi.conf_low, hi.conf_high, 'nb')}) mot {self.cell_pct(lo)} blant kommuner med {gl} "
+                f"I {year} var andelen «{name}» {rel}: {self.cell_pct(hi)} i gruppen «{gh}» innbyggere "
+                f"({ci(hi.conf_low, hi.conf_high, 'nb')}) mot {self.cell_pct(lo)} i gruppen «{gl}» "
                 f"({ci(lo.conf_low, lo.conf_high, 'nb')})."
             )
         rel = {
@@ -396,8 +402,8 @@ class Report:
             "stable": "not clearly different between the smallest and the largest municipalities",
         }[d]
         return (
-            f"In {year} the share that '{name}' was {rel}: {self.cell_pct(hi)} among municipalities with {gh} "
-            f"inhabitants ({ci(hi.conf_low, hi.conf_high, 'en')}) against {self.cell_pct(lo)} among those with {gl} "
+            f"In {year} the share '{name}' was {rel}: {self.cell_pct(hi)} in the group '{gh}' "
+            f"inhabitants ({ci(hi.conf_low, hi.conf_high, 'en')}) against {self.cell_pct(lo)} in the group '{gl}' "
             f"({ci(lo.conf_low, lo.conf_high, 'en')})."
         )
 
@@ -791,6 +797,7 @@ class Report:
             + " {#tbl-sizes}"
         )
         weight = self.ctx["codebook"]["variables"]["weight"]["question"][self.lang]
+        weight = weight[0].lower() + weight[1:]
         if nb:
             parts.append(
                 f"**Andeler.** Som i SSBs publiseringer er andelene uvektede andeler av kommunene som svarte. "
@@ -959,9 +966,9 @@ class Report:
             intro
             + " "
             + (
-                "Endringen regnes som klar når konfidensintervallene for første og siste bølge ikke overlapper."
+                "Endringen regnes som klar når 95 %-intervallet for forskjellen mellom første og siste bølge ikke omfatter null."
                 if nb
-                else "A change counts as clear when the confidence intervals of the first and last wave do not overlap."
+                else "A change counts as clear when the 95 % interval of the difference between the first and last wave excludes zero."
             )
             + "\n\n"
             + "\n".join(f"- {s}" for s in sents)

@@ -5,6 +5,7 @@ wave for the logit models. A failed model gets a figure that says so, not an emp
 from __future__ import annotations
 
 import json
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -127,7 +128,9 @@ def plot_predictions(pred_path, json_paths, size_groups, lang, synthetic, png, s
         ax.set_xticks(np.arange(len(order)), [glabel[g] for g in order], rotation=45, ha="right")
         ax.set_ylim(0, 100)
         ax.set_title(
-            info.get("label", {}).get(lang) or info["model"], loc="left", fontsize=9, wrap=True
+            textwrap.fill(info.get("label", {}).get(lang) or info["model"], 38),
+            loc="left",
+            fontsize=9,
         )
         ax.set_xlabel(t("size", lang))
         last = d[d["year"] == years[-1]] if years else d
@@ -141,7 +144,17 @@ def plot_predictions(pred_path, json_paths, size_groups, lang, synthetic, png, s
         )
     axes[0, 0].set_ylabel(_tx("prob_short", lang))
     if logits:
-        axes[0, -1].legend(title=t("year", lang), fontsize=8, frameon=False)
+        handles, labels = axes[0, -1].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            title=t("year", lang),
+            fontsize=8,
+            frameon=False,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            ncols=len(labels),
+        )
     fig.tight_layout()
     alt_text = _tx("prob", lang) + ". " + ". ".join(alt_parts) + "."
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)

@@ -9,7 +9,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
-
 from workflow_utils import copy_repo, run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -34,15 +33,17 @@ def test_panel_from_http_microdata(built, http_dir, tmp_path):
     micro.loc[micro.index[0], "cloud_use"] = 1 - micro.loc[micro.index[0], "cloud_use"]
     micro.to_csv(served / "kommuner.csv", index=False)
     wd = copy_repo(tmp_path / "wd")
-    run_snakemake(wd, "results/data/panel.csv", "--config", f"microdata={base}/kommuner.csv",
-                  check=True)
+    run_snakemake(
+        wd, "results/data/panel.csv", "--config", f"microdata={base}/kommuner.csv", check=True
+    )
     panel = pd.read_csv(wd / "results/data/panel.csv", dtype={"kommunenr": str})
     first = micro.iloc[0]
     row = panel[(panel.kommunenr == first.kommunenr) & (panel.year == first.year)].iloc[0]
     assert row.cloud_use == first.cloud_use  # the changed value came over HTTP
     assert panel.responded.sum() == len(micro)
     # a missing remote file is a clear, non-zero failure
-    proc = run_snakemake(wd, "results/data/panel.csv", "-F", "--config",
-                         f"microdata={base}/missing.csv")
+    proc = run_snakemake(
+        wd, "results/data/panel.csv", "-F", "--config", f"microdata={base}/missing.csv"
+    )
     assert proc.returncode != 0
     assert "missing.csv" in proc.stdout + proc.stderr

@@ -1,0 +1,544 @@
+"""Reliability: reproducible bytes, precise rerun triggers, safe failure (no partial
+output, logs naming the cause), interrupts, read-only/full disks, missing fonts, config
+schema errors, fuzzed readers, the SLURM profile and the bootstrap switch.
+
+Whole-workflow tests are marked ``slow``; they run in temporary copies of the repository
+(tests/workflow_utils.py) and never touch the working tree's results/."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from digikom import bootstrap as B
+from digikom import io as dio
+from digikom import panel as P
+from digikom.errors import DigikomError, RenderError, StatbankError
+from digikom.fonts import check_fonts, fonts_in_typst, raise_on_font_warnings
+from digikom.jsonstat import loads_jsonstat2
+from digikom.models import resolve_spec
+from digikom.provenance import RUN_METADATA_FIELDS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from workflow_utils import (
+    copy_repo,
+    env_for,
+    hash_tree,
+    planned_jobs,
+    run_snakemake,
+    snakemake_cmd,
+)
+
+# --------------------------------------------------------------------------- helpers
+
+# statsmodels/typst/etc. values documented as run metadata (docs/reproducibility.md)
+MODEL_JSON_RUN_FIELDS = ["fit_seconds"]
+DATE = re.compile(rb"\d{4}-\d{2}-\d{2}")
+PDF_DATES = re.compile(rb"D:\d{14}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
+
+
+def _drop(obj: dict, dotted: str) -> None:
+    *head, last = dotted.split(".")
+    for key in head:
+        obj = obj.get(key, {})
+    if isinstance(obj, dict):
+        obj.pop(last, None)
+
+
+def normalised(path: Path) -> bytes:
+    """File bytes with the documented run-metadata fields removed."""
+    data = path.read_bytes()
+    if path.name == "provenance.json":
+        doc = json.loads(data)
+        for f in RUN_METADATA_FIELDS:
+            _drop(doc, f)
+        return json.dumps(doc, sort_keys=True).encode()
+    if path.parent.name == "models" and path.suffix == ".json":
+        doc = json.loads(data)
+        for f in MODEL_JSON_RUN_FIELDS:
+            doc.pop(f, None)
+        return json.dumps(doc, sort_keys=True).encode()
+    if path.name == "report.html":
+        return DATE.sub(b"<date>", data)  # the build date (front matter `date`)
+    if path.name == "report.pdf":
+        return PDF_DATES.sub(b"<date>", DATE.sub(b"<date>", data))
+    return data
+
+
+def differing(a: Path, b: Path) -> list[str]:
+    ha, hb = hash_tree(a), hash_tree(b)
+    diff = sorted(set(ha) ^ set(hb))
+    for rel in sorted(set(ha) & set(hb)):
+        if ha[rel] != hb[rel] and normalised(a / rel) != normalised(b / rel):
+            diff.append(rel)
+    return diff
+
+
+def results_of(wd: Path) -> Path:
+    return wd / "results"
+
+
+def leftover_temp_files(root: Path) -> list[Path]:
+    return [
+        p
+        for p in root.rglob(".*")
+        if p.is_file() and p.name.endswith((".tmp", ".csv", ".png", ".svg", ".pdf", ".html"))
+    ]
+
+
+def tmpfs(path: Path, size: str, readonly: bool = False) -> bool:
+    """Mount a tmpfs at ``path`` (root only); False when the machine does not allow it."""
+    path.mkdir(parents=True, exist_ok=True)
+    opts = f"size={size}" + (",ro" if readonly else "")
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True, check=False
+    )
+    return proc.returncode == 0
+
+
+def umount(path: Path) -> None:
+    subprocess.run(["umount", str(path)], capture_output=True, check=False)
+
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+def test_write_csv_failing_after_temp_written_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "out" / "table.csv"
+    dio.write_csv(pd.DataFrame({"a": [1]}), target)
+    before = target.read_bytes()
+
+    real_to_csv = pd.DataFrame.to_csv
+
+    def half_then_fail(self, path, *args, **kwargs):
+        real_to_csv(self.head(1), path, *args, **kwargs)  # temp file is on disk now
+        assert Path(path).exists() and Path(path).name.startswith(".")  # beside the target
+        raise RuntimeError("injected failure after the temp file was written")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+    with pytest.raises(RuntimeError, match="injected"):
+        dio.write_csv(pd.DataFrame({"a": range(100)}), target)
+    assert target.read_bytes() == before  # old output untouched, never half-written
+    assert sorted(p.name for p in target.parent.iterdir()) == ["table.csv"]
+
+    new = tmp_path / "out" / "new.csv"
+    with pytest.raises(RuntimeError):
+        dio.write_csv(pd.DataFrame({"a": range(100)}), new)
+    assert not new.exists()
+    assert sorted(p.name for p in target.parent.iterdir()) == ["table.csv"]
+
+
+def test_disk_full_raises_enospc_and_leaves_nothing(tmp_path, monkeypatch):
+    mnt = tmp_path / "tiny"
+    mounted = os.geteuid() == 0 and tmpfs(mnt, "64k")
+    try:
+        if not mounted:  # no tmpfs: simulate the write failing with ENOSPC
+
+            def full(self, *args, **kwargs):
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            mnt.mkdir(exist_ok=True)
+            monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+        big = pd.DataFrame({"x": np.arange(200_000), "y": "abcdefghij"})
+        with pytest.raises(OSError) as info:
+            dio.write_csv(big, mnt / "big.csv")
+        assert info.value.errno == errno.ENOSPC
+        assert list(mnt.iterdir()) == []  # neither the file nor its temp file
+    finally:
+        if mounted:
+            umount(mnt)
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+def test_fonts_present_pass_and_missing_font_named():
+    avail = check_fonts(["Libertinus Serif", "dejavu sans mono"])  # typst's embedded fonts
+    assert "Libertinus Serif" in avail
+    with pytest.raises(RenderError, match=r"'Source Sans Pro Nonexistent'") as info:
+        check_fonts(["Libertinus Serif", "Source Sans Pro Nonexistent"])
+    assert "Libertinus Serif" not in str(info.value).split("Available")[0]
+
+
+def test_font_only_on_system_is_missing_without_system_fonts():
+    system_only = [
+        f for f in check_fonts([]) if f not in check_fonts([], include_system_fonts=False)
+    ]
+    if not system_only:
+        pytest.skip("no system fonts on this machine")
+    with pytest.raises(RenderError, match=re.escape(repr(system_only[0]))):
+        check_fonts([system_only[0]], include_system_fonts=False)
+
+
+def test_typst_font_declarations_and_warnings(tmp_path):
+    import typst
+
+    src = '#set text(font: ("Nope Sans", "Libertinus Serif"))\n#show raw: set text(font: "DejaVu Sans Mono")\nHei'
+    assert fonts_in_typst(src) == ["Nope Sans", "Libertinus Serif", "DejaVu Sans Mono"]
+    doc = tmp_path / "doc.typ"
+    doc.write_text('#set text(font: "Nope Sans", fallback: true)\nHei', encoding="utf-8")
+    _, warnings = typst.compile_with_warnings(str(doc))
+    with pytest.raises(RenderError, match="nope sans"):
+        raise_on_font_warnings(warnings, source=str(doc))
+    ok = tmp_path / "ok.typ"
+    ok.write_text("Hei", encoding="utf-8")
+    raise_on_font_warnings(typst.compile_with_warnings(str(ok))[1])  # no error
+
+
+# --------------------------------------------------------------------------- fuzzing
+
+
+@pytest.fixture(scope="module")
+def good_csv_text(micro) -> str:
+    return micro.head(40).to_csv(index=False, lineterminator="\n")
+
+
+def _read_validate(path: Path, settings, frames, config):
+    raw = P.read_microdata(path)
+    P.validate_microdata(raw, settings.codebook, frames, config["waves"], str(path))
+
+
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@FUZZ
+@given(data=st.binary(min_size=1, max_size=600))
+def test_fuzz_microdata_random_bytes(tmp_path, data, settings, frames, config):
+    f = tmp_path / "micro.csv"
+    f.write_bytes(data)
+    with contextlib.suppress(DigikomError):
+        _read_validate(f, settings, frames, config)
+
+
+csvish = st.text(
+    alphabet=st.sampled_from(list("0123456789,;\"\n\r \tabcæø-.'#")), min_size=1, max_size=400
+)
+
+
+@FUZZ
+@given(body=csvish, header=st.booleans())
+def test_fuzz_microdata_csvish_text(
+    tmp_path, body, header, good_csv_text, settings, frames, config
+):
+    head = good_csv_text.splitlines()[0] + "\n" if header else ""
+    f = tmp_path / "micro.csv"
+    f.write_text(head + body, encoding="utf-8")
+    with contextlib.suppress(DigikomError):
+        _read_validate(f, settings, frames, config)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_microdata_shuffled_columns_and_cells(tmp_path, data, micro, settings, frames, config):
+    df = micro.head(30).astype(object).copy()
+    cols = data.draw(st.permutations(list(df.columns)))
+    keep = data.draw(st.integers(min_value=1, max_value=len(cols)))
+    df = df[cols[:keep]]
+    for _ in range(data.draw(st.integers(0, 6))):
+        r = data.draw(st.integers(0, len(df) - 1))
+        c = data.draw(st.sampled_from(list(df.columns)))
+        df.iat[r, df.columns.get_loc(c)] = data.draw(
+            st.one_of(
+                st.text(max_size=6),
+                st.integers(-(10**12), 10**12),
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.just(""),
+            )
+        )
+    sep = data.draw(st.sampled_from([",", ";"]))
+    f = tmp_path / "micro.csv"
+    df.to_csv(f, index=False, sep=sep)
+    try:
+        _read_validate(f, settings, frames, config)
+    except DigikomError as exc:
+        assert str(f) in str(exc)  # the message names the file
+
+
+@FUZZ
+@given(data=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_fuzz_jsonstat_bytes_never_raw_error(data):
+    # tests/test_jsonstat.py fuzzes parsed JSON objects; this covers the bytes entry point
+    try:
+        loads_jsonstat2(data, "fuzz")
+    except StatbankError as exc:
+        assert str(exc).startswith("fuzz: ")
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def test_chunk_sizes_split_b():
+    assert B.chunk_sizes(10, 4) == [3, 3, 2, 2]
+    assert B.chunk_sizes(0, 3) == [0, 0, 0]
+    assert sum(B.chunk_sizes(1000, 20)) == 1000
+
+
+def test_resample_keeps_municipalities_whole(panel):
+    sample = B.resample_clusters(panel, B.chunk_rng(1, 0))
+    assert len(sample["kommunenr_2024"].unique()) == panel["kommunenr_2024"].nunique()
+    # every resampled cluster has all the waves its original has
+    orig = panel.groupby("kommunenr_2024")["year"].apply(frozenset)
+    for code, g in sample.groupby("kommunenr_2024"):
+        assert frozenset(g["year"]) == orig[code.split("#")[0]]
+
+
+@pytest.fixture(scope="module")
+def small_panel(panel):
+    return panel[panel["year"].isin([2022, 2024])].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def cloud_spec(settings):
+    return resolve_spec(settings.model("cloud"), settings.codebook)
+
+
+def test_bootstrap_chunk_reproducible_and_chunks_differ(small_panel, cloud_spec):
+    a = B.bootstrap_chunk(small_panel, cloud_spec, seed=7, chunk=0, replicates=3)
+    b = B.bootstrap_chunk(small_panel, cloud_spec, seed=7, chunk=0, replicates=3)
+    c = B.bootstrap_chunk(small_panel, cloud_spec, seed=7, chunk=1, replicates=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["estimate"], c["estimate"])
+    assert sorted(a["replicate"].unique()) == [0, 1, 2]
+
+
+def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec):
+    from digikom.models import fit_model
+
+    point = fit_model(small_panel, cloud_spec, None, 7, predict=True).predictions
+    reps = pd.concat(
+        [
+            B.bootstrap_chunk(
+                small_panel, cloud_spec, 7, c, n, first_replicate=sum(B.chunk_sizes(40, 2)[:c])
+            )
+            for c, n in enumerate(B.chunk_sizes(40, 2))
+        ],
+        ignore_index=True,
+    )
+    assert reps["replicate"].nunique() == 40
+    ci = B.percentile_ci(point, reps)
+    n_pred = int((point["quantity"] == "prediction").sum())
+    assert len(ci) == n_pred and (ci["n_replicates"] == 40).all()
+    assert (ci["conf_low"] < ci["conf_high"]).all()
+    assert ((ci["conf_low"] <= ci["estimate"]) & (ci["estimate"] <= ci["conf_high"])).all()
+    # percentile CI of similar width to the delta-method CI (same order of magnitude)
+    delta = point[point["quantity"] == "prediction"]
+    ratio = (ci["conf_high"] - ci["conf_low"]).median() / (
+        delta["conf_high"] - delta["conf_low"]
+    ).median()
+    assert 0.4 < ratio < 2.5
+
+
+# --------------------------------------------------------------------------- config and profiles
+
+
+@pytest.fixture(scope="module")
+def copy_for_dry_runs(tmp_path_factory) -> Path:
+    wd = copy_repo(tmp_path_factory.mktemp("dry"))
+    _include_bootstrap(wd)
+    return wd
+
+
+def _include_bootstrap(wd: Path) -> None:
+    """Add the bootstrap rules to the copy's Snakefile if the lead has not yet."""
+    snakefile = wd / "Snakefile"
+    text = snakefile.read_text()
+    if "bootstrap.smk" not in text:
+        snakefile.write_text(
+            text.replace(
+                'include: "workflow/rules/report.smk"\n',
+                'include: "workflow/rules/report.smk"\ninclude: "workflow/rules/bootstrap.smk"\n',
+            )
+        )
+
+
+def test_config_failing_schema_names_key_value_and_allowed(copy_for_dry_runs):
+    proc = run_snakemake(copy_for_dry_runs, "-n", "--config", "lang=fr")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "'fr' is not one of ['nb', 'en']" in out
+    assert "['lang']" in out
+    assert "Job stats" not in out and not re.search(r"^rule \w+:", out, re.M)  # before any job
+    assert not (copy_for_dry_runs / "results").exists()
+
+
+def test_slurm_profile_dry_run_resolves(copy_for_dry_runs):
+    proc = run_snakemake(
+        copy_for_dry_runs,
+        "-n",
+        "--workflow-profile",
+        str(copy_for_dry_runs / "workflow/profiles/slurm"),
+        "--forceall",
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "profiles/slurm" in out
+    # per-rule resources from the rules, defaults from the profile
+    fit = re.search(r"rule fit_model:.*?resources: ([^\n]*)", out, re.S).group(1)
+    assert "mem_mb=2000" in fit and "runtime=30" in fit and "slurm_partition=normal" in fit
+    assert "This was a dry-run" in out
+
+
+def test_bootstrap_switch_off_by_default_and_chunked_when_on(copy_for_dry_runs, tmp_path):
+    assert "bootstrap_chunk" not in planned_jobs(copy_for_dry_runs)
+    cfg = tmp_path / "boot.yaml"
+    cfg.write_text("bootstrap:\n  replicates: 1000\n  chunks: 20\n")
+    jobs = planned_jobs(
+        copy_for_dry_runs, "results/models/bootstrap_predictions.csv", "--configfile", str(cfg)
+    )
+    assert jobs["bootstrap_chunk"] == 20 * 5  # chunks x models
+    assert jobs["bootstrap_combine"] == 1
+
+
+# --------------------------------------------------------------------------- whole workflow
+
+
+@pytest.mark.slow
+def test_two_runs_are_byte_identical_except_run_metadata(built, tmp_path):
+    second = copy_repo(tmp_path / "second")
+    run_snakemake(second, check=True, timeout=900)
+    assert hash_tree(results_of(built)).keys() == hash_tree(results_of(second)).keys()
+    assert differing(results_of(built), results_of(second)) == []
+    # the masking is not hiding real differences: only documented fields were masked
+    raw = hash_tree(results_of(built)), hash_tree(results_of(second))
+    masked = {k for k in raw[0] if raw[0][k] != raw[1][k]}
+    assert masked <= {
+        "provenance.json",
+        "report/report.html",
+        "report/report.pdf",
+        *[f"models/{p.name}" for p in (results_of(built) / "models").glob("*.json")],
+    }
+
+
+@pytest.fixture(scope="module")
+def user_microdata_copy(tmp_path_factory, built) -> Path:
+    """A copy built from a user microdata file (panel format) instead of synthetic data."""
+    wd = copy_repo(tmp_path_factory.mktemp("userdata"))
+    shutil.copy(built / "results/data/microdata_synthetic.csv", wd / "my_microdata.csv")
+    run_snakemake(wd, "--config", "microdata=my_microdata.csv", check=True, timeout=900)
+    return wd
+
+
+@pytest.mark.slow
+def test_rerun_triggers_config_formula_and_microdata(built, user_microdata_copy):
+    md = ("--config", "microdata=my_microdata.csv")
+    wd = user_microdata_copy
+    assert planned_jobs(wd, *md) == {}  # up to date
+
+    # a config value: figures and report re-run; data, indicators and models do not
+    jobs = planned_jobs(built, "--config", "lang=en")
+    assert {"indicator_figures", "replication_figure", "plot_predictions", "report"} <= set(jobs)
+    assert jobs["plot_model"] == 5
+    assert not {
+        "build_panel",
+        "indicators",
+        "fit_model",
+        "robustness",
+        "collect_models",
+        "synthesize_microdata",
+    } & set(jobs)
+
+    # one model formula: only that model's jobs and what reads them
+    models_yaml = wd / "config/models.yaml"
+    original = models_yaml.read_text(encoding="utf-8")
+    cfg = yaml.safe_load(original)
+    for m in cfg["models"]:
+        if m["id"] == "strategy":  # not refitted by the robustness table
+            m["formula"] += " + log_population"
+    models_yaml.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+    jobs = planned_jobs(wd, *md)
+    assert jobs.get("fit_model") == 1 and jobs.get("plot_model") == 1
+    assert {"collect_models", "plot_predictions", "report"} <= set(jobs)
+    assert not {"build_panel", "indicators", "robustness", "indicator_figures"} & set(jobs)
+    proc = run_snakemake(wd, "-n", *md)
+    assert "wildcards: model=strategy" in proc.stdout
+    assert "wildcards: model=cloud" not in proc.stdout
+    models_yaml.write_text(original, encoding="utf-8")
+
+    # one microdata value: the panel and everything computed from it
+    micro = pd.read_csv(wd / "my_microdata.csv", dtype=str, keep_default_na=False)
+    i = micro.index[micro["cloud_use"] == "0"][0]
+    micro.loc[i, "cloud_use"] = "1"
+    micro.to_csv(wd / "my_microdata.csv", index=False)
+    jobs = planned_jobs(wd, *md)
+    assert {"build_panel", "indicators", "robustness", "indicator_figures", "report"} <= set(jobs)
+    assert jobs["fit_model"] == 5
+    assert "synthesize_microdata" not in jobs and "report_context" not in jobs
+
+
+@pytest.mark.slow
+def test_corrupt_microdata_fails_without_partial_panel_and_log_names_file(tmp_path):
+    wd = copy_repo(tmp_path / "corrupt")
+    bad = wd / "corrupt.csv"
+    bad.write_bytes(b"kommunenr,year,cloud_use\n0301,2024,1\n\x00\x01\x02garbage")
+    proc = run_snakemake(wd, "results/data/panel.csv", "--config", "microdata=corrupt.csv")
+    assert proc.returncode != 0
+    assert not (wd / "results/data/panel.csv").exists()
+    assert not list((wd / "results").rglob(".panel.csv.*"))
+    log = (wd / "logs/data/build_panel.log").read_text(encoding="utf-8")
+    assert "InputDataError" in log and "corrupt.csv" in log
+    assert "corrupt.csv" in proc.stderr + proc.stdout  # shown by show-failed-logs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["readonly", "full"])
+def test_readonly_or_full_results_dir_fails_clearly(tmp_path, fault):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    wd = copy_repo(tmp_path / fault)
+    results = wd / "results"
+    if not tmpfs(results, "40k", readonly=fault == "readonly"):
+        pytest.skip("tmpfs mounts are not allowed here")
+    try:
+        proc = run_snakemake(wd, "results/data/panel.csv", "--cores", "1")
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0
+        expect = "Read-only file system" if fault == "readonly" else "No space left on device"
+        assert expect in out
+        assert not (results / "data/panel.csv").exists()
+        assert not [p for p in results.rglob("*") if p.is_file()]  # nothing partial
+    finally:
+        umount(results)
+
+
+@pytest.mark.slow
+def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
+    wd = copy_repo(tmp_path / "interrupt")
+    proc = subprocess.Popen(
+        snakemake_cmd(wd),
+        cwd=wd,
+        env=env_for(wd),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.time() + 300
+    # interrupt while the model fits run (after the panel, before the report)
+    while time.time() < deadline and not list((wd / "logs/models").glob("fit_*.log")):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0, out[-2000:]
+    assert not (wd / "results/report/report.pdf").exists()
+    # re-run (the default profile sets rerun-incomplete) completes ...
+    run_snakemake(wd, check=True, timeout=900)
+    assert planned_jobs(wd) == {}
+    assert leftover_temp_files(wd / "results") == []
+    # ... with exactly the files of an uninterrupted run
+    assert differing(results_of(built), results_of(wd)) == []

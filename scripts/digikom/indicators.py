@@ -24,6 +24,11 @@ COLUMNS = [
 ]
 
 
+def _row(**fields) -> dict:
+    """One tidy indicator row (columns as in COLUMNS)."""
+    return {c: fields[c] for c in COLUMNS}
+
+
 def wilson(k: float, n: float, conf: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a proportion k/n (n may be an effective, non-integer n)."""
     if n <= 0:
@@ -71,7 +76,7 @@ def share_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
             k = y.sum()
             lo, hi = wilson(k, n, conf)
             rows.append(
-                dict(
+                _row(
                     indicator=spec["id"],
                     kind="share",
                     theme=spec["theme"],
@@ -90,7 +95,7 @@ def share_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
                 ne = kish_n(w)
                 lo, hi = wilson(p * ne, ne, conf)
                 rows.append(
-                    dict(
+                    _row(
                         indicator=spec["id"],
                         kind="share",
                         theme=spec["theme"],
@@ -127,7 +132,7 @@ def mean_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
                 else:
                     half = np.nan
                 rows.append(
-                    dict(
+                    _row(
                         indicator=spec["id"],
                         kind="mean",
                         theme=spec["theme"],
@@ -150,7 +155,7 @@ def response_rows(panel: pd.DataFrame, conf: float) -> list[dict]:
             n, k = len(g), float(g["responded"].sum())
             lo, hi = wilson(k, n, conf)
             rows.append(
-                dict(
+                _row(
                     indicator="response_rate",
                     kind="share",
                     theme="frame",

@@ -536,8 +536,11 @@ def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode != 0, out[-2000:]
     assert not (wd / "results/report/report.pdf").exists()
-    # re-run (the default profile sets rerun-incomplete) completes ...
-    run_snakemake(wd, check=True, timeout=900)
+    # Snakemake marked the interrupted jobs' outputs incomplete: a plain re-run refuses ...
+    plain = run_snakemake(wd)
+    assert plain.returncode != 0 and "IncompleteFilesException" in plain.stdout + plain.stderr
+    # ... and the default profile (rerun-incomplete: true) rebuilds them and completes
+    run_snakemake(wd, "--workflow-profile", "workflow/profiles/default", check=True, timeout=900)
     assert planned_jobs(wd) == {}
     assert leftover_temp_files(wd / "results") == []
     # ... with exactly the files of an uninterrupted run

@@ -1,0 +1,347 @@
+"""Benchmark the workflow on this machine and write docs/benchmarks.md.
+
+    .venv/bin/python scripts/benchmark.py [--scales 1 10 100] [--out docs/benchmarks.md]
+
+Every measurement runs in a temporary copy of the repository (tests/workflow_utils.py),
+so the working tree's results/ are untouched. Measured:
+
+* cold full rebuild of the default target: wall time and peak RSS of the whole process
+  tree (snakemake + job processes, polled from /proc every 50 ms);
+* no-op rebuild (everything up to date);
+* incremental rebuild after editing one model's specification (config/models.yaml);
+* the report render alone (`--forcerun report`), by renderer;
+* the pipeline on a panel 10x and 100x larger (municipalities replicated with new
+  kommunenr codes, in the microdata and in every wave's frame), per-stage times from
+  Snakemake's benchmarks/*.tsv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.metadata as md
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+from workflow_utils import copy_repo, env_for, snakemake_cmd  # noqa: E402
+
+PACKAGES = [
+    "snakemake",
+    "pandas",
+    "numpy",
+    "statsmodels",
+    "matplotlib",
+    "pandera",
+    "typst",
+    "pypandoc-binary",
+]
+
+
+# --------------------------------------------------------------------------- measuring
+def _tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS over ``root`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/status") as fh:
+                kb = next((int(x.split()[1]) for x in fh if x.startswith("VmRSS:")), 0)
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+        rss[int(d)] = kb
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total
+
+
+def timed_run(wd: Path, *args: str, cores: int = 2) -> dict:
+    """Run snakemake; wall seconds and peak RSS (MiB) of the process tree."""
+    cmd = snakemake_cmd(wd, *args, cores=cores)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, cwd=wd, env=env_for(wd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.05)
+    wall = time.perf_counter() - t0
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"snakemake {' '.join(args)} failed in {wd}:\n{out[-4000:]}")
+    return {"wall_s": wall, "peak_mib": peak / 1024, "output": out}
+
+
+def stage_times(wd: Path) -> dict[str, float]:
+    """Wall seconds per rule (summed over its jobs) from benchmarks/*.tsv."""
+    out: dict[str, float] = {}
+    for f in sorted((wd / "benchmarks").rglob("*.tsv")):
+        with open(f) as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        if not rows:
+            continue
+        stage = f.stem.split("_")[0] if f.parent.name == "models" else f.stem
+        stage = {
+            "fit": "fit_model (all)",
+            "robustness": "robustness",
+            "bootstrap": "bootstrap",
+        }.get(stage, stage)
+        out[stage] = out.get(stage, 0.0) + float(rows[-1]["s"])
+    return out
+
+
+# --------------------------------------------------------------------------- scaled panel
+def scale_copy(wd: Path, base_micro: Path, factor: int) -> None:
+    """Replicate every municipality ``factor`` times (new 4-digit-pattern codes) in each
+    wave's frame and in the microdata; writes wd/scaled_microdata.csv."""
+    cfg = yaml.safe_load((wd / "config/config.yaml").read_text())
+    micro = pd.read_csv(base_micro, dtype=str, keep_default_na=False)
+    frames_pattern = cfg["files"]["frames"]
+    codes = set()
+    for y in cfg["waves"]:
+        codes |= set(
+            pd.read_csv(wd / frames_pattern.format(year=y), dtype={"kommunenummer": str})[
+                "kommunenummer"
+            ]
+        )
+    # copy k of municipality c gets the 6-digit code f"{k:02d}{c}"; the copy's codebook
+    # accepts 4 or 6 digits (the real codebook demands 4, which caps the panel at 10 000).
+    mapping = {(c, k): f"{k:02d}{c}" for c in codes for k in range(1, factor)}
+    cb = wd / cfg["files"]["codebook"]
+    cb.write_text(
+        cb.read_text().replace('pattern: "^[0-9]{4}$"', 'pattern: "^([0-9]{2})?[0-9]{4}$"')
+    )
+    for y in cfg["waves"]:
+        path = wd / frames_pattern.format(year=y)
+        fr = pd.read_csv(path, dtype=str, keep_default_na=False)
+        parts = [fr]
+        for k in range(1, factor):
+            cp = fr.copy()
+            cp["kommunenummer"] = [mapping[(c, k)] for c in fr["kommunenummer"]]
+            cp["kommunenavn"] = cp["kommunenavn"] + f" {k}"
+            parts.append(cp)
+        pd.concat(parts, ignore_index=True).to_csv(path, index=False)
+    parts = [micro]
+    for k in range(1, factor):
+        cp = micro.copy()
+        cp["kommunenr"] = [mapping[(c, k)] for c in micro["kommunenr"]]
+        parts.append(cp)
+    pd.concat(parts, ignore_index=True).to_csv(wd / "scaled_microdata.csv", index=False)
+
+
+# --------------------------------------------------------------------------- machine
+def machine() -> dict:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as fh:
+        mem_kb = int(next(x for x in fh if x.startswith("MemTotal")).split()[1])
+    os_name = platform.platform()
+    if Path("/etc/os-release").exists():
+        rel = dict(line.rstrip().split("=", 1) for line in open("/etc/os-release") if "=" in line)
+        os_name = rel.get("PRETTY_NAME", os_name).strip('"') + f" ({platform.release()})"
+    versions = {}
+    for p in PACKAGES:
+        try:
+            versions[p] = md.version(p)
+        except md.PackageNotFoundError:
+            versions[p] = "-"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": mem_kb / 1024**2,
+        "os": os_name,
+        "python": platform.python_version(),
+        "packages": versions,
+    }
+
+
+# --------------------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scales", type=int, nargs="*", default=[10, 100])
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--out", default=str(REPO / "docs/benchmarks.md"))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary copies")
+    a = ap.parse_args()
+    command = "python scripts/benchmark.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
+    tmp = Path(tempfile.mkdtemp(prefix="digikom-bench-"))
+    res: dict = {}
+    print(f"working in {tmp}", flush=True)
+
+    wd = copy_repo(tmp / "base")
+    res["cold"] = timed_run(wd, cores=a.cores)
+    print(f"cold full rebuild {res['cold']['wall_s']:.1f} s", flush=True)
+    base_stages = stage_times(wd)
+    res["noop"] = timed_run(wd, cores=a.cores)
+    print(f"no-op {res['noop']['wall_s']:.2f} s", flush=True)
+    models = wd / "config/models.yaml"
+    cfg = yaml.safe_load(models.read_text())
+    for m in cfg["models"]:
+        if m["id"] == "strategy":
+            m["formula"] += " + log_population"
+    models.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+    res["incremental"] = timed_run(wd, cores=a.cores)
+    print(f"incremental {res['incremental']['wall_s']:.1f} s", flush=True)
+    renders = {}
+    r = timed_run(wd, "--forcerun", "report", cores=a.cores)
+    rows = list(csv.DictReader(open(wd / "benchmarks/report/report.tsv"), delimiter="\t"))
+    renderer = "quarto" if shutil_which("quarto") else "pandoc + typst"
+    renders[renderer] = {"wall_s": r["wall_s"], "rule_s": float(rows[-1]["s"])}
+    res["render"] = renders
+    print(f"render {renders}", flush=True)
+
+    scaled = {
+        1: {
+            "rows": None,
+            "stages": base_stages,
+            "wall_s": res["cold"]["wall_s"],
+            "peak_mib": res["cold"]["peak_mib"],
+        }
+    }
+    base_micro = wd / "results/data/microdata_synthetic.csv"
+    scaled[1]["rows"] = len(pd.read_csv(wd / "results/data/panel.csv", usecols=[0]))
+    for f in a.scales:
+        swd = copy_repo(tmp / f"x{f}")
+        scale_copy(swd, base_micro, f)
+        r = timed_run(swd, "--config", "microdata=scaled_microdata.csv", cores=a.cores)
+        scaled[f] = {
+            "rows": len(pd.read_csv(swd / "results/data/panel.csv", usecols=[0])),
+            "stages": stage_times(swd),
+            "wall_s": r["wall_s"],
+            "peak_mib": r["peak_mib"],
+        }
+        print(f"x{f}: {r['wall_s']:.1f} s", flush=True)
+    res["scaled"] = scaled
+    write_markdown(Path(a.out), machine(), res, command, a.cores)
+    print(f"wrote {a.out}")
+    if not a.keep:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def shutil_which(name: str) -> str | None:
+    import shutil
+
+    return shutil.which(name)
+
+
+def write_markdown(out: Path, m: dict, res: dict, command: str, cores: int) -> None:
+    cold, noop, inc = res["cold"], res["noop"], res["incremental"]
+    ok = lambda b: "yes" if b else "**no**"  # noqa: E731
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `scripts/benchmark.py` (do not edit by hand). Re-run with",
+        "",
+        "```sh",
+        f".venv/bin/{command.strip()}",
+        "```",
+        "",
+        "(`make bench` runs the same command.) Each measurement runs in a fresh temporary copy",
+        "of the repository; times are wall-clock seconds, memory is the peak resident set of",
+        "the whole process tree (snakemake and its job processes, polled every 50 ms).",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']} ({m['cores']} cores; runs use `--cores {cores}`)",
+        f"- RAM: {m['ram_gib']:.1f} GiB",
+        f"- OS: {m['os']}",
+        f"- Python: {m['python']}",
+        "- Packages: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()),
+        "",
+        "## Default target (synthetic panel)",
+        "",
+        "| measurement | wall (s) | peak memory (MiB) | goal | met |",
+        "|---|---:|---:|---|---|",
+        f"| cold full rebuild | {cold['wall_s']:.1f} | {cold['peak_mib']:.0f} | < 30 s | "
+        f"{ok(cold['wall_s'] < 30)} |",
+        f"| no-op rebuild | {noop['wall_s']:.2f} | {noop['peak_mib']:.0f} | < 2 s | "
+        f"{ok(noop['wall_s'] < 2)} |",
+        f"| incremental: one model's formula edited | {inc['wall_s']:.1f} | "
+        f"{inc['peak_mib']:.0f} | < 30 % of full ({0.3 * cold['wall_s']:.1f} s) | "
+        f"{ok(inc['wall_s'] < 0.3 * cold['wall_s'])} ({100 * inc['wall_s'] / cold['wall_s']:.0f} %) |",
+    ]
+    for r, v in res["render"].items():
+        lines.append(
+            f"| report render alone ({r}; rule time {v['rule_s']:.1f} s) | {v['wall_s']:.1f} | "
+            f"| < 5 s (rule) | {ok(v['rule_s'] < 5)} |"
+        )
+    scaled = res["scaled"]
+    factors = sorted(scaled)
+    stages = sorted({s for f in factors for s in scaled[f]["stages"]})
+    lines += [
+        "",
+        "## Scaling with panel size (replicated municipalities)",
+        "",
+        "Per-stage seconds from Snakemake's `benchmarks/*.tsv` (`fit_model (all)` sums the",
+        "five model jobs). The 10x/100x panels replicate every municipality with new",
+        "kommunenr codes in the microdata and in every wave's frame (user-microdata mode).",
+        "Growth = time / time at 1x; linear growth would equal the factor.",
+        "",
+        "| stage | "
+        + " | ".join(f"{f}x ({scaled[f]['rows']} rows)" for f in factors)
+        + " | "
+        + " | ".join(f"growth {f}x" for f in factors if f != 1)
+        + " |",
+        "|---|" + "---:|" * (2 * len(factors) - 1),
+    ]
+    for s in stages:
+        vals = [scaled[f]["stages"].get(s) for f in factors]
+        base = scaled[1]["stages"].get(s)
+        growth = [
+            f"{v / base:.1f}x" if (v is not None and base) else "-"
+            for f, v in zip(factors, vals, strict=True)
+            if f != 1
+        ]
+        lines.append(
+            f"| {s} | "
+            + " | ".join("-" if v is None else f"{v:.2f}" for v in vals)
+            + " | "
+            + " | ".join(growth)
+            + " |"
+        )
+    lines.append(
+        "| **whole run (wall)** | "
+        + " | ".join(f"{scaled[f]['wall_s']:.1f}" for f in factors)
+        + " | "
+        + " | ".join(f"{scaled[f]['wall_s'] / scaled[1]['wall_s']:.1f}x" for f in factors if f != 1)
+        + " |"
+    )
+    lines.append(
+        "| peak memory (MiB) | "
+        + " | ".join(f"{scaled[f]['peak_mib']:.0f}" for f in factors)
+        + " | "
+        + " | ".join("" for f in factors if f != 1)
+        + " |"
+    )
+    lines += ["", "## Notes", "", "<!-- notes -->", ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -338,7 +338,10 @@ def write_markdown(out: Path, m: dict, res: dict, command: str, cores: int) -> N
         + " | ".join("" for f in factors if f != 1)
         + " |"
     )
-    lines += ["", "## Notes", "", "<!-- notes -->", ""]
+    notes = "<!-- notes: kept when the script re-runs -->\n"
+    if out.exists() and "\n## Notes\n" in out.read_text(encoding="utf-8"):
+        notes = out.read_text(encoding="utf-8").split("\n## Notes\n", 1)[1].strip("\n") + "\n"
+    lines += ["", "## Notes", "", notes.rstrip("\n")]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -23,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -42,7 +42,7 @@ format: $(STAMP)
 	$(BIN)/snakefmt Snakefile workflow/rules
 
 bench: $(STAMP)
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/benchmark.py --scales 10 100
 
 dag: $(STAMP)
 	@mkdir -p results

@@ -1,6 +1,6 @@
 # digikom: "Digitalisering i kommunene" as a reproducible Snakemake workflow.
 # Stages, one rule file each: data -> statbank (optional) -> indicators -> models
-# -> figures -> report. `snakemake --cores all` builds the default target (rule all).
+# -> figures -> report (+ optional bootstrap CIs of the model predictions). `snakemake --cores all` builds the default target (rule all).
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -16,6 +16,7 @@ include: "workflow/rules/indicators.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/bootstrap.smk"
 
 
 rule all:

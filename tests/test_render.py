@@ -121,3 +121,20 @@ def test_render_quarto(qmd, tmp_path, monkeypatch):
     )
     assert "8" in out_html.read_text(encoding="utf-8")
     assert out_pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_missing_pdf_font_is_a_clear_error(qmd, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (qmd.parent / "typst-header.typ").write_text('#set text(font: "Nosuch Sans Zz")\n')
+    out_pdf = tmp_path / "out" / "r.pdf"
+    with pytest.raises(RenderError, match="Nosuch Sans Zz"):
+        render_pandoc(
+            str(qmd),
+            {},
+            {"title": "T", "lang": "nb"},
+            None,
+            str(tmp_path / "out" / "r.html"),
+            str(out_pdf),
+            workdir=str(tmp_path),
+        )
+    assert not out_pdf.exists()

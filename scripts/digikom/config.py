@@ -136,6 +136,16 @@ def load_all(config: dict) -> Settings:
     )
 
 
+def figure_ids(settings: Settings) -> list[str]:
+    """Every figure this stage draws (used by the Snakefile to declare outputs)."""
+    figs = settings.indicators.get("figures", {})
+    ids = [f"size_{i}" for i in figs.get("by_size", [])]
+    ids += [f"trend_{theme}" for theme in figs.get("trends", {})]
+    ids += [f"composite_{c['id']}" for c in settings.indicators["composites"]]
+    ids += ["crosstab", "barrier_dist"]
+    return ids
+
+
 def validate_config_extras(config: dict) -> None:
     """Checks JSON schema cannot express: contiguous size groups, frame files present."""
     groups = config["size_groups"]

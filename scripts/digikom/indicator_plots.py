@@ -13,16 +13,6 @@ from .figures import PALETTE, pct, save_figure, setup_style, t, wrap_group
 from .indicators import ALL
 
 
-def figure_ids(settings: Settings) -> list[str]:
-    """Every figure this stage draws (used by the Snakefile to declare outputs)."""
-    figs = settings.indicators.get("figures", {})
-    ids = [f"size_{i}" for i in figs.get("by_size", [])]
-    ids += [f"trend_{theme}" for theme in figs.get("trends", {})]
-    ids += [f"composite_{c['id']}" for c in settings.indicators["composites"]]
-    ids += ["crosstab", "barrier_dist"]
-    return ids
-
-
 def _ind_label(settings: Settings, ind: str) -> str:
     for spec in settings.indicators["shares"] + settings.indicators["means"]:
         if spec["id"] == ind:

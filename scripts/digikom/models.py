@@ -22,6 +22,7 @@ import io
 import logging
 import math
 import re
+import statistics
 import time
 import tokenize
 import warnings
@@ -30,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ ROBUST_EXTRA = ["main_estimate", "status", "variant_nb", "variant_en"]
 
 FAMILIES = ("logit", "binomial", "ordinal_logit", "linear")
 LEVEL = 0.95
-Z = float(stats.norm.ppf(0.5 + LEVEL / 2))
+Z = statistics.NormalDist().inv_cdf(0.5 + LEVEL / 2)  # stdlib: keeps this module light to import
 LN2 = math.log(2.0)
 # |log-odds| beyond this, or a standard error beyond SE_HUGE, signals (quasi-)separation.
 COEF_HUGE = 15.0
@@ -582,6 +582,8 @@ def coefficient_table(fit: ModelFit, separated: dict[str, str] | None = None) ->
         est[n_ex:] = th
         se[n_ex:] = th_se
         with np.errstate(divide="ignore", invalid="ignore"):
+            from scipy import stats
+
             pvals[n_ex:] = 2 * stats.norm.sf(np.abs(th / th_se))
         cats = fit.categories
         names[n_ex:] = [f"{cats[i]:g}/{cats[i + 1]:g}" for i in range(k_th)]

@@ -222,9 +222,17 @@ def render_pandoc(
     )
     import typst
 
+    from .fonts import check_fonts, fonts_in_typst, raise_on_font_warnings
+
+    # A font named in the Typst source (e.g. in reports/typst-header.typ) must exist:
+    # typst would otherwise silently substitute another one.
+    source = typ.read_text(encoding="utf-8")
+    if header.exists():
+        source += header.read_text(encoding="utf-8")
+    check_fonts(fonts_in_typst(source))
     with atomic_path(out_pdf, suffix=".pdf") as tmp:
         try:
-            typst.compile(
+            _, warnings = typst.compile_with_warnings(
                 str(typ),
                 output=str(tmp),
                 root=str(Path(workdir).resolve()),
@@ -232,6 +240,7 @@ def render_pandoc(
             )
         except Exception as exc:  # typst.TypstError and friends
             raise RenderError(f"typst could not compile {typ}: {exc}") from exc
+        raise_on_font_warnings(warnings or [], source=str(typ))
 
 
 def pdf_timestamp(date: str | None) -> int | None:

@@ -7,13 +7,6 @@ BOOT = config["bootstrap"]
 BOOT_CHUNKS = list(range(int(BOOT["chunks"])))
 
 
-# The combined bootstrap CIs, [] unless bootstrap.replicates > 0 (for rule all). A lambda,
-# not a def: snakemake --lint wants functions in common.smk, which this stage does not own.
-bootstrap_targets = lambda: (
-    ["results/models/bootstrap_predictions.csv"] if int(BOOT["replicates"]) > 0 else []
-)
-
-
 rule bootstrap_chunk:
     input:
         panel="results/data/panel.csv",

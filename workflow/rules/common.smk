@@ -19,6 +19,10 @@ if isinstance(config.get("waves"), list):
         int(w) if isinstance(w, str) and w.strip().isdigit() else w
         for w in config["waves"]
     ]
+# `--config bootstrap='{replicates: 1000, chunks: 20}'` arrives with string numbers.
+for _key, _value in dict(config.get("bootstrap") or {}).items():
+    if isinstance(_value, str) and _value.strip().isdigit():
+        config["bootstrap"][_key] = int(_value)
 if config.get("microdata") in ("null", "None", ""):
     config["microdata"] = None
 
@@ -67,7 +71,15 @@ def final_targets():
         "results/replication/scorecard.csv",
     ]
     targets += statbank_targets()
+    targets += bootstrap_targets()
     return targets
+
+
+def bootstrap_targets():
+    """The combined bootstrap CIs; [] unless bootstrap.replicates > 0."""
+    if int(config["bootstrap"]["replicates"]) > 0:
+        return ["results/models/bootstrap_predictions.csv"]
+    return []
 
 
 # ---- statbank stage helpers

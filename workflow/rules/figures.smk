@@ -1,6 +1,6 @@
 # Figures stage: the indicator figures (PNG 200 dpi, SVG, alt text). The model figures are
 # drawn by the models stage (workflow/rules/models.smk).
-from digikom.indicator_plots import figure_ids
+from digikom.config import figure_ids
 
 INDICATOR_FIGURES = figure_ids(SETTINGS)
 

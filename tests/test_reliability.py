@@ -403,6 +403,9 @@ def test_bootstrap_switch_off_by_default_and_chunked_when_on(copy_for_dry_runs, 
     )
     assert jobs["bootstrap_chunk"] == 20 * 5  # chunks x models
     assert jobs["bootstrap_combine"] == 1
+    # the nested command-line form reaches rule all (numbers arrive as strings)
+    jobs = planned_jobs(copy_for_dry_runs, "--config", "bootstrap={replicates: 10, chunks: 2}")
+    assert jobs["bootstrap_chunk"] == 2 * 5 and jobs["bootstrap_combine"] == 1
 
 
 # --------------------------------------------------------------------------- whole workflow

@@ -4,16 +4,11 @@ depends on it), not the other models: the spec reaches each fit_model job as a p
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+from workflow_utils import copy_repo, run_snakemake
 
 
 def _targets(ids: list[str]) -> list[str]:
@@ -30,14 +25,7 @@ def _targets(ids: list[str]) -> list[str]:
 
 
 def _snakemake(workdir: Path, *args: str) -> str:
-    proc = subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = run_snakemake(workdir, *args, timeout=900, check=True)
     return proc.stdout + proc.stderr
 
 
@@ -65,18 +53,7 @@ def _edit_formula(path: Path, model_id: str, extra: str) -> None:
 
 @pytest.mark.slow
 def test_editing_one_formula_reruns_only_that_model(tmp_path):
-    work = tmp_path / "digikom"
-    work.mkdir()
-    shutil.copy(REPO / "Snakefile", work / "Snakefile")
-    for d in ("workflow", "scripts", "config", "data"):
-        shutil.copytree(
-            REPO / d, work / d, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-        )
-    # The Snakefile of the working tree may include rule files still under construction;
-    # in this temporary copy only, stand in an empty file for any that does not exist yet.
-    for inc in re.findall(r'include:\s*"([^"]+)"', (work / "Snakefile").read_text()):
-        if not (work / inc).exists():
-            (work / inc).write_text("# placeholder for a rule file not yet written\n")
+    work = copy_repo(tmp_path / "digikom")
 
     cfg_path = work / "config" / "models.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -17,23 +16,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from statbank_server import StatbankServer
+from workflow_utils import copy_repo
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 
 def _copy_repo(dst: Path) -> None:
-    shutil.copy2(REPO / "Snakefile", dst / "Snakefile")
-    for d in ("workflow", "scripts", "config", "data"):
-        shutil.copytree(
-            REPO / d,
-            dst / d,
-            ignore=shutil.ignore_patterns("__pycache__", "statbank"),  # no cached raw files
-        )
-    for inc in re.findall(r'include:\s*"([^"]+)"', (dst / "Snakefile").read_text()):
-        stub = dst / inc
-        if not stub.exists():  # another stage still under construction
-            stub.write_text("# stub for the StatBank end-to-end test\n")
+    copy_repo(dst)
+    shutil.rmtree(dst / "data" / "raw" / "statbank", ignore_errors=True)  # no cached raw files
 
 
 def _run(tmp: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
@@ -51,7 +42,7 @@ def _run(tmp: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
         "--workflow-profile",
         "none",
         "--config",
-        "fetch_statbank=True",  # Snakemake parses only True/False as booleans
+        "fetch_statbank=true",  # common.smk turns "true" into a bool
         f"statbank_url={url}",
     ]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

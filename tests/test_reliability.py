@@ -519,6 +519,10 @@ def test_readonly_or_full_results_dir_fails_clearly(tmp_path, fault):
         umount(results)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
     wd = copy_repo(tmp_path / "interrupt")
@@ -529,6 +533,9 @@ def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # A CI runner may start us in the background, where SIGINT is ignored and the
+        # child would inherit that: give Snakemake the default disposition, as in a terminal.
+        preexec_fn=_default_sigint,
     )
     deadline = time.time() + 300
     # interrupt while the model fits run (after the panel, before the report)

@@ -65,49 +65,25 @@ def _groups(df: pd.DataFrame):
 
 
 def share_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
+    """Unweighted and nonresponse-weighted shares with Wilson CIs (Kish effective n for the
+    weighted share; for equal weights it is n, so both reduce to the plain Wilson interval)."""
     var, values = spec["variable"], spec.get("values", [1])
     sub = _query(resp, spec.get("among"), f"indicator {spec['id']}")
     sub = sub[sub[var].notna()]
+    base = {"indicator": spec["id"], "kind": "share", "theme": spec["theme"]}
     rows = []
     for year, wave in sub.groupby("year"):
         for gid, g in _groups(wave):
             y = g[var].isin(values).to_numpy(dtype=float)
             n = len(y)
-            k = y.sum()
-            lo, hi = wilson(k, n, conf)
-            rows.append(
-                _row(
-                    indicator=spec["id"],
-                    kind="share",
-                    theme=spec["theme"],
-                    year=year,
-                    group=gid,
-                    n=n,
-                    estimate=k / n if n else np.nan,
-                    conf_low=lo,
-                    conf_high=hi,
-                    weighted=False,
-                )
-            )
-            w = g["weight"].to_numpy(dtype=float)
-            if w.sum() > 0:
+            for weighted, w in ((False, np.ones(n)), (True, g["weight"].to_numpy(dtype=float))):
+                if w.sum() <= 0:
+                    continue
                 p = float((w * y).sum() / w.sum())
                 ne = kish_n(w)
                 lo, hi = wilson(p * ne, ne, conf)
-                rows.append(
-                    _row(
-                        indicator=spec["id"],
-                        kind="share",
-                        theme=spec["theme"],
-                        year=year,
-                        group=gid,
-                        n=n,
-                        estimate=p,
-                        conf_low=lo,
-                        conf_high=hi,
-                        weighted=True,
-                    )
-                )
+                est = dict(estimate=p, conf_low=lo, conf_high=hi, weighted=weighted)
+                rows.append(_row(**base, year=year, group=gid, n=n, **est))
     return rows
 
 
@@ -115,36 +91,24 @@ def mean_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
     var = spec["variable"]
     sub = _query(resp, spec.get("among"), f"indicator {spec['id']}")
     sub = sub[sub[var].notna()]
+    base = {"indicator": spec["id"], "kind": "mean", "theme": spec["theme"]}
     rows = []
     for year, wave in sub.groupby("year"):
         for gid, g in _groups(wave):
             x = g[var].to_numpy(dtype=float)
-            w = g["weight"].to_numpy(dtype=float)
             n = len(x)
-            for weighted, ww in ((False, np.ones(n)), (True, w)):
-                if ww.sum() <= 0:
+            for weighted, w in ((False, np.ones(n)), (True, g["weight"].to_numpy(dtype=float))):
+                if w.sum() <= 0:
                     continue
-                m = float((ww * x).sum() / ww.sum())
-                ne = kish_n(ww)
+                m = float((w * x).sum() / w.sum())
+                ne = kish_n(w)
                 if n > 1 and ne > 1:
-                    var_w = float((ww * (x - m) ** 2).sum() / ww.sum()) * ne / (ne - 1)
+                    var_w = float((w * (x - m) ** 2).sum() / w.sum()) * ne / (ne - 1)
                     half = stats.t.ppf(0.5 + conf / 2, ne - 1) * np.sqrt(var_w / ne)
                 else:
                     half = np.nan
-                rows.append(
-                    _row(
-                        indicator=spec["id"],
-                        kind="mean",
-                        theme=spec["theme"],
-                        year=year,
-                        group=gid,
-                        n=n,
-                        estimate=m,
-                        conf_low=m - half,
-                        conf_high=m + half,
-                        weighted=weighted,
-                    )
-                )
+                est = dict(estimate=m, conf_low=m - half, conf_high=m + half, weighted=weighted)
+                rows.append(_row(**base, year=year, group=gid, n=n, **est))
     return rows
 
 

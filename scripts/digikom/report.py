@@ -294,71 +294,21 @@ class Report:
         return out
 
     def key_findings(self) -> str:
+        """Sentences in the order of `findings` in config/indicators.yaml."""
         nb = self.lang == "nb"
-        first, last = self.waves[0], self.waves[-1]
         sents = []
-
-        def change(ind, what):
-            a, b = self.est(ind, first), self.est(ind, last)
-            if a is None or b is None:
-                return None
-            d = direction(a.estimate, a.conf_low, a.conf_high, b.estimate, b.conf_low, b.conf_high)
-            if nb:
-                verb = {
-                    "rose": f"økte fra {self.cell_pct(a)} i {first} til {self.cell_pct(b)} i {last}",
-                    "fell": f"falt fra {self.cell_pct(a)} i {first} til {self.cell_pct(b)} i {last}",
-                    "stable": f"var {self.cell_pct(a)} i {first} og {self.cell_pct(b)} i {last}, en forskjell innenfor usikkerheten",
-                }[d]
-            else:
-                verb = {
-                    "rose": f"rose from {self.cell_pct(a)} in {first} to {self.cell_pct(b)} in {last}",
-                    "fell": f"fell from {self.cell_pct(a)} in {first} to {self.cell_pct(b)} in {last}",
-                    "stable": f"was {self.cell_pct(a)} in {first} and {self.cell_pct(b)} in {last}, a difference within the uncertainty",
-                }[d]
-            return f"{what} {verb} ({ci(b.conf_low, b.conf_high, self.lang)} for {last})."
-
-        s = change(
-            "has_strategy",
-            "Andelen kommuner med IKT-/digitaliseringsstrategi"
-            if nb
-            else "The share of municipalities with an ICT/digitalisation strategy",
-        )
-        if s:
-            sents.append(s)
-        # size gradient
-        sg = self._gradient("has_strategy", last)
-        if sg:
-            sents.append(sg)
-        b = self.est("competence_large", last)
-        a = self.est("competence_large", first)
-        if a is not None and b is not None:
-            if nb:
-                sents.append(
-                    f"Manglende kompetanse hindret utviklingen av digitale tjenester i svært eller ganske stor grad for {out_of_ten(b.estimate, 'nb')} kommuner i {last} ({self.cell_pct(b)}, {ci(b.conf_low, b.conf_high, 'nb')}), mot {self.cell_pct(a)} i {first}."
-                )
-            else:
-                sents.append(
-                    f"Lack of competence hindered the development of digital services to a very or quite large degree for {out_of_ten(b.estimate, 'en')} municipalities in {last} ({self.cell_pct(b)}, {ci(b.conf_low, b.conf_high, 'en')}), against {self.cell_pct(a)} in {first}."
-                )
-        s = change(
-            "recruit_problems",
-            "Blant kommunene som forsøkte å rekruttere IKT-spesialister, "
-            "andelen med rekrutteringsproblemer"
-            if nb
-            else "Among municipalities that tried to recruit ICT specialists, the share with recruitment problems",
-        )
-        if s:
-            sents.append(s[0].upper() + s[1:])
-        sg = self._gradient("tried_recruit", last)
-        if sg:
-            sents.append(sg)
-        s = change(
-            "cloud_use",
-            "Bruken av kjøpte skytjenester" if nb else "The use of purchased cloud services",
-        )
-        if s:
-            sents.append(s)
-        sents += self._model_findings()
+        for item in self.ctx["indicators"].get("findings", []):
+            kind = item["type"]
+            if kind == "change":
+                s = self._change(item["indicator"])
+            elif kind == "gradient":
+                s = self._gradient(item["indicator"], self.waves[-1])
+            elif kind == "out_of_ten":
+                s = self._out_of_ten(item["indicator"])
+            else:  # model_effect
+                s = self._model_effect(item["model"], item["effect"])
+            if s:
+                sents.append(s)
         ok, comp = self._replication_counts()
         if comp:
             sents.append(
@@ -373,6 +323,49 @@ class Report:
                 else "All figures rest on synthetic data; they show the method, not the situation of any real municipality."
             )
         return "\n".join(f"- {s}" for s in sents) + "\n"
+
+    def _change(self, ind: str) -> str | None:
+        first, last = self.waves[0], self.waves[-1]
+        a, b = self.est(ind, first), self.est(ind, last)
+        if a is None or b is None or first == last:
+            return None
+        d = direction(a.estimate, a.conf_low, a.conf_high, b.estimate, b.conf_low, b.conf_high)
+        name = self.lab(self.ind_spec(ind))
+        pa, pb, c = self.cell_pct(a), self.cell_pct(b), ci(b.conf_low, b.conf_high, self.lang)
+        if self.lang == "nb":
+            verb = {
+                "rose": f"økte fra {pa} i {first} til {pb} i {last}",
+                "fell": f"falt fra {pa} i {first} til {pb} i {last}",
+                "stable": f"var {pa} i {first} og {pb} i {last}, en forskjell innenfor usikkerheten",
+            }[d]
+            return f"Andelen «{name}» {verb} ({c} for {last})."
+        verb = {
+            "rose": f"rose from {pa} in {first} to {pb} in {last}",
+            "fell": f"fell from {pa} in {first} to {pb} in {last}",
+            "stable": f"was {pa} in {first} and {pb} in {last}, a difference within the uncertainty",
+        }[d]
+        return f"The share '{name}' {verb} ({c} for {last})."
+
+    def _out_of_ten(self, ind: str) -> str | None:
+        first, last = self.waves[0], self.waves[-1]
+        a, b = self.est(ind, first), self.est(ind, last)
+        if b is None or self.hidden(b.n):
+            return None
+        name = self.lab(self.ind_spec(ind))
+        c = ci(b.conf_low, b.conf_high, self.lang)
+        words = out_of_ten(b.estimate, self.lang)
+        before = (
+            ""
+            if a is None or first == last
+            else (
+                f", mot {self.cell_pct(a)} i {first}"
+                if self.lang == "nb"
+                else f", against {self.cell_pct(a)} in {first}"
+            )
+        )
+        if self.lang == "nb":
+            return f"«{name}» gjaldt {words} kommuner i {last} ({self.cell_pct(b)}, {c}){before}."
+        return f"'{name}' applied to {words} municipalities in {last} ({self.cell_pct(b)}, {c}){before}."
 
     def _gradient(self, ind: str, year: int) -> str | None:
         nb = self.lang == "nb"
@@ -425,50 +418,44 @@ class Report:
         d = pd.read_csv(p)
         return d[d["quantity"] == "ame"] if "quantity" in d.columns else pd.DataFrame()
 
-    def _model_findings(self) -> list[str]:
+    def _model_effect(self, mid: str, effect: str) -> str | None:
+        """A sentence on an average marginal effect (competence_large 0 -> 1, or a doubling
+        of population), worded by its sign and whether its 95 % interval excludes zero."""
         nb = self.lang == "nb"
-        out = []
         ame = self._ame()
-        if ame.empty:
-            return out
-        for mid, term in (("services", "competence_large"), ("cloud", "log_population")):
-            effect = "competence_large" if term == "competence_large" else "population_doubling"
-            d = ame[(ame.model == mid) & (ame.effect == effect)]
-            if d.empty:
-                continue
-            r = d.iloc[0]
-            e, lo, hi = r.estimate, r.conf_low, r.conf_high
-            spec = next((m for m in self.ctx["models"] if m["id"] == mid), None)
-            outcome = (
-                self.lab(self.ctx["codebook"]["variables"][spec["outcome"]]).lower()
-                if spec
-                else mid
+        d = ame[(ame.model == mid) & (ame.effect == effect)] if not ame.empty else ame
+        spec = next((m for m in self.ctx["models"] if m["id"] == mid), None)
+        if d.empty or spec is None:
+            return None
+        r = d.iloc[0]
+        e, lo, hi = r.estimate, r.conf_low, r.conf_high
+        outcome = self.lab(self.ctx["codebook"]["variables"][spec["outcome"]]).lower()
+        clear = lo > 0 or hi < 0
+        pp = f"{num(100 * e, self.lang, 1)} {'prosentpoeng' if nb else 'percentage points'} ({ci(lo, hi, self.lang, 1)})"
+        model = self.lab(spec)
+        if effect == "competence_large":
+            if nb:
+                how = ("høyere" if e > 0 else "lavere") if clear else "ikke klart forskjellig"
+                return (
+                    f"I modellen «{model}» er andelen for «{outcome}» {how} i kommuner der manglende "
+                    f"kompetanse er et stort hinder, gitt størrelse og år: gjennomsnittlig marginal effekt {pp}."
+                )
+            how = ("higher" if e > 0 else "lower") if clear else "not clearly different"
+            return (
+                f"In the model '{model}', the share for '{outcome}' is {how} where lack of competence is a "
+                f"large barrier, given size and year: average marginal effect {pp}."
             )
-            clear = lo > 0 or hi < 0
-            pp = f"{num(100 * e, self.lang, 1)} {'prosentpoeng' if nb else 'percentage points'} ({ci(lo, hi, self.lang, 1)})"
-            if term == "competence_large":
-                if nb:
-                    how = ("høyere" if e > 0 else "lavere") if clear else "ikke klart forskjellig"
-                    out.append(
-                        f"I modellen «{self.lab(spec)}» er andelen for «{outcome}» {how} i kommuner der manglende kompetanse er et stort hinder, gitt størrelse og år: gjennomsnittlig marginal effekt {pp}."
-                    )
-                else:
-                    how = ("higher" if e > 0 else "lower") if clear else "not clearly different"
-                    out.append(
-                        f"In the model '{self.lab(spec)}', the share for '{outcome}' is {how} where lack of competence is a large barrier, given size and year: average marginal effect {pp}."
-                    )
-            else:
-                if nb:
-                    how = ("øker" if e > 0 else "synker") if clear else "endres ikke klart"
-                    out.append(
-                        f"En dobling av folketallet henger sammen med at sannsynligheten for «{outcome}» {how}: {pp} i gjennomsnitt (modellen «{self.lab(spec)}»)."
-                    )
-                else:
-                    how = ("rises" if e > 0 else "falls") if clear else "does not clearly change"
-                    out.append(
-                        f"A doubling of population goes with a probability of '{outcome}' that {how}: {pp} on average (model '{self.lab(spec)}')."
-                    )
-        return out
+        if nb:
+            how = ("øker" if e > 0 else "synker") if clear else "endres ikke klart"
+            return (
+                f"En dobling av folketallet henger sammen med at sannsynligheten for «{outcome}» {how}: "
+                f"{pp} i gjennomsnitt (modellen «{model}»)."
+            )
+        how = ("rises" if e > 0 else "falls") if clear else "does not clearly change"
+        return (
+            f"A doubling of population goes with a probability of '{outcome}' that {how}: {pp} on "
+            f"average (model '{model}')."
+        )
 
     def models(self) -> str:
         nb = self.lang == "nb"
@@ -670,8 +657,9 @@ class Report:
         r = pd.read_csv(p)
         if r.empty:
             return ""
-        focus = {"log_population", "competence_large", "internal_functions"}
-        d = r[r.term.astype(str).isin(focus)]
+        # the substantive terms: plain covariates, not the intercept, factor levels or interactions
+        t = r.term.astype(str)
+        d = r[(t != "") & (t != "nan") & (t != "Intercept") & ~t.str.contains(r"C\(|:", regex=True)]
         rows = []
         for x in d.itertuples():
             vlab = getattr(x, f"variant_{self.lang}", x.variant)

@@ -30,6 +30,17 @@ TEXT = {
     "all": {"nb": "Alle kommuner", "en": "All municipalities"},
     "year": {"nb": "År", "en": "Year"},
     "size": {"nb": "Kommunestørrelse (innbyggere)", "en": "Municipality size (inhabitants)"},
+    # model figures
+    "logodds": {"nb": "Estimat (log-odds) med 95 % KI", "en": "Estimate (log odds) with 95 % CI"},
+    "linear": {"nb": "Estimat med 95 % KI", "en": "Estimate with 95 % CI"},
+    "failed": {"nb": "Modellen kunne ikke estimeres", "en": "The model could not be estimated"},
+    "prob": {
+        "nb": "Predikert sannsynlighet (gjennomsnitt over kommunene) med 95 % KI",
+        "en": "Predicted probability (average over municipalities) with 95 % CI",
+    },
+    "prob_short": {"nb": "Predikert sannsynlighet (%)", "en": "Predicted probability (%)"},
+    "none": {"nb": "Ingen logit-modeller å vise", "en": "No logit models to show"},
+    "separation": {"nb": "ikke estimerbar (separasjon)", "en": "not estimable (separation)"},
 }
 
 

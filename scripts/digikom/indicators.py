@@ -24,6 +24,12 @@ COLUMNS = [
 ]
 
 
+def proportion(k: int, n: int, conf: float) -> dict:
+    """Count, base, share and Wilson interval of k out of n."""
+    lo, hi = wilson(k, n, conf)
+    return dict(count=k, n=n, estimate=k / n if n else np.nan, conf_low=lo, conf_high=hi)
+
+
 def _row(**fields) -> dict:
     """One tidy indicator row (columns as in COLUMNS)."""
     return {c: fields[c] for c in COLUMNS}
@@ -212,20 +218,17 @@ def compute_composites(panel: pd.DataFrame, rules: dict) -> pd.DataFrame:
                 n = len(grp)
                 for cat in ("both", "y_only", "x_only", "neither"):
                     k = int((grp["category"] == cat).sum())
-                    lo, hi = wilson(k, n, conf)
+                    medians = dict(
+                        x_median=grp["x_median"].iloc[0], y_median=grp["y_median"].iloc[0]
+                    )
                     rows.append(
                         dict(
                             composite=spec["id"],
                             year=year,
                             group=gid,
                             category=cat,
-                            count=k,
-                            n=n,
-                            estimate=k / n if n else np.nan,
-                            conf_low=lo,
-                            conf_high=hi,
-                            x_median=grp["x_median"].iloc[0],
-                            y_median=grp["y_median"].iloc[0],
+                            **proportion(k, n, conf),
+                            **medians,
                         )
                     )
     return pd.DataFrame(rows)
@@ -242,17 +245,12 @@ def compute_crosstab(panel: pd.DataFrame, rules: dict, codebook: dict) -> pd.Dat
             n = len(col)
             for status, sspec in rules["crosstab"]["statuses"].items():
                 k = len(_query(col, sspec["query"], f"crosstab status {status}"))
-                lo, hi = wilson(k, n, rules.get("confidence", 0.95))
                 rows.append(
                     dict(
                         year=year,
                         level=lvl,
                         status=status,
-                        count=k,
-                        n=n,
-                        estimate=k / n if n else np.nan,
-                        conf_low=lo,
-                        conf_high=hi,
+                        **proportion(k, n, rules.get("confidence", 0.95)),
                     )
                 )
     return pd.DataFrame(rows)

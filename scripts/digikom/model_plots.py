@@ -13,23 +13,6 @@ import pandas as pd
 
 from .figures import PALETTE, save_figure, setup_style, t
 
-TEXT = {
-    "logodds": {"nb": "Estimat (log-odds) med 95 % KI", "en": "Estimate (log odds) with 95 % CI"},
-    "linear": {"nb": "Estimat med 95 % KI", "en": "Estimate with 95 % CI"},
-    "failed": {"nb": "Modellen kunne ikke estimeres", "en": "The model could not be estimated"},
-    "prob": {
-        "nb": "Predikert sannsynlighet (gjennomsnitt over kommunene) med 95 % KI",
-        "en": "Predicted probability (average over municipalities) with 95 % CI",
-    },
-    "prob_short": {"nb": "Predikert sannsynlighet (%)", "en": "Predicted probability (%)"},
-    "none": {"nb": "Ingen logit-modeller å vise", "en": "No logit models to show"},
-    "separation": {"nb": "ikke estimerbar (separasjon)", "en": "not estimable (separation)"},
-}
-
-
-def _tx(key: str, lang: str) -> str:
-    return TEXT[key][lang]
-
 
 def _read_json(path) -> dict:
     with open(path, encoding="utf-8") as fh:
@@ -45,7 +28,7 @@ def plot_coefficients(coef_path, json_path, lang, synthetic, png, svg, alt):
         coef = coef[coef["term_type"] == "coefficient"]
     fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(coef), 3) + 1.6))
     if info.get("status") == "failed" or coef.empty:
-        msg = _tx("failed", lang) + ":\n" + "\n".join(info.get("warnings", []))
+        msg = t("failed", lang) + ":\n" + "\n".join(info.get("warnings", []))
         ax.text(0.5, 0.5, msg, ha="center", va="center", wrap=True, fontsize=9)
         ax.set_axis_off()
         alt_text = f"{title}. {msg}"
@@ -65,12 +48,12 @@ def plot_coefficients(coef_path, json_path, lang, synthetic, png, svg, alt):
             capsize=3,
         )
         for y in ypos[~ok]:
-            ax.text(0, y, _tx("separation", lang), va="center", ha="center", fontsize=8)
+            ax.text(0, y, t("separation", lang), va="center", ha="center", fontsize=8)
         ax.axvline(0, color="#555555", lw=0.8)
         ax.set_yticks(ypos, coef["term"].tolist())
         ax.grid(axis="x", color="#d9d9d9")
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(_tx("linear" if info.get("family") == "linear" else "logodds", lang))
+        ax.set_xlabel(t("linear" if info.get("family") == "linear" else "logodds", lang))
         parts = [
             f"{r.term}: {r.estimate:.2f} ({r.conf_low:.2f} to {r.conf_high:.2f})"
             for r in coef.iloc[::-1].itertuples()
@@ -104,7 +87,7 @@ def plot_predictions(pred_path, json_paths, size_groups, lang, synthetic, png, s
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), sharey=True, squeeze=False)
     alt_parts = []
     if not logits:
-        axes[0, 0].text(0.5, 0.5, _tx("none", lang), ha="center", va="center")
+        axes[0, 0].text(0.5, 0.5, t("none", lang), ha="center", va="center")
         axes[0, 0].set_axis_off()
     for ax, info in zip(axes[0], logits, strict=False):
         d = pred[(pred["model"] == info["model"]) & (pred["quantity"] == "prediction")]
@@ -142,7 +125,7 @@ def plot_predictions(pred_path, json_paths, size_groups, lang, synthetic, png, s
                 if np.isfinite(r.estimate)
             )
         )
-    axes[0, 0].set_ylabel(_tx("prob_short", lang))
+    axes[0, 0].set_ylabel(t("prob_short", lang))
     if logits:
         handles, labels = axes[0, -1].get_legend_handles_labels()
         fig.legend(
@@ -156,5 +139,5 @@ def plot_predictions(pred_path, json_paths, size_groups, lang, synthetic, png, s
             ncols=len(labels),
         )
     fig.tight_layout()
-    alt_text = _tx("prob", lang) + ". " + ". ".join(alt_parts) + "."
+    alt_text = t("prob", lang) + ". " + ". ".join(alt_parts) + "."
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)

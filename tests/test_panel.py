@@ -208,3 +208,11 @@ def test_harmonised_codes(panel):
     halden = panel[(panel.year == 2018) & (panel.kommunenr == "0101")]
     assert halden.kommunenr_2024.iloc[0] == "3101"
     assert (panel[panel.year == 2024].kommunenr_2024 == panel[panel.year == 2024].kommunenr).all()
+
+
+def test_huge_integer_is_reported_not_crashing(good_csv, settings, frames, tmp_path):
+    _, df = good_csv
+    df = df.copy().astype({"year": "object"})
+    df.loc[df.index[0], "year"] = "9223372036854775807"
+    path = write_variant(df, tmp_path)
+    expect_error(path, settings, frames, "year", "not an integer", "9223372036854775807")

@@ -240,7 +240,9 @@ def validate_microdata(
             df[name] = s
             continue
         num = pd.to_numeric(s.where(s != ""), errors="coerce")
-        bad = (s != "") & (num.isna() | (num.notna() & (num % 1 != 0)))
+        num = num.astype(float)
+        # integers only, and of a size that fits int64 (no survey value comes close)
+        bad = (s != "") & (num.isna() | (num % 1 != 0) | (num.abs() > 2**53))
         for i in raw.index[bad]:
             fails.add("not an integer", name, i, s[i])
             not_integer.add((name, int(i)))

@@ -9,5 +9,6 @@ run_rule(
     frames=list(snakemake.input.frames),
     config=snakemake.config,
     targets_path=snakemake.input.targets,
+    crosswalk=snakemake.input.crosswalk,
     out=snakemake.output[0],
 )

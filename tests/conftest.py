@@ -47,14 +47,21 @@ def targets():
 
 
 @pytest.fixture(scope="session")
-def micro(frames, settings, targets, config):
-    """The default synthetic microdata (digikom panel format)."""
-    return S.generate(frames, settings.synthetic, settings.codebook, targets, config["seed"])
+def crosswalk():
+    return P.read_crosswalk(ROOT / "data/reference/municipality_crosswalk_to_2024.csv")
 
 
 @pytest.fixture(scope="session")
-def panel(micro, frames, settings, config):
-    cw = P.read_crosswalk(ROOT / "data/reference/municipality_crosswalk_to_2024.csv")
+def micro(frames, settings, targets, config, crosswalk):
+    """The default synthetic microdata (digikom panel format)."""
+    return S.generate(
+        frames, settings.synthetic, settings.codebook, targets, config["seed"], crosswalk
+    )
+
+
+@pytest.fixture(scope="session")
+def panel(micro, frames, settings, config, crosswalk):
+    cw = crosswalk
     typed = P.validate_microdata(
         P._as_text(micro), settings.codebook, frames, config["waves"], "synthetic"
     )

@@ -18,11 +18,12 @@ def frames_from(paths, waves):
     return P.read_frames(dict(zip(waves, paths, strict=True)))
 
 
-def synthesize(frames, config, targets_path, out):
+def synthesize(frames, config, targets_path, out, crosswalk=None):
     settings = load_all(config)
     frames = frames_from(frames, config["waves"])
     targets = read_targets(targets_path)
-    micro = S.generate(frames, settings.synthetic, settings.codebook, targets, config["seed"])
+    cw = P.read_crosswalk(crosswalk) if crosswalk else None
+    micro = S.generate(frames, settings.synthetic, settings.codebook, targets, config["seed"], cw)
     write_csv(micro, out)
 
 

@@ -1,6 +1,16 @@
 """The synthetic municipality panel: a seeded generator on the real municipality frames,
 calibrated to the published figures (intercepts solved on the realised sample).
 
+It is a panel: every municipality of the 2024 structure carries persistent latent traits
+(one per variable), so a municipality's answers are correlated across waves. The latent
+error of variable v for municipality i in wave t is
+
+    e_ivt = LOGIT_SD * (sqrt(rho) * trait_iv + sqrt(1 - rho) * fresh_ivt)
+
+with trait and fresh standard normal, so corr(e_ivt, e_ivs) = rho for any two waves
+(``persistence.correlation`` in config/synthetic.yaml). Municipalities of earlier waves get
+the trait of their 2024 successor (crosswalk; the first one for a split).
+
 Output is in "digikom panel format" (responding municipalities only), so it passes through
 the same validation as a user's real microdata file."""
 
@@ -11,9 +21,29 @@ import logging
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError
 from .published import resolve_share
 
 log = logging.getLogger(__name__)
+
+# Standard deviation of the standard logistic distribution: latent errors keep the scale
+# the slopes in config/synthetic.yaml were written for (logit units).
+LOGIT_SD = float(np.pi / np.sqrt(3.0))
+
+# Variables with a persistent municipality trait (fixed order: part of the seeded stream).
+TRAIT_VARIABLES = [
+    "response",
+    "internal_functions",
+    "competence_barrier",
+    "tried_recruit",
+    "recruit_problems",
+    "has_strategy",
+    "strategy_areas",
+    "project_areas",
+    "cloud_use",
+    "eprocurement",
+    "digital_services",
+]
 
 INPUT_ORDER = [
     "kommunenr",
@@ -77,6 +107,36 @@ def calibrated_binary(latent, eligible, overall, within=None, levels=None):
     return out
 
 
+def units_2024(frame: pd.DataFrame, year: int, crosswalk: pd.DataFrame | None) -> np.ndarray:
+    """The 2024-structure municipality of each frame row (the first successor of a split;
+    the code itself when the crosswalk is absent or does not list it)."""
+    codes = frame["kommunenr"].astype(str).to_numpy()
+    if crosswalk is None:
+        return codes
+    cw = crosswalk[crosswalk["from_year"].astype(int) == int(year)]
+    first = cw.sort_values("kommunenummer_2024").groupby("kommunenummer")["kommunenummer_2024"]
+    mapping = first.first().to_dict()
+    return np.array([mapping.get(c, c) for c in codes], dtype=object)
+
+
+def draw_traits(units: list[str], seed: int) -> dict[str, pd.Series]:
+    """One standard-normal trait per variable and 2024 municipality (seeded; independent
+    of which waves are configured)."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0]))
+    idx = pd.Index(sorted(units))
+    return {v: pd.Series(rng.standard_normal(len(idx)), index=idx) for v in TRAIT_VARIABLES}
+
+
+def check_persistence(params: dict) -> tuple[float, float]:
+    p = params.get("persistence", {})
+    rho = float(p.get("correlation", 0.0))
+    if not 0.0 <= rho <= 1.0:
+        raise ConfigError(
+            f"config/synthetic.yaml: key 'persistence/correlation': {rho} is not in [0, 1]"
+        )
+    return rho, float(p.get("count_sd", 0.0))
+
+
 def generate_wave(
     frame: pd.DataFrame,
     year: int,
@@ -85,15 +145,26 @@ def generate_wave(
     targets: pd.DataFrame,
     seed: int,
     wave_index: int,
+    traits: dict[str, pd.Series] | None = None,
+    units: np.ndarray | None = None,
 ) -> pd.DataFrame:
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(year)]))
     n = len(frame)
     pop = frame["population"].to_numpy(dtype=float)
     z = (np.log(pop) - np.log(params["size_center"])) / params["size_scale"]
     var = codebook["variables"]
+    rho, count_sd = check_persistence(params)
+    if traits is None or units is None:
+        units = frame["kommunenr"].astype(str).to_numpy()
+        traits = draw_traits(list(units), seed)
 
-    def noise():
-        return rng.logistic(size=n)
+    def error(name: str) -> np.ndarray:
+        """Standard-normal latent error of ``name`` with wave-to-wave correlation rho."""
+        trait = traits[name].reindex(units).to_numpy(dtype=float)
+        return np.sqrt(rho) * trait + np.sqrt(1.0 - rho) * rng.standard_normal(n)
+
+    def noise(name: str) -> np.ndarray:
+        return LOGIT_SD * error(name)
 
     def share(section: str, key: str = "overall", **kw):
         spec = wave_spec(params[section][key], year, f"synthetic.{section}.{key}")
@@ -102,11 +173,14 @@ def generate_wave(
     def binom(section: str, items: int, extra=0.0):
         p = params[section]
         base = wave_spec(p["base"], year, f"synthetic.{section}.base")
-        return rng.binomial(items, _expit(base + p["size_slope"] * z + extra))
+        effect = count_sd * error(section)
+        return rng.binomial(items, _expit(base + p["size_slope"] * z + extra + effect))
 
     everyone = np.ones(n, dtype=bool)
     responded = top_k(
-        params["response"]["size_slope"] * z + noise(), everyone, share("response", "targets")
+        params["response"]["size_slope"] * z + noise("response"),
+        everyone,
+        share("response", "targets"),
     ).astype(bool)
 
     internal = binom("internal_functions", var["internal_functions"]["max"])
@@ -122,7 +196,7 @@ def generate_wave(
     latent_cb = (
         cb["internal_slope"] * (internal - internal[answered].mean())
         + cb["size_slope"] * z
-        + noise()
+        + noise("competence_barrier")
     )
     high = top_k(latent_cb, answered, share("competence_barrier", "high")).astype(bool)
     low = top_k(-latent_cb, answered, share("competence_barrier", "low")).astype(bool)
@@ -152,7 +226,7 @@ def generate_wave(
 
     tr = params["tried_recruit"]
     tried = calibrated_binary(
-        tr["size_slope"] * z + noise(),
+        tr["size_slope"] * z + noise("tried_recruit"),
         responded,
         share("tried_recruit"),
         within("tried_recruit"),
@@ -160,7 +234,7 @@ def generate_wave(
     )
     rp = params["recruit_problems"]
     problems = calibrated_binary(
-        rp["size_slope"] * z + rp["high_barrier_slope"] * comp_large + noise(),
+        rp["size_slope"] * z + rp["high_barrier_slope"] * comp_large + noise("recruit_problems"),
         responded & (tried == 1),
         share("recruit_problems"),
         within("recruit_problems"),
@@ -168,7 +242,9 @@ def generate_wave(
     )
 
     strategy = top_k(
-        params["has_strategy"]["size_slope"] * z + noise(), responded, share("has_strategy")
+        params["has_strategy"]["size_slope"] * z + noise("has_strategy"),
+        responded,
+        share("has_strategy"),
     )
     strategy_areas = binom("strategy_areas", var["strategy_areas"]["max"]) * strategy
     pa = params["project_areas"]
@@ -177,9 +253,13 @@ def generate_wave(
         var["project_areas"]["max"],
         extra=pa["small_growth"] * wave_index * (z < 0),
     )
-    cloud = top_k(params["cloud_use"]["size_slope"] * z + noise(), responded, share("cloud_use"))
+    cloud = top_k(
+        params["cloud_use"]["size_slope"] * z + noise("cloud_use"), responded, share("cloud_use")
+    )
     eproc = top_k(
-        params["eprocurement"]["size_slope"] * z + noise(), responded, share("eprocurement")
+        params["eprocurement"]["size_slope"] * z + noise("eprocurement"),
+        responded,
+        share("eprocurement"),
     )
     services = binom(
         "digital_services",
@@ -209,12 +289,22 @@ def generate_wave(
 
 
 def generate(
-    frames: dict[int, pd.DataFrame], params: dict, codebook: dict, targets: pd.DataFrame, seed: int
+    frames: dict[int, pd.DataFrame],
+    params: dict,
+    codebook: dict,
+    targets: pd.DataFrame,
+    seed: int,
+    crosswalk: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The synthetic microdata for all waves (responding municipalities only)."""
+    """The synthetic microdata for all waves (responding municipalities only). With the
+    crosswalk, a municipality keeps its traits across the 2020 and 2024 reforms."""
+    check_provenance(params)
     waves = sorted(frames)
+    units = {y: units_2024(frames[y], y, crosswalk) for y in waves}
+    traits = draw_traits(sorted({u for y in waves for u in units[y]}), seed)
     parts = [
-        generate_wave(frames[y], y, params, codebook, targets, seed, i) for i, y in enumerate(waves)
+        generate_wave(frames[y], y, params, codebook, targets, seed, i, traits, units[y])
+        for i, y in enumerate(waves)
     ]
     df = pd.concat(parts, ignore_index=True)
     log.info(
@@ -224,3 +314,97 @@ def generate(
         seed,
     )
     return df
+
+
+# --------------------------------------------------------------------------- provenance
+# Keys of a section that hold share specs ({target | value + note | ratio_of | derived_from}).
+SHARE_KEYS = ("targets", "overall", "high", "low", "within_level")
+
+
+def _share_specs(params: dict):
+    """(section, key, year, level, spec) for every share spec in the parameters."""
+    for section, body in params.items():
+        if not isinstance(body, dict) or section == "provenance":
+            continue
+        for key in SHARE_KEYS:
+            for year, spec in (body.get(key) or {}).items():
+                if key == "within_level":
+                    for level, s in spec.items():
+                        yield section, key, int(year), level, s
+                else:
+                    yield section, key, int(year), None, spec
+
+
+def calibration_ids(params: dict) -> set[str]:
+    """Every published target id the generator uses (target, ratio_of, derived_from)."""
+    ids: set[str] = set()
+    for *_, spec in _share_specs(params):
+        if "target" in spec:
+            ids.add(spec["target"])
+        ids.update(spec.get("ratio_of", []))
+        ids.update(spec.get("derived_from", []))
+    return ids
+
+
+def parameter_paths(params: dict) -> list[str]:
+    """Dotted paths of every parameter that is not a share spec (these need a provenance)."""
+    paths = []
+    for section, body in params.items():
+        if section == "provenance":
+            continue
+        if isinstance(body, int | float):
+            paths.append(section)
+        elif isinstance(body, dict):
+            paths += [f"{section}.{k}" for k in body if k not in SHARE_KEYS]
+    return paths
+
+
+def check_provenance(params: dict, source: str = "config/synthetic.yaml") -> None:
+    """Every non-share parameter has exactly one provenance entry, and no entry is stale."""
+    declared = set(params.get("provenance", {}))
+    needed = set(parameter_paths(params))
+    missing, stale = sorted(needed - declared), sorted(declared - needed)
+    if missing or stale:
+        parts = []
+        if missing:
+            parts.append(f"no provenance for {', '.join(missing)}")
+        if stale:
+            parts.append(f"provenance for unknown parameter(s) {', '.join(stale)}")
+        raise ConfigError(f"{source}: key 'provenance': " + "; ".join(parts))
+
+
+def parameter_provenance(params: dict, targets: pd.DataFrame) -> list[dict]:
+    """One row per parameter: path, value, provenance class (published | derived | assumed),
+    the target ids it rests on and the reason/note."""
+    rows = []
+    for section, key, year, level, spec in _share_specs(params):
+        path = f"{section}.{key}.{year}" + (f".{level}" if level else "")
+        ids = ([spec["target"]] if "target" in spec else []) + list(spec.get("ratio_of", []))
+        derived = list(spec.get("derived_from", []))
+        cls = "published" if ids and "value" not in spec else "assumed"
+        if ids and "value" in spec:
+            cls = "published_bound"  # a value chosen inside a published interval
+        if derived:
+            cls = "derived"
+        rows.append(
+            dict(
+                parameter=path,
+                value=resolve_share(spec, targets, f"config/synthetic.yaml {path}"),
+                provenance=cls,
+                target_ids=ids + derived,
+                note=spec.get("note", ""),
+            )
+        )
+    for path, prov in params.get("provenance", {}).items():
+        section, _, key = path.partition(".")
+        value = params[section][key] if key else params[section]
+        rows.append(
+            dict(
+                parameter=path,
+                value=value,
+                provenance="published" if "target" in prov else "assumed",
+                target_ids=[prov["target"]] if "target" in prov else [],
+                note=prov.get("assumed", ""),
+            )
+        )
+    return rows

@@ -5,6 +5,7 @@
 rule synthesize_microdata:
     input:
         frames=frame_files(),
+        crosswalk=config["files"]["crosswalk"],
         targets=config["files"]["targets"],
         params=config["files"]["synthetic"],
         codebook=config["files"]["codebook"],

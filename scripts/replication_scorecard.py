@@ -12,4 +12,5 @@ run_rule(
     config=snakemake.config,
     out=snakemake.output[0],
     statbank=list(snakemake.input.statbank),
+    panel_path=snakemake.input.panel,
 )

@@ -147,5 +147,10 @@ def test_parse_published(value, unit, point, low, high):
     assert (p.low, p.high) == pytest.approx((low, high))
 
 
-def test_parse_published_counts_are_not_shares():
-    assert parse_published("13", "count_of_38") is None
+def test_parse_published_counts():
+    """A bare count is not a share; k of N units (count_of_N) is the share k/N, checked
+    with the count_share tolerance."""
+    assert parse_published("38", "count") is None
+    p = parse_published("13", "count_of_38", {"count_share": 5.0})
+    assert p.point == pytest.approx(13 / 38) and p.high == pytest.approx(13 / 38 + 0.05)
+    assert p.contains(13 / 38 + 0.049) and not p.contains(13 / 38 + 0.051)

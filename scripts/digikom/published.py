@@ -12,7 +12,12 @@ from .errors import ConfigError, InputDataError
 
 _FRACTION = re.compile(r"^\s*([<>]?)\s*(\d+)\s*/\s*(\d+)\s*$")
 
-DEFAULT_TOLERANCES = {"percent": 1.0, "percent_approx": 5.0, "words_fraction": 5.0}
+DEFAULT_TOLERANCES = {
+    "percent": 1.0,
+    "percent_approx": 5.0,
+    "words_fraction": 5.0,
+    "count_share": 5.0,
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,12 @@ def parse_published(value: str, unit: str, tolerances: dict | None = None) -> Pu
             return Published(None, 0.0, p, "words", 0.0)
         t = tol["words_fraction"]
         return Published(p, max(0.0, p - t / 100), min(1.0, p + t / 100), "words", t)
+    count_of = re.fullmatch(r"count_of_(\d+)", unit)
+    if count_of:
+        # k of N units (e.g. 13 of Trøndelag's 38): a share, checked with count_share pp
+        t = tol["count_share"]
+        p = float(value) / int(count_of.group(1))
+        return Published(p, max(0.0, p - t / 100), min(1.0, p + t / 100), "number", t)
     if unit.startswith("count"):
         return None
     raise ConfigError(f"targets.csv: unknown unit '{unit}' for value '{value}'")

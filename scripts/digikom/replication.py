@@ -1,4 +1,15 @@
-"""The replication scorecard: every published figure next to the pipeline's estimate."""
+"""The replication scorecard: every published figure next to the pipeline's estimate.
+
+Each row has a ``role``: ``calibration`` when the synthetic generator uses the figure
+(config/synthetic.yaml names it, directly or through a same-statistic alias marked
+``same_as`` in the replication map of config/indicators.yaml), else ``validation`` (an
+out-of-sample check: a failing one is a finding, never a parameter to tune). With real
+microdata nothing is calibrated, so every row is a validation.
+
+Validation figures that SSB published for a group the size-group table does not have (a
+population band, a county) or for a wave that is not configured are computed from the panel
+as the replication map says (``population``, ``county``, ``wave``), with the caveat stated in
+the row."""
 
 from __future__ import annotations
 
@@ -6,12 +17,17 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .indicators import ALL
+from .indicators import ALL, _query, composite_groups
 from .published import parse_published
+
+CALIBRATION = "calibration"
+VALIDATION = "validation"
 
 COLUMNS = [
     "target_id",
+    "role",
     "year",
+    "computed_year",
     "indicator",
     "group",
     "published",
@@ -23,8 +39,98 @@ COLUMNS = [
     "within_tolerance",
     "reference",
     "reason",
+    "caveat",
     "source_url",
 ]
+
+
+def county_of(kommunenr: pd.Series) -> pd.Series:
+    """County number: the first two digits of the municipality number (Norwegian numbering
+    rule; valid in the structure of the wave the number belongs to)."""
+    return kommunenr.astype(str).str[:2]
+
+
+def _filtered(df: pd.DataFrame, m: dict) -> pd.DataFrame:
+    """Rows of ``df`` (panel rows of one wave) inside the map entry's population band and
+    county."""
+    if "population" in m:
+        lo, hi = m["population"]
+        df = df[df["population"] >= (lo or 0)]
+        if hi is not None:
+            df = df[df["population"] < hi]
+    if "county" in m:
+        df = df[county_of(df["kommunenr"]) == str(m["county"])]
+    return df
+
+
+def panel_value(panel: pd.DataFrame, m: dict, year: int, rules: dict, where: str) -> tuple:
+    """(estimate, n) of one replication-map entry computed from the panel in wave ``year``:
+    an indicator share, a composite category share or a composite-axis share, restricted by
+    population band, county and ``among``."""
+    if "frame_count" in m:
+        wave = _filtered(panel[panel["year"] == year], m)
+        return float(len(wave)), len(wave)
+    if "indicator" in m:
+        spec = next((s for s in rules["shares"] if s["id"] == m["indicator"]), None)
+        if spec is None:
+            raise ConfigError(
+                f"config/indicators.yaml replication.map.{where}: '{m['indicator']}' is not a "
+                "share indicator; population/county/among need one of `shares`"
+            )
+        resp = panel[panel["responded"] & (panel["year"] == year)]
+        resp = _query(resp, spec.get("among"), f"indicator {spec['id']}")
+        resp = _query(_filtered(resp, m), m.get("among"), f"replication.map.{where}")
+        resp = resp[resp[spec["variable"]].notna()]
+        n = len(resp)
+        return (
+            float(resp[spec["variable"]].isin(spec.get("values", [1])).mean()) if n else np.nan
+        ), n
+    key = "composite" if "composite" in m else "composite_axis"
+    cid, part = m[key]
+    cspec = next((c for c in rules["composites"] if c["id"] == cid), None)
+    if cspec is None:
+        raise ConfigError(f"config/indicators.yaml replication.map.{where}: no composite '{cid}'")
+    g = composite_groups(panel, cspec, rules["reference_wave"])
+    g = g[g["year"] == year]
+    rows = panel.loc[g.index]
+    keep = _query(_filtered(rows, m), m.get("among"), f"replication.map.{where}").index
+    cat = g.loc[keep, "category"]
+    hit = cat.eq(part) if key == "composite" else cat.isin(["both", f"{part}_only"])
+    return (float(hit.mean()) if len(cat) else np.nan), len(cat)
+
+
+def _needs_panel(m: dict) -> bool:
+    return bool(
+        {"population", "county", "among", "composite", "composite_axis", "frame_count"} & set(m)
+    )
+
+
+def _group_caveat(m: dict) -> str:
+    parts = []
+    if "county" in m:
+        parts.append(f"county {m['county']} = first two digits of the municipality number")
+    if "composite" in m or "composite_axis" in m:
+        parts.append("composite as defined in config/indicators.yaml (median split of 2018)")
+    return "; ".join(parts)
+
+
+def role_of(tid: str, m: dict, calibration: set[str]) -> str:
+    """calibration if the generator uses the figure (or the statistic it is an alias of)."""
+    return CALIBRATION if tid in calibration or m.get("same_as") in calibration else VALIDATION
+
+
+def check_map(mapping: dict, targets: pd.DataFrame) -> None:
+    """Every map entry names a known target, and every alias a known target."""
+    for tid, m in mapping.items():
+        if tid not in targets.index:
+            raise ConfigError(
+                f"config/indicators.yaml replication.map: '{tid}' is not in targets.csv"
+            )
+        if "same_as" in m and m["same_as"] not in targets.index:
+            raise ConfigError(
+                f"config/indicators.yaml replication.map.{tid}.same_as: "
+                f"'{m['same_as']}' is not in targets.csv"
+            )
 
 
 def scorecard(
@@ -34,20 +140,46 @@ def scorecard(
     rules: dict,
     waves: list[int],
     statbank: dict[str, pd.DataFrame] | None = None,
+    panel: pd.DataFrame | None = None,
+    calibration: set[str] | frozenset = frozenset(),
 ) -> pd.DataFrame:
+    """The scorecard. ``calibration``: target ids the synthetic generator uses (empty for
+    real microdata); ``panel`` is needed for rows computed by population band, county or
+    composite."""
     rep = rules["replication"]
     tolerances = rep["tolerances"]
     mapping = rep["map"]
+    check_map(mapping, targets)
     nat = shares[(shares["group"] == ALL) & (~shares["weighted"])]
     rows = []
     for _, t in targets.iterrows():
         year = int(t["wave_year"])
-        pub = parse_published(t["value"], t["unit"], tolerances)
         m = mapping.get(t["id"], {})
-        indicator = m.get("indicator") or ("/".join(m["crosstab"]) if "crosstab" in m else "")
+        if "frame_count" in m:
+            pub, frame_pub = None, float(t["value"])
+        else:
+            pub = parse_published(t["value"], t["unit"], tolerances)
+            frame_pub = None
+        computed_year = int(m.get("wave", year))
+        indicator = (
+            m.get("indicator")
+            or ("/".join(m["crosstab"]) if "crosstab" in m else "")
+            or ("/".join(m["composite"]) if "composite" in m else "")
+            or ("/".join(m["composite_axis"]) + "_high" if "composite_axis" in m else "")
+            or ("frame_count" if "frame_count" in m else "")
+        )
+        caveats = [m["caveat"]] if m.get("caveat") else []
+        if computed_year != year:
+            caveats.insert(
+                0, f"published for {year}; computed on wave {computed_year} (nearest wave)"
+            )
+        if _group_caveat(m):
+            caveats.append(_group_caveat(m))
         row = dict(
             target_id=t["id"],
+            role=role_of(t["id"], m, set(calibration)),
             year=year,
+            computed_year=computed_year if m else pd.NA,
             indicator=indicator or t["indicator_en"],
             group=t["group"],
             published=t["value"],
@@ -59,17 +191,39 @@ def scorecard(
             within_tolerance=pd.NA,
             reference="published",
             reason="",
+            caveat="; ".join(caveats),
             source_url=t["source_url"],
         )
         value = np.nan
         if not m:
-            row["reason"] = "not computable: the panel has no variable for this figure"
-        elif year not in waves:
-            row["reason"] = f"not computable: {year} is not a configured wave"
+            row["reason"] = f"not computable: the panel has no variable for '{t['indicator_en']}'"
+        elif computed_year not in waves:
+            row["reason"] = (
+                f"not computable: {computed_year} is not a configured wave"
+                if computed_year == year
+                else f"not computable: {year} is not a wave and its nearest wave "
+                f"{computed_year} is not configured"
+            )
+        elif frame_pub is not None:
+            if panel is None:
+                row["reason"] = "not computable: no panel given"
+            else:
+                value, _ = panel_value(panel, m, computed_year, rules, t["id"])
+                row.update(published_low=frame_pub, published_high=frame_pub, tolerance_pp=0.0)
+                row.update(reproduced=value, diff_pp=np.nan, within_tolerance=value == frame_pub)
+                rows.append(row)
+                continue
         elif pub is None:
-            row["reason"] = "not computable: published as a count"
+            row["reason"] = "not computable: published as a count without a denominator"
+        elif _needs_panel(m):
+            if panel is None:
+                row["reason"] = "not computable: no panel given"
+            else:
+                value, n = panel_value(panel, m, computed_year, rules, t["id"])
+                if n == 0:
+                    row["reason"] = "not computable: no respondents in this group"
         elif "indicator" in m:
-            hit = nat[(nat["indicator"] == m["indicator"]) & (nat["year"] == year)]
+            hit = nat[(nat["indicator"] == m["indicator"]) & (nat["year"] == computed_year)]
             if hit.empty:
                 row["reason"] = f"not computable: indicator {m['indicator']} has no estimate"
             else:
@@ -77,7 +231,7 @@ def scorecard(
         else:
             status, level = m["crosstab"]
             hit = crosstab[
-                (crosstab["year"] == year)
+                (crosstab["year"] == computed_year)
                 & (crosstab["status"] == status)
                 & (crosstab["level"] == level)
             ]
@@ -92,10 +246,33 @@ def scorecard(
             row["within_tolerance"] = bool(pub.contains(value))
         rows.append(row)
     out = pd.DataFrame(rows, columns=COLUMNS)
+    _proxy_caveats(out)
     if statbank:
         extra = statbank_rows(statbank, nat, rep.get("statbank", []), tolerances["percent"], waves)
+        cal = out[out["role"] == CALIBRATION]
+        used = set(zip(cal["indicator"], cal["year"], strict=True))
+        extra["role"] = [
+            CALIBRATION if (i, y) in used else VALIDATION
+            for i, y in zip(extra["indicator"], extra["year"], strict=True)
+        ]
         out = pd.concat([out, extra], ignore_index=True)
     return out
+
+
+def _proxy_caveats(card: pd.DataFrame) -> None:
+    """A validation row computed on another wave whose value for that indicator the
+    generator is calibrated to checks the change between the years, not the generator."""
+    cal = card[card["role"] == CALIBRATION]
+    for i, r in card[(card["role"] == VALIDATION) & card["reproduced"].notna()].iterrows():
+        if r["computed_year"] == r["year"]:
+            continue
+        hit = cal[(cal["indicator"] == r["indicator"]) & (cal["year"] == r["computed_year"])]
+        if not hit.empty:
+            note = (
+                f"wave {r['computed_year']} is calibrated to {hit['target_id'].iloc[0]}: "
+                "this checks the change between the years, not the generator"
+            )
+            card.at[i, "caveat"] = "; ".join(x for x in (r["caveat"], note) if x)
 
 
 def statbank_rows(
@@ -150,7 +327,9 @@ def statbank_rows(
                     within_tolerance=ok,
                     reference="statbank",
                     reason=reason,
+                    caveat="",
                     source_url=f"StatBank table {m['table']}",
+                    computed_year=year,
                 )
             )
     return pd.DataFrame(rows, columns=COLUMNS)

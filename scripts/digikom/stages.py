@@ -58,12 +58,15 @@ def indicators(panel_path, config, out_shares, out_composites, out_crosstab):
     write_csv(ind.compute_crosstab(pan, settings.indicators, settings.codebook), out_crosstab)
 
 
-def replication(shares, crosstab, targets_path, config, out, statbank=()):
+def replication(shares, crosstab, targets_path, config, out, statbank=(), panel_path=None):
     import pandas as pd
 
+    from .panel import read_panel
     from .replication import scorecard
 
     settings = load_all(config)
+    synthetic = config.get("microdata") is None
+    calibration = S.calibration_ids(settings.synthetic) if synthetic else set()
     from pathlib import Path
 
     tables = {
@@ -79,6 +82,8 @@ def replication(shares, crosstab, targets_path, config, out, statbank=()):
         settings.indicators,
         config["waves"],
         statbank=tables,
+        panel=read_panel(panel_path) if panel_path else None,
+        calibration=calibration,
     )
     n_ok = int(card["within_tolerance"].eq(True).sum())
     n_comp = int(card["reproduced"].notna().sum())
@@ -88,6 +93,13 @@ def replication(shares, crosstab, targets_path, config, out, statbank=()):
         n_comp,
         len(card) - n_comp,
     )
+    for role, g in card[card["reproduced"].notna()].groupby("role"):
+        log.info(
+            "  %s: %d computed, %d within tolerance",
+            role,
+            len(g),
+            int(g["within_tolerance"].eq(True).sum()),
+        )
     write_csv(card, out)
 
 

@@ -28,8 +28,10 @@ rule scorecard:
     input:
         shares="results/indicators/shares.csv",
         crosstab="results/indicators/crosstab.csv",
+        panel="results/data/panel.csv",
         targets=config["files"]["targets"],
         rules=config["files"]["indicators"],
+        synthetic=config["files"]["synthetic"],
         statbank=statbank_targets(),
     output:
         "results/replication/scorecard.csv",

@@ -1,7 +1,9 @@
-"""Rule report_context: the configuration the report describes, as results/report/context.json."""
+"""Rule report_context: the configuration the report describes, with where its numbers
+come from (comparison waves, synthetic parameters and their provenance), as
+results/report/context.json."""
 
+from digikom.evidence import write_context
 from digikom.io import run_rule
-from digikom.provenance import write_context
 
 run_rule(
     snakemake,

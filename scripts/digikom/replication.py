@@ -26,6 +26,7 @@ VALIDATION = "validation"
 COLUMNS = [
     "target_id",
     "role",
+    "same_as",
     "year",
     "computed_year",
     "indicator",
@@ -178,6 +179,7 @@ def scorecard(
         row = dict(
             target_id=t["id"],
             role=role_of(t["id"], m, set(calibration)),
+            same_as=m.get("same_as", ""),
             year=year,
             computed_year=computed_year if m else pd.NA,
             indicator=indicator or t["indicator_en"],
@@ -328,6 +330,7 @@ def statbank_rows(
                     reference="statbank",
                     reason=reason,
                     caveat="",
+                    same_as="",
                     source_url=f"StatBank table {m['table']}",
                     computed_year=year,
                 )

@@ -63,12 +63,26 @@ def renderer():
     return choice
 
 
+# Outputs of rule evidence_tables (paired change, nonresponse, reform, composite rules).
+EVIDENCE_TABLES = [
+    f"results/indicators/{name}.csv"
+    for name in (
+        "changes",
+        "response",
+        "item_nonresponse",
+        "reform_sensitivity",
+        "composite_rules",
+    )
+]
+
+
 def final_targets():
     targets = [
         "results/report/report.html",
         "results/report/report.pdf",
         "results/provenance.json",
         "results/replication/scorecard.csv",
+        *EVIDENCE_TABLES,
     ]
     targets += statbank_targets()
     targets += bootstrap_targets()

@@ -1,4 +1,5 @@
-# Indicators stage: the report's three themes by wave and size group, and the replication
+# Indicators stage: the report's three themes by wave and size group, the evidence tables
+# (paired change, nonresponse, reform sensitivity, composite rules) and the replication
 # scorecard against published figures.
 
 
@@ -43,3 +44,30 @@ rule scorecard:
         waves=WAVES,
     script:
         "../../scripts/replication_scorecard.py"
+
+
+rule evidence_tables:
+    input:
+        panel="results/data/panel.csv",
+        rules=config["files"]["indicators"],
+        codebook=config["files"]["codebook"],
+    output:
+        changes="results/indicators/changes.csv",
+        response="results/indicators/response.csv",
+        item_nonresponse="results/indicators/item_nonresponse.csv",
+        reform="results/indicators/reform_sensitivity.csv",
+        composite_rules="results/indicators/composite_rules.csv",
+    log:
+        "logs/indicators/evidence_tables.log",
+    benchmark:
+        "benchmarks/indicators/evidence_tables.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        waves=WAVES,
+        comparison=config["report"]["comparison"],
+    script:
+        "../../scripts/evidence_tables.py"

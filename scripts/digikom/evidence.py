@@ -1,0 +1,188 @@
+"""Where every number comes from, and the tables that say what the estimates mean.
+
+Provenance classes of a statistic (``classify``):
+
+* ``published``: SSB published it. In synthetic mode this is the case when a *calibration*
+  target of the scorecard gives it (the synthetic panel reproduces it by construction).
+* ``assumed``: synthetic mode, no calibration target: the value is what the synthetic
+  parameters (config/synthetic.yaml) make it. It is not evidence, and an interval around it
+  describes the generator's noise, not knowledge about municipalities.
+* ``estimated``: computed from real microdata.
+
+The evidence tables (rule ``evidence_tables``): paired change between waves, unit and item
+nonresponse, the 2020-reform sensitivity and the composite rule check."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from . import indicators as ind
+from .config import load_all
+from .io import write_csv, write_json
+
+log = logging.getLogger(__name__)
+
+PUBLISHED, ASSUMED, ESTIMATED = "published", "assumed", "estimated"
+# The wave before the 2020 municipal reform (422 -> 356 municipalities); its estimates are
+# compared with the same answers harmonised to the post-reform structure.
+REFORM_YEAR = 2018
+
+
+def _complements(rules: dict | None) -> dict[str, str]:
+    """indicator id -> the id of its complement (both directions), from `complement_of`."""
+    out: dict[str, str] = {}
+    for s in (rules or {}).get("shares", []):
+        if s.get("complement_of"):
+            out[s["id"]] = s["complement_of"]
+            out[s["complement_of"]] = s["id"]
+    return out
+
+
+def _matches(scorecard: pd.DataFrame, indicator: str, year: int, group: str, roles) -> pd.DataFrame:
+    sc = (
+        scorecard[scorecard["reference"].eq("published")] if "reference" in scorecard else scorecard
+    )
+    group_ok = sc["group"].eq("all municipalities") if group == ind.ALL else sc["group"].eq(group)
+    hit = sc[
+        sc["indicator"].eq(indicator)
+        & sc["year"].astype(int).eq(int(year))
+        & sc["computed_year"].astype("Int64").eq(int(year))
+        & group_ok
+        & sc["role"].isin(roles)
+        & sc["reproduced"].notna()
+    ]
+    # the most precise figure first (not an alias, smallest tolerance), then file order
+    alias = hit["same_as"].fillna("").astype(str).ne("") if "same_as" in hit else False
+    return hit.assign(_alias=alias).sort_values(["_alias", "tolerance_pp"], kind="stable")
+
+
+def classify(
+    indicator: str,
+    year: int,
+    group: str,
+    synthetic: bool,
+    scorecard: pd.DataFrame,
+    rules: dict | None = None,
+) -> dict:
+    """The provenance of one statistic (indicator, wave, group = "all" or a scorecard
+    group). Returns class, target_id, published (the value as published), source_url,
+    complement (True when the published figure is of the complementary share) and
+    validation_target (a published figure the statistic can be checked against, if any)."""
+    out = dict(
+        indicator=indicator,
+        year=int(year),
+        group=group,
+        target_id=None,
+        published=None,
+        source_url=None,
+        complement=False,
+        validation_target=None,
+    )
+    names = [(indicator, False)]
+    comp = _complements(rules).get(indicator)
+    if comp:
+        names.append((comp, True))
+    for name, is_comp in names:
+        # synthetic: only what the generator is calibrated to is published; with microdata
+        # any published figure of the same statistic is shown beside the estimate
+        roles = ["calibration"] if synthetic else ["calibration", "validation"]
+        hit = _matches(scorecard, name, year, group, roles)
+        if not hit.empty:
+            r = hit.iloc[0]
+            out.update(
+                target_id=r["target_id"],
+                published=str(r["published"]),
+                source_url=r["source_url"],
+                complement=is_comp,
+            )
+            break
+    for name, _ in names:
+        val = _matches(scorecard, name, year, group, ["validation"])
+        if not val.empty:
+            out["validation_target"] = val.iloc[0]["target_id"]
+            break
+    if not synthetic:
+        out["class"] = ESTIMATED
+    else:
+        out["class"] = PUBLISHED if out["target_id"] else ASSUMED
+    return out
+
+
+def comparison_waves(config: dict) -> dict:
+    """The original report's comparison (report.comparison) within the configured waves,
+    and the later waves that form the update."""
+    waves = sorted(int(w) for w in config["waves"])
+    wanted = (config.get("report") or {}).get("comparison", [2018, 2022])
+    pairs = ind.comparison_pairs(waves, wanted)
+    first = next((p for p in pairs if p[2] == "comparison"), None)
+    frm, to = (first[0], first[1]) if first else (waves[0], waves[-1])
+    return {
+        "configured": list(wanted),
+        "from": frm,
+        "to": to,
+        "as_configured": [frm, to] == list(wanted),
+        "update": [w for w in waves if w > to],
+    }
+
+
+def context_additions(config: dict, targets_path: str) -> dict:
+    """What results/report/context.json gets from this module: the comparison waves and,
+    in synthetic mode, every synthetic parameter with its provenance and the calibration
+    target ids."""
+    from . import synthetic as S
+    from .published import read_targets
+
+    s = load_all(config)
+    synthetic = config.get("microdata") is None
+    extra = {"comparison": comparison_waves(config), "data_mode_class": ESTIMATED}
+    if synthetic:
+        targets = read_targets(targets_path)
+        extra.update(
+            data_mode_class=ASSUMED,
+            calibration_targets=sorted(S.calibration_ids(s.synthetic)),
+            parameters=S.parameter_provenance(s.synthetic, targets),
+            persistence=s.synthetic["persistence"],
+        )
+    return {"evidence": extra}
+
+
+def write_context(config: dict, targets_path: str, out: str) -> None:
+    """results/report/context.json: the base context plus the evidence additions."""
+    from .provenance import build_context
+
+    ctx = build_context(config, targets_path)
+    ctx.update(context_additions(config, targets_path))
+    write_json(out, ctx)
+
+
+def write_tables(panel_path: str, config: dict, out: dict) -> None:
+    """Rule evidence_tables: paired change, unit and item nonresponse, reform sensitivity
+    and the composite rule check."""
+    from .panel import read_panel
+
+    s = load_all(config)
+    pan = read_panel(panel_path)
+    rules = s.indicators
+    cmp = comparison_waves(config)
+    pairs = ind.comparison_pairs(config["waves"], [cmp["from"], cmp["to"]])
+    log.info("comparison %s -> %s; update waves %s", cmp["from"], cmp["to"], cmp["update"])
+    changes = ind.paired_change(pan, rules, pairs)
+    write_csv(changes, out["changes"])
+    write_csv(ind.response_table(pan), out["response"])
+    write_csv(ind.item_nonresponse(pan, s.codebook), out["item_nonresponse"])
+    write_csv(ind.reform_sensitivity(pan, rules, s.size_groups, REFORM_YEAR), out["reform"])
+    cr = ind.composite_rule_shares(pan, rules)
+    for _, r in cr.iterrows():
+        log.info(
+            "composite %s axis %s: median %s, rule %s, high %.1f %% (gt %.1f %%, ge %.1f %%)",
+            r["composite"],
+            r["axis"],
+            r["median"],
+            r["rule"],
+            100 * r["high_share"],
+            100 * r["high_share_gt"],
+            100 * r["high_share_ge"],
+        )
+    write_csv(cr, out["composite_rules"])

@@ -1,0 +1,146 @@
+"""Issue 13: provenance classes, comparison waves, paired change, nonresponse, the 2020-reform
+sensitivity and the composite rule. Values are checked against direct computations on the
+synthetic panel fixture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from digikom import evidence as E
+from digikom import indicators as I
+from digikom import synthetic as S
+from digikom.replication import scorecard
+from scipy import stats
+
+
+@pytest.fixture(scope="module")
+def card(panel, settings, targets, config):
+    sh = I.compute_shares(panel, settings.indicators, settings.codebook)
+    ct = I.compute_crosstab(panel, settings.indicators, settings.codebook)
+    return scorecard(
+        targets,
+        sh,
+        ct,
+        settings.indicators,
+        config["waves"],
+        panel=panel,
+        calibration=S.calibration_ids(settings.synthetic),
+    )
+
+
+def test_classify_published_assumed_estimated(card, settings):
+    rules = settings.indicators
+    c = E.classify("competence_large", 2018, "all", True, card, rules)
+    assert c["class"] == "published" and c["target_id"] == "comp_barrier_2018"
+    assert c["published"] == "42" and c["source_url"].startswith("http")
+    # has a strategy 2018 = 1 - the published "en tredjedel" without one
+    c = E.classify("has_strategy", 2018, "all", True, card, rules)
+    assert c["class"] == "published" and c["complement"]
+    assert c["target_id"] == "no_strategy_2018_third"
+    # 82 % with a strategy in 2024 and cloud use are synthetic assumptions
+    assert E.classify("has_strategy", 2024, "all", True, card, rules)["class"] == "assumed"
+    assert E.classify("cloud_use", 2022, "all", True, card, rules)["class"] == "assumed"
+    # a validation figure does not make a synthetic number published
+    c = E.classify("priority/both", 2022, "Trøndelag", True, card, rules)
+    assert c["class"] == "assumed" and c["validation_target"] == "trd_prio_both_2022"
+    # real microdata: estimated, with the published figure to compare with
+    c = E.classify("competence_large", 2018, "all", False, card, rules)
+    assert c["class"] == "estimated" and c["target_id"] == "comp_barrier_2018"
+
+
+def test_comparison_waves(config):
+    assert I.comparison_pairs([2018, 2020, 2022, 2024], [2018, 2022]) == [
+        (2018, 2022, "comparison"),
+        (2022, 2024, "update"),
+        (2018, 2024, "update"),
+    ]
+    assert I.comparison_pairs([2018, 2024], [2018, 2022]) == [(2018, 2024, "comparison")]
+    cmp = E.comparison_waves(dict(config, report={"comparison": [2018, 2022]}))
+    assert (cmp["from"], cmp["to"], cmp["update"]) == (2018, 2022, [2024])
+    assert cmp["as_configured"]
+
+
+def test_paired_change_matches_direct_computation(panel, settings):
+    ch = I.paired_change(panel, settings.indicators, [(2020, 2022, "comparison")])
+    row = ch[(ch.indicator == "has_strategy") & (ch.group == "all")].iloc[0]
+    r = panel[panel.responded]
+    a = r[r.year == 2020].set_index("kommunenr_2024").has_strategy.astype(float)
+    b = r[r.year == 2022].set_index("kommunenr_2024").has_strategy.astype(float)
+    both = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner")
+    d = both.b - both.a
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    assert row.n_pairs == len(d)
+    assert row.est_from == pytest.approx(both.a.mean()) and row.est_to == pytest.approx(
+        both.b.mean()
+    )
+    assert row["diff"] == pytest.approx(d.mean())
+    assert (row.conf_low, row.conf_high) == pytest.approx((d.mean() - half, d.mean() + half))
+    # pairing narrows the interval of a persistent indicator against two independent samples
+    se_indep = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    assert d.std(ddof=1) / np.sqrt(len(d)) < se_indep
+    # across the reform: 2018 municipalities merged in 2020 count once, by their mean
+    ch18 = I.paired_change(panel, settings.indicators, [(2018, 2022, "comparison")])
+    n18 = ch18[(ch18.indicator == "has_strategy") & (ch18.group == "all")].n_pairs.iloc[0]
+    units18 = r[r.year == 2018].kommunenr_2024.nunique()
+    assert n18 <= units18 < (r.year == 2018).sum()
+    assert list(ch18.columns) == I.CHANGE_COLUMNS
+
+
+def test_response_and_item_nonresponse(panel, settings):
+    resp = I.response_table(panel)
+    for year, g in panel.groupby("year"):
+        allrow = resp[(resp.year == year) & (resp.dimension == "all")].iloc[0]
+        assert allrow.frame == len(g) and allrow.responded == g.responded.sum()
+        county = resp[(resp.year == year) & (resp.dimension == "county")]
+        assert county.frame.sum() == len(g) and county.responded.sum() == g.responded.sum()
+    trd = resp[(resp.year == 2022) & (resp.dimension == "county") & (resp.group == "50")]
+    assert trd.frame.iloc[0] == 38  # Trøndelag 2022, as SSB's regional article says
+    items = I.item_nonresponse(panel, settings.codebook).set_index(["variable", "year"])
+    r = panel[panel.responded & (panel.year == 2022)]
+    cb = items.loc[("competence_barrier", 2022)]
+    assert cb.dont_know == r.competence_barrier.isna().sum() > 0  # "vet ikke"
+    assert cb.missing == 0 and cb.respondents == len(r)
+    rp = items.loc[("recruit_problems", 2022)]
+    assert rp.respondents == (r.tried_recruit == 1).sum() and rp.missing == 0
+    assert pd.isna(rp.dont_know)
+
+
+def test_reform_sensitivity(panel, settings):
+    rs = I.reform_sensitivity(panel, settings.indicators, settings.size_groups)
+    row = rs[(rs.indicator == "cloud_use") & (rs.group == "all")].iloc[0]
+    r = panel[panel.responded & (panel.year == 2018)]
+    assert row.n_asis == len(r) and row.estimate_asis == pytest.approx(r.cloud_use.mean())
+    h = r.groupby("kommunenr_2024").cloud_use.mean()
+    assert row.n_harmonised == len(h) and row.estimate_harmonised == pytest.approx(h.mean())
+    assert set(rs.group) == {"all"} | {g["id"] for g in settings.size_groups}
+
+
+def test_composite_rule_is_chosen_per_axis(panel, settings):
+    cr = I.composite_rule_shares(panel, settings.indicators).set_index(["composite", "axis"])
+    r = panel[panel.responded & (panel.year == 2018)]
+    v = r.cloud_use + r.eprocurement
+    m = v.median()
+    act = cr.loc[("activity", "x")]
+    assert act.high_share_gt == pytest.approx((v > m).mean())
+    assert act.high_share_ge == pytest.approx((v >= m).mean())
+    # no axis splits the reference wave as lopsidedly as the old 'strictly above' rule (19 %)
+    assert cr.high_share.between(0.3, 0.7).all(), cr.high_share
+
+
+def test_context_names_every_parameter_and_the_comparison(config):
+    ctx = E.context_additions(dict(config, report={"comparison": [2018, 2022]}), _targets())
+    ev = ctx["evidence"]
+    assert ev["comparison"]["from"] == 2018 and ev["comparison"]["to"] == 2022
+    params = {p["parameter"]: p for p in ev["parameters"]}
+    assert params["tried_recruit.size_slope"]["provenance"] == "assumed"
+    assert params["has_strategy.overall.2024"]["provenance"] == "assumed"
+    assert params["competence_barrier.high.2018"]["provenance"] == "published"
+    assert params["tried_recruit.overall.2020"]["provenance"] == "derived"
+    assert "comp_barrier_2018" in ev["calibration_targets"]
+
+
+def _targets():
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parents[1] / "data/published/targets.csv")

@@ -156,6 +156,7 @@ def test_validation_figures_match_direct_computation(card, panel):
         card.loc["trd_n_municipalities_2022", "reproduced"]
         == ((panel.year == 2022) & panel.kommunenr.str.startswith("50")).sum()
     )
+    assert card.loc["trd_n_municipalities_2022", "reference"] == "frame"  # not a share
     assert (card.loc[NAMED_VALIDATION, "reproduced"].notna()).all()
     computed_validation = card[(card.role == "validation") & card.reproduced.notna()]
     assert len(computed_validation) >= 3

@@ -1,5 +1,8 @@
 """The replication scorecard: every published figure next to the pipeline's estimate.
 
+``reference`` is "published" (a published share), "statbank" (an official StatBank value)
+or "frame" (a published count of municipalities checked against the reference frame).
+
 Each row has a ``role``: ``calibration`` when the synthetic generator uses the figure
 (config/synthetic.yaml names it, directly or through a same-statistic alias marked
 ``same_as`` in the replication map of config/indicators.yaml), else ``validation`` (an
@@ -211,8 +214,10 @@ def scorecard(
                 row["reason"] = "not computable: no panel given"
             else:
                 value, _ = panel_value(panel, m, computed_year, rules, t["id"])
+                # a count checked against the municipality frame, not a survey share
                 row.update(published_low=frame_pub, published_high=frame_pub, tolerance_pp=0.0)
                 row.update(reproduced=value, diff_pp=np.nan, within_tolerance=value == frame_pub)
+                row["reference"] = "frame"
                 rows.append(row)
                 continue
         elif pub is None:

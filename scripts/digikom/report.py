@@ -35,7 +35,12 @@ def md_table(header: list[str], rows: list[list[str]], align: list[str] | None =
     def longest(i):
         return max([len(header[i])] + [len(r[i]) for r in cells])
 
-    widths = [min(max(longest(i), 4), 36) for i in range(len(header))]
+    def longest_word(i):
+        return max(len(w) for c in [header[i]] + [r[i] for r in cells] for w in (c.split() or [""]))
+
+    # wide enough for the longest word (no "Es-ti-mat"), capped so that one long text
+    # column cannot squeeze the others
+    widths = [max(min(longest(i), 30), longest_word(i) + 1, 4) for i in range(len(header))]
     sep = [
         (":" if a in ("l", "c") else "-") + "-" * (w - 2) + (":" if a in ("r", "c") else "-")
         for a, w in zip(align, widths, strict=True)

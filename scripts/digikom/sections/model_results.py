@@ -153,8 +153,11 @@ def robustness(R) -> str:
     specs = {m["id"]: m for m in R.ctx["models"]}
     variants = {v["id"]: v for v in R.ctx["robustness"].get("variants", [])}
     rows = []
+    previous = None
     for x in d.itertuples():
         main = x.variant == "main"
+        model = R.label(specs[x.model]) if x.model in specs else R.esc(x.model)
+        model, previous = ("" if model == previous else model), model
         same = (
             ""
             if main
@@ -164,7 +167,7 @@ def robustness(R) -> str:
         )
         rows.append(
             [
-                R.label(specs[x.model]) if x.model in specs else R.esc(x.model),
+                model,
                 tx("model_results.main")
                 if main
                 else R.label(variants.get(x.variant, {"en": x.variant})),

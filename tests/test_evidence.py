@@ -59,6 +59,10 @@ def test_comparison_waves(config):
     cmp = E.comparison_waves(dict(config, report={"comparison": [2018, 2022]}))
     assert (cmp["from"], cmp["to"], cmp["update"]) == (2018, 2022, [2024])
     assert cmp["as_configured"]
+    from digikom.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="report/comparison': \\[2022, 2018\\]"):
+        E.comparison_waves(dict(config, report={"comparison": [2022, 2018]}))
 
 
 def test_paired_change_matches_direct_computation(panel, settings):
@@ -144,3 +148,30 @@ def _targets():
     from pathlib import Path
 
     return str(Path(__file__).resolve().parents[1] / "data/published/targets.csv")
+
+
+@pytest.mark.slow
+def test_workflow_writes_the_evidence_tables(built):
+    """The rule evidence_tables writes every table with the contracted columns, and the
+    context carries the comparison and the parameter provenance."""
+    import json
+
+    res = built / "results"
+    cols = {
+        "changes": I.CHANGE_COLUMNS,
+        "response": I.RESPONSE_COLUMNS,
+        "item_nonresponse": I.ITEM_COLUMNS,
+        "reform_sensitivity": I.REFORM_COLUMNS,
+    }
+    for name, expected in cols.items():
+        df = pd.read_csv(res / f"indicators/{name}.csv")
+        assert list(df.columns) == expected and len(df) > 0, name
+    ch = pd.read_csv(res / "indicators/changes.csv")
+    first = ch.iloc[0]
+    assert (first.from_year, first.to_year, first.part) == (2018, 2022, "comparison")
+    assert (built / "logs/indicators/evidence_tables.log").exists()
+    card = pd.read_csv(res / "replication/scorecard.csv")
+    assert set(card.role) == {"calibration", "validation"}
+    ctx = json.loads((res / "report/context.json").read_text(encoding="utf-8"))
+    assert ctx["evidence"]["comparison"]["to"] == 2022
+    assert any(p["parameter"] == "persistence.correlation" for p in ctx["evidence"]["parameters"])

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import indicators as ind
 from .config import load_all
+from .errors import ConfigError
 from .io import write_csv, write_json
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,10 @@ def comparison_waves(config: dict) -> dict:
     and the later waves that form the update."""
     waves = sorted(int(w) for w in config["waves"])
     wanted = (config.get("report") or {}).get("comparison", [2018, 2022])
+    if len(wanted) != 2 or int(wanted[0]) >= int(wanted[1]):
+        raise ConfigError(
+            f"config: key 'report/comparison': {wanted} must be two waves, the earlier first"
+        )
     pairs = ind.comparison_pairs(waves, wanted)
     first = next((p for p in pairs if p[2] == "comparison"), None)
     frm, to = (first[0], first[1]) if first else (waves[0], waves[-1])

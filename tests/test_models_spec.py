@@ -255,6 +255,31 @@ def test_term_label_uses_the_models_reference_and_codebook_values(lab):
     assert term_label("1/2", ordinal, lab, tx) == "Threshold Not at all | To a small degree"
 
 
+def test_term_label_from_report_context(settings):
+    ctx = json.loads(
+        json.dumps(
+            {
+                "codebook": settings.codebook,
+                "size_groups": settings.size_groups,
+                "waves": settings.config["waves"],
+                "models": settings.models,
+            }
+        )
+    )  # as the report reads it: JSON keys are strings
+    ctx_settings = M.context_settings(ctx)
+    strategy = next(m for m in ctx["models"] if m["id"] == "strategy")
+    tx = Text("nb")
+    assert term_label("C(size_group)[T.ge50k]", strategy, ctx_settings, tx) == (
+        "Kommunestørrelse: 50 000 og over (mot Under 2 000)"  # codebook label: no model_labels
+    )
+    ctx["model_labels"] = settings.labels
+    assert term_label("log_population", strategy, M.context_settings(ctx), tx) == "Folketall (log)"
+    ordinal = {"family": "ordinal_logit", "outcome": "competence_barrier"}
+    assert term_label("4/5", ordinal, ctx_settings, tx) == (
+        "Terskel I ganske stor grad | I svært stor grad"
+    )
+
+
 def test_effect_label(lab):
     s = {"effects": [*EFFECTS, {"id": "lab", "variable": "year", "shift": 1, "en": "Own"}]}
     tx = Text("en")

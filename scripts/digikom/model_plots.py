@@ -30,6 +30,8 @@ def _wrap(label: str, width: int) -> str:
 
 
 def _settings(labels: dict) -> SimpleNamespace:
+    """A rule's ``labels`` param (:func:`~digikom.models.labels.label_settings`) as the
+    ``settings`` argument of :func:`~digikom.models.labels.term_label`."""
     return SimpleNamespace(**labels)
 
 

@@ -23,7 +23,7 @@ from .fit import (
     fit_statistics,
     json_stats,
 )
-from .labels import effect_label, term_label
+from .labels import context_settings, effect_label, term_label
 from .margins import PRED_COLUMNS, prediction_table
 from .robustness import ROBUST_COLUMNS, ROBUST_EXTRA, robustness_table
 from .spec import (
@@ -53,6 +53,7 @@ __all__ = [
     "check_subset",
     "cluster_column",
     "coefficient_table",
+    "context_settings",
     "effect_label",
     "estimation_frame",
     "fit_model",

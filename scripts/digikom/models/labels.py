@@ -15,6 +15,7 @@ with ``tx(key, **values)`` and ``tx.lang``); ``settings`` a ``digikom.config.Set
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from .spec import shift_value
@@ -35,6 +36,18 @@ def label_settings(settings, variables=None) -> dict:
         "labels": dict(settings.labels),
         "config": {"waves": list(settings.config.get("waves", []))},
     }
+
+
+def context_settings(ctx: dict) -> SimpleNamespace:
+    """The ``settings`` argument of :func:`term_label` from the report's context
+    (results/report/context.json: codebook, size_groups, waves; short labels under
+    ``model_labels`` where the context has them, else the codebook labels are used)."""
+    return SimpleNamespace(
+        codebook=ctx["codebook"],
+        size_groups=ctx["size_groups"],
+        labels=ctx.get("model_labels") or {},
+        config={"waves": ctx.get("waves", [])},
+    )
 
 
 def model_label_settings(settings, model_id: str) -> dict:

@@ -205,6 +205,15 @@ def test_reference_and_natural_order_from_config(panel, settings):
     assert fit.stats["reference"] == {"size_group": order[0], "year": 2020}
     preds = fit.predictions.query("quantity == 'prediction' and year == 2018")
     assert list(preds["size_group"]) == ["all", *present]
+    # a subset without some groups: no empty terms, no warning
+    sub = M.fit_model(panel, {**s, "subset": "size_group != 'ge50k' and size_group != 'lt2k'"})
+    assert sub.status == "ok", sub.warnings
+    assert not any("ge50k" in t for t in sub.coefficients["term"])
+    assert sub.stats["reference"]["size_group"] == "2k_5k"  # first present, natural order
+    # a configured reference the sample does not have: a clear failure
+    gone = M.fit_model(panel, {**s, "subset": "year == 2018"})
+    assert gone.status == "failed"
+    assert "reference '2020' of C(year) has no cases" in gone.warnings[0]
     # another reference: same fit, other parametrisation
     s2 = {**s, "reference": {"size_group": "ge50k", "year": 2018}}
     fit2 = M.fit_model(panel, s2)

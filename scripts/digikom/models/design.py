@@ -14,6 +14,7 @@ import pandas as pd
 from .spec import (
     FormulaError,
     ModelFailure,
+    categorical_names,
     check_formula,
     check_subset,
     cluster_column,
@@ -88,6 +89,39 @@ def estimation_frame(panel: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, dic
     return df.reset_index(drop=True), info
 
 
+def present_order(frame: pd.DataFrame, spec: dict) -> dict[str, list]:
+    """The natural order of the levels the sample has (an absent group is no term, not an
+    empty one); values outside the configured order follow, sorted."""
+    out = {}
+    for var, levels in (spec.get("category_order") or {}).items():
+        if var in frame.columns:
+            have = set(frame[var])
+            out[var] = [x for x in levels if x in have] + sorted(have - set(levels), key=str)
+    return out
+
+
+def references(frame: pd.DataFrame, spec: dict) -> dict:
+    """The reference level of each plain ``C(var)`` of the formula: the configured one
+    (which the sample must have), else the first level in natural order that it has."""
+    order = present_order(frame, spec)
+    out = {}
+    for var in categorical_names(spec["formula"]):
+        if var not in frame.columns:
+            continue
+        levels = order.get(var) or sorted(set(frame[var]))
+        ref = (spec.get("reference") or {}).get(var)
+        if ref is None:
+            out[var] = levels[0] if levels else None
+        elif not any(str(ref) == str(x) for x in levels):
+            raise ModelFailure(
+                f"reference '{ref}' of C({var}) has no cases in the estimation sample "
+                f"(levels: {', '.join(map(str, levels))}); choose another in config/models.yaml"
+            )
+        else:
+            out[var] = ref
+    return {k: (v.item() if hasattr(v, "item") else v) for k, v in out.items()}
+
+
 def build_design(frame: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, Any]:
     """The design matrix of ``spec`` on ``frame`` (columns named by :func:`plain_term`).
     The formula is checked against the frame's columns before patsy evaluates it."""
@@ -97,7 +131,7 @@ def build_design(frame: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, Any]:
         check_formula(spec["formula"], frame.columns, f"model '{spec.get('id')}': formula")
     except FormulaError as exc:
         raise ModelFailure(str(exc)) from exc
-    rhs = design_formula(spec)
+    rhs = design_formula({**spec, "category_order": present_order(frame, spec)})
     try:
         X = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
     except Exception as exc:  # patsy.PatsyError, NameError, ...

@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .design import build_design, estimation_frame, prune_columns, separation_terms
+from .design import (
+    build_design,
+    estimation_frame,
+    prune_columns,
+    references,
+    separation_terms,
+)
 from .margins import PRED_COLUMNS, covariance, jacobian, prediction_table
 from .spec import FAMILIES, ModelFailure, cluster_column, full_formula, resolve_spec
 
@@ -262,6 +268,7 @@ def _fit_into(fit: ModelFit, panel: pd.DataFrame, spec: dict, predict: bool) -> 
         w = frame["weight"].to_numpy(dtype=float)
         weights = w / w.mean()  # normalised: sum = n, so the log-likelihood keeps its scale
 
+    fit.stats["reference"] = references(frame, spec)
     X_full, design_info = build_design(frame, spec)
     ordinal = family == "ordinal_logit"
     if ordinal and "Intercept" in X_full.columns:

@@ -200,8 +200,9 @@ def natural_orders(size_groups: list[dict] | None) -> dict[str, list]:
 def resolve_spec(spec: dict, codebook: dict | None, size_groups: list[dict] | None = None) -> dict:
     """Copy of ``spec`` with what the codebook and config add: ``trials_max`` when trials is
     the codebook maximum, ``levels`` (the answer scale) of an ordinal outcome, and
-    ``category_order`` (natural level order, e.g. size groups in config order) and
-    ``reference`` (configured, else the first level in that order) of each ``C(var)``."""
+    ``category_order`` (natural level order, e.g. size groups in config order); a
+    ``C(var)`` without a configured ``reference`` gets the first level of that order that
+    the estimation sample has (see :func:`digikom.models.design.references`)."""
     spec = copy.deepcopy(spec)
     var = (codebook or {}).get("variables", {}).get(spec["outcome"], {})
     if spec["family"] == "ordinal_logit" and "values" in var and "levels" not in spec:
@@ -221,10 +222,6 @@ def resolve_spec(spec: dict, codebook: dict | None, size_groups: list[dict] | No
     orders = natural_orders(size_groups)
     if orders and "category_order" not in spec:
         spec["category_order"] = orders
-        reference = dict(spec.get("reference") or {})
-        for name, levels in orders.items():
-            reference.setdefault(name, levels[0])
-        spec["reference"] = reference
     return spec
 
 

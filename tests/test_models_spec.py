@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -359,3 +360,24 @@ def test_confidence_sets_every_interval(panel):
 def test_settings_carry_labels(settings):
     assert settings.labels["log_population"]["nb"] == "Folketall (log)"
     assert load_all(settings.config).labels == settings.labels
+
+
+def test_one_validator_fills_the_same_defaults_as_snakemake(config):
+    """config.yaml through digikom's validator gets the defaults Snakemake's validate
+    gives it (the workflow still calls Snakemake's in common.smk)."""
+    from digikom.config import validate_config
+    from snakemake.utils import validate
+
+    raw = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    for key in ("report", "bootstrap", "lang"):
+        raw.pop(key, None)
+    ours, theirs = copy.deepcopy(raw), copy.deepcopy(raw)
+    cwd = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        validate_config(ours)
+    finally:
+        os.chdir(cwd)
+    validate(theirs, str(ROOT / "workflow/schemas/config.schema.yaml"))
+    assert ours == theirs
+    assert ours["lang"] == "nb" and "min_cell" in ours["report"]

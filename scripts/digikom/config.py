@@ -182,6 +182,14 @@ def figure_ids(settings: Settings) -> list[str]:
     return ids
 
 
+def validate_config(config: dict, source: str = "config/config.yaml") -> dict:
+    """The main configuration: schema-validated with its defaults filled in by the same
+    validator as every other config file, then the checks a schema cannot express."""
+    validate_against(config, "config.schema.yaml", source)
+    validate_config_extras(config)
+    return config
+
+
 def validate_config_extras(config: dict) -> None:
     """Checks JSON schema cannot express: contiguous size groups, frame files present."""
     groups = config["size_groups"]

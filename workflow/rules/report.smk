@@ -50,6 +50,7 @@ rule report:
         replication_figure=rules.replication_figure.output,
         models=model_targets(),
         statbank=statbank_targets(),
+        bootstrap=bootstrap_targets(),
     output:
         html="results/report/report.html",
         pdf="results/report/report.pdf",

@@ -1,14 +1,5 @@
-"""Rule report_context: the configuration the report describes, with where its numbers
-come from (comparison waves, synthetic parameters and their provenance), as
-results/report/context.json."""
+"""Rule report_context: the configuration the report describes, as results/report/context.json."""
 
-from digikom.evidence import write_context
-from digikom.io import run_rule
+from digikom import rules
 
-run_rule(
-    snakemake,
-    write_context,
-    config=snakemake.config,
-    targets_path=snakemake.input.targets,
-    out=snakemake.output[0],
-)
+rules.run(snakemake, rules.report_context)

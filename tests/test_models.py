@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from digikom import models as M
+from digikom import rules
 from scipy.special import expit
 
 SIZE_EDGES = [0, 2000, 5000, 10000, 20000, 50000, np.inf]
@@ -82,11 +84,25 @@ def spec(**kw) -> dict:
         "formula": "log_population + competence_large + C(year)",
         "weights": "none",
         "cov_type": "cluster",
+        "effects": EFFECTS,
         "nb": "Test",
         "en": "Test",
     }
     base.update(kw)
     return base
+
+
+EFFECTS = [
+    {"id": "competence_large", "variable": "competence_large", "from": 0, "to": 1},
+    {"id": "population_doubling", "variable": "log_population", "shift": "log(2)"},
+]
+
+
+def job(**parts):
+    """A stand-in for the snakemake object a rule function gets."""
+    return SimpleNamespace(
+        **{k: SimpleNamespace(**v) if isinstance(v, dict) else v for k, v in parts.items()}
+    )
 
 
 def assert_covers(coef: pd.DataFrame, truth: dict) -> None:
@@ -180,14 +196,16 @@ def test_linear_recovers_truth(panel):
 
 
 def _manual_probs(fit, frame: pd.DataFrame) -> np.ndarray:
-    b = fit.coefficients.set_index("term")["estimate"]
-    eta = (
-        b["Intercept"]
-        + b["log_population"] * frame["log_population"]
-        + b["competence_large"] * frame["competence_large"]
-        + b["C(year)[T.2020]"] * (frame["year"] == 2020)
-    )
-    return expit(eta.to_numpy(dtype=float))
+    """The logit model's probabilities, computed by hand from its coefficient table."""
+    eta = np.zeros(len(frame))
+    for term, b in fit.coefficients.set_index("term")["estimate"].items():
+        if term == "Intercept":
+            eta += b
+        elif term.startswith("C(year)[T."):
+            eta += b * (frame["year"] == int(term[len("C(year)[T.") : -1])).to_numpy()
+        else:
+            eta += b * frame[term].to_numpy(dtype=float)
+    return expit(eta)
 
 
 def test_predictions_average_over_observed_units(panel):
@@ -255,9 +273,28 @@ def test_delta_method_se_matches_parametric_simulation(panel):
     assert ame["std_error"] == pytest.approx(sim.std(), rel=0.08)
 
 
-def test_no_competence_term_no_competence_ame(panel):
+def test_ame_only_for_declared_effects(panel):
+    # an effect whose variable is not in the model is skipped with a warning
     fit = M.fit_model(panel, spec(formula="log_population + C(year)"))
     assert set(fit.predictions["effect"].dropna()) - {""} == {"population_doubling"}
+    assert fit.status == "ok", fit.warnings
+    # no effects declared: no AME rows at all (nothing is hard-coded)
+    none = M.fit_model(panel, spec(effects=[]))
+    assert not (none.predictions["quantity"] == "ame").any()
+    # a model's own effect of interest: one more in-house ICT function (shift 1)
+    own = M.fit_model(
+        panel,
+        spec(
+            formula="log_population + internal_functions + C(year)",
+            effects=[{"id": "one_more", "variable": "internal_functions", "shift": 1}],
+        ),
+    )
+    frame = panel[panel["responded"]]
+    p0 = _manual_probs(own, frame)
+    p1 = _manual_probs(own, frame.assign(internal_functions=frame["internal_functions"] + 1))
+    row = own.predictions.query("quantity == 'ame'")
+    assert list(row["effect"]) == ["one_more"]
+    assert row.iloc[0]["estimate"] == pytest.approx((p1 - p0).mean(), abs=1e-10)
 
 
 # ------------------------------------------------------------------ statistical care
@@ -286,7 +323,18 @@ def test_empty_subset_fails_cleanly(panel, tmp_path):
     path = tmp_path / "panel.csv"
     panel.drop(columns="score").to_csv(path, index=False)  # read_panel: integer columns
     out = {k: tmp_path / f"out.{k}" for k in ("coef", "pred", "json", "txt")}
-    M.run_fit(path, s, 1, out["coef"], out["pred"], out["json"], out["txt"])
+    rules.fit_model(
+        job(
+            input={"panel": path},
+            params={"spec": s, "seed": 1, "confidence": 0.95},
+            output={
+                "coefficients": out["coef"],
+                "predictions": out["pred"],
+                "json": out["json"],
+                "txt": out["txt"],
+            },
+        )
+    )
     info = json.loads(out["json"].read_text())
     assert info["status"] == "failed" and info["warnings"]
     assert list(pd.read_csv(out["coef"]).columns[:10]) == M.COEF_COLUMNS
@@ -427,8 +475,11 @@ def test_robustness_table(panel):
     assert sg[sg["term"].str.startswith("C(size_group)")]["ratio_to_main"].isna().all()
 
 
-def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path):
+def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings):
     from digikom import model_plots
+    from digikom.models.labels import label_settings
+
+    labels = label_settings(settings)
 
     ok, bad = (
         M.fit_model(panel, spec(id="ok")),
@@ -442,20 +493,34 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path):
         f.predictions.to_csv(paths[mid]["pred.csv"], index=False)
         paths[mid]["json"].write_text(json.dumps(M.json_stats(f)))
         out = [tmp_path / f"{mid}_coef.{e}" for e in ("png", "svg", "alt.txt")]
-        model_plots.plot_coefficients(paths[mid]["coef.csv"], paths[mid]["json"], "en", True, *out)
+        model_plots.plot_coefficients(
+            paths[mid]["coef.csv"], paths[mid]["json"], f.spec, labels, "en", 0.95, True, *out
+        )
         assert all(p.stat().st_size > 0 for p in out)
     assert "could not be estimated" in (tmp_path / "bad_coef.alt.txt").read_text()
-    M.collect(
-        [p["coef.csv"] for p in paths.values()],
-        [p["pred.csv"] for p in paths.values()],
-        tmp_path / "coefficients.csv",
-        tmp_path / "predictions.csv",
+    ok_alt = (tmp_path / "ok_coef.alt.txt").read_text()
+    # readers' words, not patsy names
+    assert "Population (log): " in ok_alt and "2020 (vs 2018): " in ok_alt
+    assert "C(year)" not in ok_alt and "log_population" not in ok_alt
+    rules.collect_models(
+        job(
+            input={
+                "coefficients": [p["coef.csv"] for p in paths.values()],
+                "predictions": [p["pred.csv"] for p in paths.values()],
+            },
+            output={
+                "coefficients": tmp_path / "coefficients.csv",
+                "predictions": tmp_path / "predictions.csv",
+            },
+        )
     )
     coef = pd.read_csv(tmp_path / "coefficients.csv")
     assert list(coef.columns[:10]) == M.COEF_COLUMNS and set(coef["model"]) == {"ok"}
-    groups = [{"id": g, "en": g, "nb": g} for g in SIZE_IDS]
     out = [tmp_path / f"pred.{e}" for e in ("png", "svg", "alt.txt")]
     model_plots.plot_predictions(
-        tmp_path / "predictions.csv", [p["json"] for p in paths.values()], groups, "en", True, *out
-    )
-    assert "Predicted probability" in out[2].read_text()
+        tmp_path / "predictions.csv", [p["json"] for p in paths.values()], labels, "en", 0.95,
+        True, *out,
+    )  # fmt: skip
+    alt = out[2].read_text()
+    assert alt.startswith("Predicted probability (average over municipalities) with 95% CI")
+    assert "Under 2,000" in alt  # size groups by their config label

@@ -41,6 +41,9 @@ def test_classify_published_assumed_estimated(card, settings):
     # 82 % with a strategy in 2024 and cloud use are synthetic assumptions
     assert E.classify("has_strategy", 2024, "all", True, card, rules)["class"] == "assumed"
     assert E.classify("cloud_use", 2022, "all", True, card, rules)["class"] == "assumed"
+    # a cross-tab cell (any group): SSB's 2020 Figur 1
+    c = E.classify("not_tried/high", 2020, None, True, card, rules)
+    assert c["class"] == "published" and c["target_id"] == "xtab2020_not_tried_high"
     # a validation figure does not make a synthetic number published
     c = E.classify("priority/both", 2022, "Trøndelag", True, card, rules)
     assert c["class"] == "assumed" and c["validation_target"] == "trd_prio_both_2022"

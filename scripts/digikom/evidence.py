@@ -45,7 +45,12 @@ def _matches(scorecard: pd.DataFrame, indicator: str, year: int, group: str, rol
     sc = (
         scorecard[scorecard["reference"].eq("published")] if "reference" in scorecard else scorecard
     )
-    group_ok = sc["group"].eq("all municipalities") if group == ind.ALL else sc["group"].eq(group)
+    if group is None:  # any group (e.g. a cross-tab cell, whose group is its column)
+        group_ok = pd.Series(True, index=sc.index)
+    elif group == ind.ALL:
+        group_ok = sc["group"].eq("all municipalities")
+    else:
+        group_ok = sc["group"].eq(group)
     hit = sc[
         sc["indicator"].eq(indicator)
         & sc["year"].astype(int).eq(int(year))
@@ -62,13 +67,13 @@ def _matches(scorecard: pd.DataFrame, indicator: str, year: int, group: str, rol
 def classify(
     indicator: str,
     year: int,
-    group: str,
+    group: str | None,
     synthetic: bool,
     scorecard: pd.DataFrame,
     rules: dict | None = None,
 ) -> dict:
-    """The provenance of one statistic (indicator, wave, group = "all" or a scorecard
-    group). Returns class, target_id, published (the value as published), source_url,
+    """The provenance of one statistic (indicator, wave, group = "all", a scorecard group
+    text, or None for any group, e.g. a cross-tab cell "not_tried/high"). Returns class, target_id, published (the value as published), source_url,
     complement (True when the published figure is of the complementary share) and
     validation_target (a published figure the statistic can be checked against, if any)."""
     out = dict(

@@ -116,6 +116,31 @@ def read_yaml(path: str | os.PathLike) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
+def check_readable_file(key: str, path: str | os.PathLike) -> None:
+    """Raise :class:`ConfigError` naming the config ``key`` and ``path`` unless ``path`` is
+    an existing, readable regular file (checked when the workflow is parsed, before any
+    job runs, so a bad path never reaches results/)."""
+    from .errors import ConfigError
+
+    p = Path(path)
+    if not p.exists():
+        problem = "does not exist"
+    elif p.is_dir():
+        problem = "is a directory, not a file"
+    elif not p.is_file():
+        problem = "is not a regular file"
+    elif not os.access(p, os.R_OK):
+        problem = "is not readable (permission denied)"
+    else:
+        try:
+            with open(p, "rb") as fh:
+                fh.read(1)
+            return
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror or exc})"
+    raise ConfigError(f"config: key '{key}': {str(path)!r} {problem}")
+
+
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

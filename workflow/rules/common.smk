@@ -2,10 +2,13 @@
 # and helpers used by several rule files.
 import os
 import shutil
+import sys
 
 from snakemake.utils import validate
 
 from digikom.config import load_all, validate_config_extras
+from digikom.errors import DigikomError
+from digikom.io import check_readable_file
 
 # `--config key=true` arrives as the string "true" (Snakemake only converts True/False).
 for _key in ("fetch_statbank",):
@@ -27,7 +30,23 @@ if config.get("microdata") in ("null", "None", ""):
     config["microdata"] = None
 
 validate(config, "../schemas/config.schema.yaml")
-validate_config_extras(config)
+
+
+def check_config_files(config):
+    """Checks before any job runs: the frame file of every wave and a local microdata
+    file (a storage-plugin URL is checked by its plugin). A problem ends the run with one
+    line naming the key and the path, and nothing under results/ is touched."""
+    try:
+        validate_config_extras(config)
+        md = config.get("microdata")
+        if md is not None and "://" not in str(md):
+            check_readable_file("microdata", md)
+    except DigikomError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+check_config_files(config)
 # Flat override from the command line: --config statbank_url=...
 if config.get("statbank_url"):
     config["statbank"]["base_url"] = config["statbank_url"]

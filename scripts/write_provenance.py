@@ -6,7 +6,7 @@ from digikom.provenance import write_provenance
 run_rule(
     snakemake,
     write_provenance,
-    inputs=list(snakemake.input),
+    inputs=list(snakemake.input.files),
     config=snakemake.config,
     renderer=snakemake.params.renderer,
     out=snakemake.output[0],

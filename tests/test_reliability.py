@@ -562,3 +562,30 @@ def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
     assert leftover_temp_files(wd / "results") == []
     # ... with exactly the files of an uninterrupted run
     assert differing(results_of(built), results_of(wd)) == []
+
+
+# --------------------------------------------------------------------------- failed runs
+
+
+def test_failed_run_leaves_previous_provenance_and_context(tmp_path, micro):
+    """A run that fails (bad microdata value) must not rewrite the records of the
+    previous report: provenance.json and context.json are written last."""
+    wd = copy_repo(tmp_path / "failed")
+    records = {
+        "results/provenance.json": '{"previous": "run"}\n',
+        "results/report/context.json": '{"previous": "run"}\n',
+        "results/report/report.html": "<p>previous report</p>\n",
+    }
+    for rel, text in records.items():
+        (wd / rel).parent.mkdir(parents=True, exist_ok=True)
+        (wd / rel).write_text(text)
+    bad = micro.head(50).copy()
+    bad.loc[bad.index[3], "cloud_use"] = 7  # out of range: build_panel fails
+    bad.to_csv(wd / "bad.csv", index=False)
+    # cores 4: before the fix, provenance and context ran beside build_panel
+    proc = run_snakemake(wd, "--config", "microdata=bad.csv", cores=4)
+    assert proc.returncode != 0
+    assert "cloud_use" in (wd / "logs/data/build_panel.log").read_text(encoding="utf-8")
+    for rel, text in records.items():
+        assert (wd / rel).read_text() == text, rel
+    assert not (wd / "logs/report").exists()  # no report-stage job started

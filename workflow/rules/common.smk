@@ -6,6 +6,7 @@ import sys
 
 from snakemake.utils import validate
 
+from digikom.codedeps import code_files
 from digikom.config import load_all, validate_config_extras
 from digikom.errors import DigikomError
 from digikom.io import check_readable_file
@@ -69,6 +70,17 @@ def microdata_input():
     if "://" in md:
         return storage(md)
     return md
+
+
+def code(*sources):
+    """The package modules that a rule's script (and the report's .qmd) runs, found by
+    reading their `digikom` imports (digikom.codedeps): declared as the rule's inputs, so
+    editing a module re-runs exactly the rules whose code uses it."""
+    base = workflow.basedir
+    files = code_files(
+        [os.path.join(base, s) for s in sources], os.path.join(base, "scripts")
+    )
+    return [os.path.relpath(f) for f in files]
 
 
 def frame_files():
@@ -163,6 +175,20 @@ def model_targets():
 
 
 # ---- report stage helpers
+REPORT_RECORDS = ["results/provenance.json", "results/report/context.json"]
+
+
+def report_ready(wildcards):
+    """Every other result the report reads: provenance.json and context.json are written
+    only after all of them exist, so a run that fails earlier leaves the previous
+    report's records untouched."""
+    return [
+        f
+        for f in rules.report.input
+        if f.startswith("results/") and f not in REPORT_RECORDS
+    ]
+
+
 def provenance_inputs():
     files = [
         *frame_files(),

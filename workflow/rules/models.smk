@@ -7,6 +7,7 @@ wildcard_constraints:
 
 rule fit_model:
     input:
+        code=code("scripts/fit_model.py"),
         panel="results/data/panel.csv",
     output:
         coefficients="results/models/{model}/coefficients.csv",
@@ -31,6 +32,7 @@ rule fit_model:
 
 rule collect_models:
     input:
+        code=code("scripts/collect_models.py"),
         coefficients=expand("results/models/{model}/coefficients.csv", model=MODEL_IDS),
         predictions=expand("results/models/{model}/predictions.csv", model=MODEL_IDS),
     output:
@@ -46,6 +48,7 @@ rule collect_models:
 
 rule robustness:
     input:
+        code=code("scripts/robustness.py"),
         panel="results/data/panel.csv",
     output:
         "results/models/robustness.csv",
@@ -68,6 +71,7 @@ rule robustness:
 
 rule plot_model:
     input:
+        code=code("scripts/plot_model.py"),
         coefficients="results/models/{model}/coefficients.csv",
         json="results/models/{model}.json",
     output:
@@ -87,6 +91,7 @@ rule plot_model:
 
 rule plot_predictions:
     input:
+        code=code("scripts/plot_predictions.py"),
         predictions="results/models/predictions.csv",
         json=expand("results/models/{model}.json", model=MODEL_IDS),
     output:

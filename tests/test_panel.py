@@ -251,3 +251,21 @@ def test_utf8_bom_and_directory(good_csv, tmp_path):
     assert list(P.read_microdata(bom).columns) == list(df.columns)
     with pytest.raises(InputDataError, match="cannot read microdata file"):
         P.read_microdata(tmp_path)
+
+
+def test_counts_above_illustrative_item_lists_are_valid(good_csv, settings, frames, tmp_path):
+    """strategy_areas and internal_functions are counts >= 0 (the codebook's item lists
+    are illustrative); digital_services stays capped by its items (binomial trials)."""
+    _, df = good_csv
+    cb = settings.codebook["variables"]
+    df = df.copy()
+    i = df.index[df.has_strategy == 1][0]
+    df.loc[i, "strategy_areas"] = len(cb["strategy_areas"]["items"]) + 5
+    df.loc[df.index[0], "internal_functions"] = len(cb["internal_functions"]["items"]) + 1
+    typed = load(write_variant(df, tmp_path, "above.csv"), settings, frames)
+    assert typed.loc[typed.index[list(df.index).index(i)], "strategy_areas"] == 13
+    assert typed["internal_functions"].iloc[0] == len(cb["internal_functions"]["items"]) + 1
+    df.loc[df.index[1], "strategy_areas"] = -1  # still a count >= 0
+    df.loc[df.index[2], "digital_services"] = len(cb["digital_services"]["items"]) + 1
+    msg = expect_error(write_variant(df, tmp_path), settings, frames, "strategy_areas", "'-1'")
+    assert "digital_services" in msg and "2 invalid value(s)" in msg

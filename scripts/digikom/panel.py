@@ -178,7 +178,8 @@ def _int_range_check(var: dict, name: str) -> list[pa.Check]:
         return [pa.Check.isin(allowed, name=f"allowed values {allowed}")]
     if kind == "count":
         checks = [pa.Check.ge(0, name="must be >= 0")]
-        if "max" in var:
+        # an item list caps the count unless the codebook says it is illustrative
+        if "max" in var and var.get("bounded", True):
             checks.append(pa.Check.le(var["max"], name=f"must be <= {var['max']} (codebook items)"))
         return checks
     return []

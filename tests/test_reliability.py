@@ -155,10 +155,69 @@ def test_disk_full_raises_enospc_and_leaves_nothing(tmp_path, monkeypatch):
         with pytest.raises(OSError) as info:
             dio.write_csv(big, mnt / "big.csv")
         assert info.value.errno == errno.ENOSPC
+        assert str(info.value) == f"disk full while writing {mnt / 'big.csv'}"  # one line
         assert list(mnt.iterdir()) == []  # neither the file nor its temp file
     finally:
         if mounted:
             umount(mnt)
+
+
+class _FakeSnakemake:
+    """The parts of the ``snakemake`` object of a rule script that run_rule uses."""
+
+    def __init__(self, tmp_path: Path, outputs: list[str]):
+        from snakemake.iocontainers import InputFiles, Log, OutputFiles, Params
+
+        self.rule = "report"
+        self.log = Log([str(tmp_path / "logs/report.log")])
+        self.input = InputFiles([])
+        self.params = Params([])
+        self.output = OutputFiles(outputs)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        # what pandoc says when the disk fills while it writes the HTML (via RenderError)
+        RenderError(
+            "pandoc --standalone --toc --embed-resources -o results/report/.report.html.x.tmp "
+            "failed: pandoc: results/report/.report.html.x.tmp: withBinaryFile: "
+            "resource exhausted (No space left on device)"
+        ),
+        OSError(errno.ENOSPC, "No space left on device"),  # a raw write in a library
+    ],
+)
+def test_disk_full_in_a_rule_is_one_line(tmp_path, capsys, failure):
+    smk = _FakeSnakemake(tmp_path, ["results/report/report.html", "results/report/report.pdf"])
+
+    def render():
+        raise failure
+
+    with pytest.raises(SystemExit) as info:
+        dio.run_rule(smk, render)
+    assert info.value.code == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == ["ERROR: disk full while writing results/report/"]
+    logged = (tmp_path / "logs/report.log").read_text(encoding="utf-8")
+    assert "ERROR digikom: disk full while writing results/report/" in logged
+
+
+def test_rule_console_shows_warnings_not_info(tmp_path, capsys):
+    smk = _FakeSnakemake(tmp_path, ["results/x.csv"])
+
+    def work():
+        import logging
+
+        logging.getLogger("digikom.panel").info("detail for the log")
+        logging.getLogger("digikom.panel").warning("repaired 1 kommunenr")
+        logging.getLogger("py.warnings").warning("a library warning")
+
+    dio.run_rule(smk, work)
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["WARNING: repaired 1 kommunenr"]
+    logged = (tmp_path / "logs/report.log").read_text(encoding="utf-8")
+    assert "detail for the log" in logged and "params: {}" in logged
+    assert "a library warning" in logged  # library warnings: in the log, not the console
 
 
 # --------------------------------------------------------------------------- fonts
@@ -511,8 +570,9 @@ def test_readonly_or_full_results_dir_fails_clearly(tmp_path, fault):
         proc = run_snakemake(wd, "results/data/panel.csv", "--cores", "1")
         out = proc.stdout + proc.stderr
         assert proc.returncode != 0
-        expect = "Read-only file system" if fault == "readonly" else "No space left on device"
+        expect = "Read-only file system" if fault == "readonly" else "disk full while writing"
         assert expect in out
+        assert "Traceback" not in out
         assert not (results / "data/panel.csv").exists()
         assert not [p for p in results.rglob("*") if p.is_file()]  # nothing partial
     finally:

@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,26 +21,49 @@ import yaml
 log = logging.getLogger("digikom")
 
 
-def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
-    """Send digikom's log records (and warnings) to ``logfile`` and to stderr."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+def setup_logging(
+    logfile: str | os.PathLike | None = None,
+    level: int = logging.INFO,
+    console_level: int = logging.WARNING,
+) -> None:
+    """Send digikom's log records to ``logfile`` (everything from ``level`` up, with
+    the Python warnings of the libraries) and only digikom's own warnings and errors to
+    stderr, one line each: the console of a run stays short, the log has the detail."""
+    handlers: list[logging.Handler] = []
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(console_level)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.addFilter(lambda record: record.name.startswith("digikom"))
+    handlers.append(console if logfile else logging.StreamHandler(sys.stderr))
     if logfile:
         Path(logfile).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(logfile, mode="w", encoding="utf-8"))
+        handler = logging.FileHandler(logfile, mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(handler)
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         handlers=handlers,
         force=True,
     )
+    # a library warning (statsmodels, matplotlib, ...) goes to the log once per place
+    warnings.simplefilter("default")
     logging.captureWarnings(True)
 
 
+def _outputs(snakemake: Any) -> str:
+    outs = list(snakemake.output)
+    dirs = sorted({os.path.dirname(o) or "." for o in outs})
+    if len(outs) == 1:
+        return outs[0]
+    return dirs[0] + "/" if len(dirs) == 1 else ", ".join(outs)
+
+
 def run_rule(snakemake: Any, func, *args, **kwargs):
-    """Run ``func`` inside a rule script: log to ``snakemake.log[0]``, log the resolved
-    inputs/params, and turn a :class:`DigikomError` into a clear one-line message and a
-    non-zero exit instead of a deep traceback."""
-    from .errors import DigikomError
+    """Run ``func`` inside a rule script: log to ``snakemake.log[0]`` (with the resolved
+    inputs and params), and turn a :class:`DigikomError` or a full disk into one clear
+    line and a non-zero exit instead of a deep traceback."""
+    from .errors import DigikomError, DiskFullError, is_disk_full
 
     logfile = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(logfile)
@@ -48,9 +72,16 @@ def run_rule(snakemake: Any, func, *args, **kwargs):
     log.info("params: %s", dict(snakemake.params.items()))
     try:
         return func(*args, **kwargs)
-    except DigikomError as exc:
-        log.error("%s: %s", type(exc).__name__, exc)
-        sys.exit(1)
+    except Exception as exc:
+        if is_disk_full(exc):
+            path = exc.path if isinstance(exc, DiskFullError) else _outputs(snakemake)
+            log.info("disk full (details)", exc_info=True)  # in the log file only
+            log.error("disk full while writing %s", path)
+            sys.exit(1)
+        if isinstance(exc, DigikomError):
+            log.error("%s: %s", type(exc).__name__, exc)
+            sys.exit(1)
+        raise
 
 
 @contextlib.contextmanager
@@ -73,9 +104,13 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        from .errors import DiskFullError, is_disk_full
+
+        if not isinstance(exc, DiskFullError) and isinstance(exc, Exception) and is_disk_full(exc):
+            raise DiskFullError(path) from exc
         raise
 
 

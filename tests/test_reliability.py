@@ -202,7 +202,7 @@ def test_disk_full_in_a_rule_is_one_line(tmp_path, capsys, failure):
     assert "ERROR digikom: disk full while writing results/report/" in logged
 
 
-def test_rule_console_shows_warnings_not_info(tmp_path, capsys):
+def test_rule_console_is_one_progress_line(tmp_path, capsys):
     smk = _FakeSnakemake(tmp_path, ["results/x.csv"])
 
     def work():
@@ -213,11 +213,29 @@ def test_rule_console_shows_warnings_not_info(tmp_path, capsys):
         logging.getLogger("py.warnings").warning("a library warning")
 
     dio.run_rule(smk, work)
-    err = capsys.readouterr().err
-    assert err.strip().splitlines() == ["WARNING: repaired 1 kommunenr"]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.fullmatch(r"done  report  \(\d+\.\d s\)", err[0]), err
     logged = (tmp_path / "logs/report.log").read_text(encoding="utf-8")
     assert "detail for the log" in logged and "params: {}" in logged
-    assert "a library warning" in logged  # library warnings: in the log, not the console
+    assert "repaired 1 kommunenr" in logged and "a library warning" in logged
+
+
+def test_warning_summary_once_per_message_since_run_start(tmp_path):
+    logs = tmp_path / "logs"
+    (logs / "models").mkdir(parents=True)
+    msg = "SpecificationWarning: robust covariance with weights is approximate"
+    for i, model in enumerate(["cloud", "services"]):
+        (logs / f"models/fit_{model}.log").write_text(
+            f"2026-01-01 10:00:0{i},1 INFO digikom: rule fit_model\n"
+            f"2026-01-01 10:00:0{i},2 WARNING digikom.models: model {model}: {msg}\n"
+            f"2026-01-01 10:00:0{i},3 WARNING py.warnings: a library warning\n"
+        )
+    (logs / "old.log").write_text("2026-01-01 09:00:00,0 WARNING digikom: from an old run\n")
+    os.utime(logs / "old.log", (1, 1))
+    assert dio.warning_summary(logs, since=1000) == [
+        f"Warning: model cloud, services: {msg}",
+        "Warning: a library warning",
+    ]
 
 
 # --------------------------------------------------------------------------- fonts

@@ -8,9 +8,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
-import warnings
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,12 @@ log = logging.getLogger("digikom")
 def setup_logging(
     logfile: str | os.PathLike | None = None,
     level: int = logging.INFO,
-    console_level: int = logging.WARNING,
+    console_level: int = logging.ERROR,
 ) -> None:
-    """Send digikom's log records to ``logfile`` (everything from ``level`` up, with
-    the Python warnings of the libraries) and only digikom's own warnings and errors to
-    stderr, one line each: the console of a run stays short, the log has the detail."""
+    """Send log records to ``logfile`` (everything from ``level`` up, with the Python
+    warnings of the libraries) and only digikom's errors to stderr, one line each: the
+    console of a run stays short, the log has the detail. Warnings are summarised once
+    per run at its end (:func:`warning_summary`, called by the Snakefile)."""
     handlers: list[logging.Handler] = []
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(console_level)
@@ -46,9 +48,7 @@ def setup_logging(
         handlers=handlers,
         force=True,
     )
-    # a library warning (statsmodels, matplotlib, ...) goes to the log once per place
-    warnings.simplefilter("default")
-    logging.captureWarnings(True)
+    logging.captureWarnings(True)  # library warnings (statsmodels, ...) into the log
 
 
 def _outputs(snakemake: Any) -> str:
@@ -70,8 +70,15 @@ def run_rule(snakemake: Any, func, *args, **kwargs):
     log.info("rule %s", snakemake.rule)
     log.info("input: %s", dict(snakemake.input.items()) or list(snakemake.input))
     log.info("params: %s", dict(snakemake.params.items()))
+    wildcards = dict(snakemake.wildcards.items()) if hasattr(snakemake, "wildcards") else {}
+    log.info("wildcards: %s", wildcards)
+    start = time.perf_counter()
     try:
-        return func(*args, **kwargs)
+        result = func(*args, **kwargs)
+        label = " ".join([snakemake.rule, *(f"{k}={v}" for k, v in wildcards.items())])
+        # the job's one progress line on the console
+        print(f"done  {label}  ({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+        return result
     except Exception as exc:
         if is_disk_full(exc):
             path = exc.path if isinstance(exc, DiskFullError) else _outputs(snakemake)
@@ -82,6 +89,41 @@ def run_rule(snakemake: Any, func, *args, **kwargs):
             log.error("%s: %s", type(exc).__name__, exc)
             sys.exit(1)
         raise
+
+
+_LOG_LINE = re.compile(r"^\S+ \S+ (?P<level>WARNING|ERROR) (?P<logger>[\w.]+): (?P<msg>.*)$")
+
+
+_SUBJECT = re.compile(r"^(?P<kind>\w+) (?P<name>\S+): (?P<rest>.+)$")
+
+
+def warning_summary(log_dir: str | os.PathLike, since: float) -> list[str]:
+    """One line per distinct warning in the job logs under ``log_dir`` written since
+    ``since`` (epoch seconds, the start of the run). A warning repeated by several jobs
+    or for several subjects ("model cloud: X", "model services: X") is shown once
+    ("model cloud, services: X")."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(Path(log_dir).rglob("*.log")):
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            m = _LOG_LINE.match(line)
+            if not m or m["level"] != "WARNING":
+                continue
+            s = _SUBJECT.match(m["msg"])
+            key, name = ((s["kind"], s["rest"]), s["name"]) if s else (("", m["msg"]), "")
+            names = grouped.setdefault(key, [])
+            if name not in names:
+                names.append(name)
+    out = []
+    for (kind, rest), names in grouped.items():
+        subject = f"{kind} {', '.join(names)}: " if kind else ""
+        out.append(f"Warning: {subject}{rest}")
+    return out
 
 
 @contextlib.contextmanager

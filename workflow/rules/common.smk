@@ -1,15 +1,35 @@
 # Shared set-up: config validation (defaults from the schema), the other config files,
 # and helpers used by several rule files.
+import logging
 import os
 import shutil
 import sys
+import time
 
 from snakemake.utils import validate
 
 from digikom.codedeps import code_files
 from digikom.config import load_all, validate_config_extras
 from digikom.errors import DigikomError
-from digikom.io import check_readable_file
+from digikom.io import check_readable_file, warning_summary
+
+RUN_START = time.time()
+
+
+class _QuietScheduler(logging.Filter):
+    """With the default profile (quiet: progress, rules, ...) each job prints its own
+    progress line; drop the scheduler's "Select jobs to execute..." and "Execute N
+    jobs..." chatter that would otherwise remain (twice per scheduling round)."""
+
+    def filter(self, record):
+        msg = record.getMessage()
+        return not (
+            msg == "Select jobs to execute..."
+            or (msg.startswith("Execute ") and msg.endswith(" jobs..."))
+        )
+
+
+logging.getLogger("snakemake.logging").addFilter(_QuietScheduler())
 
 # `--config key=true` arrives as the string "true" (Snakemake only converts True/False).
 for _key in ("fetch_statbank",):
@@ -104,6 +124,21 @@ def final_targets():
     targets += statbank_targets()
     targets += bootstrap_targets()
     return targets
+
+
+def print_warnings():
+    """Each distinct warning of this run's jobs once (the detail is in logs/)."""
+    for line in warning_summary("logs", RUN_START):
+        print(line, file=sys.stderr)
+
+
+def report_line():
+    """The last line of a successful run: where the report is (the html/pdf of rule all)."""
+    print_warnings()
+    html = [t for t in final_targets() if t.endswith(".html")]
+    if html and os.path.exists(html[0]):
+        pdf = " (and .pdf)" if os.path.exists(html[0][: -len(".html")] + ".pdf") else ""
+        print(f"Report: {html[0]}{pdf}")
 
 
 def bootstrap_targets():

@@ -1,4 +1,4 @@
-"""Rule report: reports/report.qmd -> results/report/report.html and report.pdf."""
+"""Rule report: reports/report.qmd -> results/report/report.<lang>.html and .pdf."""
 
 import os
 
@@ -9,7 +9,6 @@ run_rule(
     snakemake,
     render_report,
     qmd=snakemake.input.qmd,
-    css=snakemake.input.css,
     provenance=snakemake.input.provenance,
     results=os.path.dirname(snakemake.input.provenance),
     lang=snakemake.params.lang,

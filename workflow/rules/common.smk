@@ -1,11 +1,11 @@
 # Shared set-up: config validation (defaults from the schema), the other config files,
 # and helpers used by several rule files.
 import os
-import shutil
 
 from snakemake.utils import validate
 
 from digikom.config import load_all, validate_config_extras
+from digikom.render import pick_renderer
 
 # `--config key=true` arrives as the string "true" (Snakemake only converts True/False).
 for _key in ("fetch_statbank",):
@@ -57,16 +57,21 @@ def frame_files():
 
 
 def renderer():
-    choice = config["report"]["renderer"]
-    if choice == "auto":
-        return "quarto" if shutil.which("quarto") else "pandoc"
-    return choice
+    """The renderer that will run (report.renderer resolved: auto -> quarto if on PATH)."""
+    return pick_renderer(config["report"]["renderer"])
+
+
+def report_outputs():
+    """The rendered report, named by language so that nb and en can both exist."""
+    return {
+        "html": f"results/report/report.{config['lang']}.html",
+        "pdf": f"results/report/report.{config['lang']}.pdf",
+    }
 
 
 def final_targets():
     targets = [
-        "results/report/report.html",
-        "results/report/report.pdf",
+        *report_outputs().values(),
         "results/provenance.json",
         "results/replication/scorecard.csv",
     ]

@@ -51,8 +51,7 @@ rule report:
         models=model_targets(),
         statbank=statbank_targets(),
     output:
-        html="results/report/report.html",
-        pdf="results/report/report.pdf",
+        **report_outputs(),
     log:
         "logs/report/report.log",
     benchmark:
@@ -64,6 +63,6 @@ rule report:
         runtime=15,
     params:
         lang=config["lang"],
-        renderer=config["report"]["renderer"],
+        renderer=renderer(),
     script:
         "../../scripts/render_report.py"

@@ -46,7 +46,7 @@ from workflow_utils import (
 # statsmodels/typst/etc. values documented as run metadata (docs/reproducibility.md)
 MODEL_JSON_RUN_FIELDS = ["fit_seconds"]
 DATE = re.compile(rb"\d{4}-\d{2}-\d{2}")
-PDF_DATES = re.compile(rb"D:\d{14}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
+PDF_DATES = re.compile(rb"D:\d{14}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})")
 
 
 def _drop(obj: dict, dotted: str) -> None:
@@ -73,7 +73,7 @@ def normalised(path: Path) -> bytes:
     if path.name in ("report.nb.html", "report.en.html"):
         return DATE.sub(b"<date>", data)  # the build date (front matter `date`)
     if path.name in ("report.nb.pdf", "report.en.pdf"):
-        return PDF_DATES.sub(b"<date>", DATE.sub(b"<date>", data))
+        return DATE.sub(b"<date>", PDF_DATES.sub(b"<date>", data))
     return data
 
 

@@ -216,6 +216,9 @@ def test_quarto_python_is_this_interpreter(monkeypatch):
     assert quarto_env()["QUARTO_PYTHON"] == sys.executable
     monkeypatch.setenv("QUARTO_PYTHON", "/opt/other/python")
     assert quarto_env()["QUARTO_PYTHON"] == "/opt/other/python"
+    # the typst CLI under Quarto dates the PDF like the pandoc path: midnight UTC of `date`
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert quarto_env("2026-11-27")["SOURCE_DATE_EPOCH"] == "1795737600"
 
 
 def test_renderer_choice(monkeypatch):

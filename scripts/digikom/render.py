@@ -247,11 +247,16 @@ def _fail_on_missing_resources(stderr: str, what: str) -> None:
 
 
 # --------------------------------------------------------------------------- quarto
-def quarto_env() -> dict:
+def quarto_env(date: str | None = None) -> dict:
     """The environment for ``quarto``: QUARTO_PYTHON is this interpreter unless set, so
-    any Python Quarto starts is the project's (with its Jupyter packages)."""
+    any Python Quarto starts is the project's (with its Jupyter packages); the typst CLI
+    that Quarto runs dates the PDF by SOURCE_DATE_EPOCH, set here (unless set) to the same
+    :func:`pdf_timestamp` the pandoc path uses."""
     env = dict(os.environ)
     env.setdefault("QUARTO_PYTHON", sys.executable)
+    stamp = pdf_timestamp(date)
+    if stamp is not None:
+        env.setdefault("SOURCE_DATE_EPOCH", str(stamp))
     return env
 
 
@@ -259,14 +264,14 @@ def render_quarto(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> N
     """Typeset the prepared source with ``quarto render`` to HTML and Typst PDF."""
     prepared = Path(prepared)
     build = prepared.parent
+    m = FRONT.match(prepared.read_text(encoding="utf-8"))
+    env = quarto_env((yaml.safe_load(m.group(1)) or {}).get("date") if m else None)
     for fmt, final, produced in (
         ("html", out_html, prepared.with_suffix(".html")),
         ("typst", out_pdf, prepared.with_suffix(".pdf")),
     ):
         cmd = ["quarto", "render", prepared.name, "--to", fmt]
-        proc = subprocess.run(
-            cmd, cwd=build, env=quarto_env(), capture_output=True, text=True, check=False
-        )
+        proc = subprocess.run(cmd, cwd=build, env=env, capture_output=True, text=True, check=False)
         (build / f"quarto-{fmt}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
         if proc.returncode != 0:
             raise RenderError(f"quarto render --to {fmt} failed:\n{proc.stderr[-4000:]}")

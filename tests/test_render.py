@@ -186,6 +186,8 @@ def _check_outputs(out_html, out_pdf):
 
 def test_render_pandoc_html_and_pdf(qmd, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "out" / "_quarto").mkdir(parents=True)  # left behind by earlier versions
+    (tmp_path / "out" / "_quarto" / "report.qmd").write_text("old")
     _check_outputs(*_render(qmd, tmp_path, "pandoc"))
 
 

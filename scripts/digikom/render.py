@@ -401,3 +401,5 @@ def render(
     shutil.rmtree(build)
     with contextlib.suppress(OSError):
         build.parent.rmdir()  # _build/ itself, unless another language is being built
+    # the build directory of earlier digikom versions (the .qmd copied for Quarto)
+    shutil.rmtree(Path(out_html).parent / "_quarto", ignore_errors=True)

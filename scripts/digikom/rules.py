@@ -292,7 +292,6 @@ def report(job) -> None:
 
     render_report(
         qmd=job.input.qmd,
-        css=job.input.css,
         provenance=job.input.provenance,
         results=os.path.dirname(job.input.provenance),
         lang=job.params.lang,

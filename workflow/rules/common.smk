@@ -12,6 +12,7 @@ from digikom.codedeps import code_files
 from digikom.config import load_all, validate_config_extras
 from digikom.errors import DigikomError
 from digikom.io import check_readable_file, warning_summary
+from digikom.render import pick_renderer
 
 RUN_START = time.time()
 
@@ -108,16 +109,21 @@ def frame_files():
 
 
 def renderer():
-    choice = config["report"]["renderer"]
-    if choice == "auto":
-        return "quarto" if shutil.which("quarto") else "pandoc"
-    return choice
+    """The renderer that will run (report.renderer resolved: auto -> quarto if on PATH)."""
+    return pick_renderer(config["report"]["renderer"])
+
+
+def report_outputs():
+    """The rendered report, named by language so that nb and en can both exist."""
+    return {
+        "html": f"results/report/report.{config['lang']}.html",
+        "pdf": f"results/report/report.{config['lang']}.pdf",
+    }
 
 
 def final_targets():
     targets = [
-        "results/report/report.html",
-        "results/report/report.pdf",
+        *report_outputs().values(),
         "results/provenance.json",
         "results/replication/scorecard.csv",
     ]

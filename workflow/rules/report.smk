@@ -59,8 +59,7 @@ rule report:
         statbank=statbank_targets(),
         bootstrap=bootstrap_targets(),
     output:
-        html="results/report/report.html",
-        pdf="results/report/report.pdf",
+        **report_outputs(),
     log:
         "logs/report/report.log",
     benchmark:
@@ -72,6 +71,6 @@ rule report:
         runtime=15,
     params:
         lang=config["lang"],
-        renderer=config["report"]["renderer"],
+        renderer=renderer(),
     script:
         "../../scripts/render_report.py"

@@ -1,4 +1,4 @@
-"""Snakemake script of rule statbank_fetch: one StatBank table -> tidy CSV."""
+"""Snakemake script of rule statbank_fetch: one StatBank table -> tidy CSV + metadata."""
 
 from digikom.io import run_rule
 from digikom.statbank import fetch_table_to_csv
@@ -10,5 +10,6 @@ run_rule(
     selection=snakemake.params.selection,
     settings=snakemake.params.settings,
     raw_dir=snakemake.params.raw_dir,
-    out_csv=snakemake.output[0],
+    out_csv=snakemake.output.csv,
+    out_meta=snakemake.output.meta,
 )

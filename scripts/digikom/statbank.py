@@ -842,15 +842,75 @@ def fetch_table(
     return read_cached(paths)
 
 
+def table_meta(files: list[Path]) -> dict[str, Any]:
+    """What the report needs to know about a fetched table, from its cached raw
+    response(s) and sidecars: title, source, ``updated``, licence, and per dimension its
+    label, role, codes (in table order), category labels, units and elimination code."""
+    objs = [_decode(f.read_bytes(), str(f)) for f in files]
+    sides = [json.loads(sidecar_path(f).read_text(encoding="utf-8")) for f in files]
+    first = objs[0]
+    role = first.get("role") or {}
+    dims = []
+    for d in first.get("id") or []:
+        codes: dict[str, None] = {}
+        labels: dict[str, str] = {}
+        units: dict[str, Any] = {}
+        for obj in objs:
+            dim = obj["dimension"][d]
+            for c in category_codes(d, dim, str(files[0])):
+                codes[c] = None
+            cat = dim.get("category") or {}
+            labels.update({str(k): str(v) for k, v in (cat.get("label") or {}).items()})
+            units.update(cat.get("unit") or {})
+        dim = first["dimension"][d]
+        dims.append(
+            {
+                "id": d,
+                "label": str(dim.get("label") or d),
+                "role": next((r for r in ("time", "metric") if d in (role.get(r) or [])), ""),
+                "codes": list(codes),
+                "labels": {c: labels.get(c, c) for c in codes},
+                "units": units,
+                "elimination_code": (dim.get("extension") or {}).get("eliminationValueCode"),
+            }
+        )
+    px = (first.get("extension") or {}).get("px") or {}
+    return {
+        "table": str(sides[0].get("table") or px.get("tableid") or ""),
+        "label": str(first.get("label") or ""),
+        "source": str(first.get("source") or ""),
+        "updated": first.get("updated"),
+        "note": first.get("note") or [],
+        "decimals": px.get("decimals"),
+        "license": sides[0].get("license"),
+        "source_line": sides[0].get("source"),
+        "lang": sides[0].get("lang"),
+        "fetched_at": sides[0].get("fetched_at"),
+        "urls": [side.get("url") for side in sides],
+        "raw_files": [f.name for f in files],
+        "dimensions": dims,
+    }
+
+
 def fetch_table_to_csv(
     table: str,
     selection: dict[str, Any],
     settings: dict[str, Any],
     raw_dir: str,
     out_csv: str,
+    out_meta: str | None = None,
 ) -> pd.DataFrame:
-    """Snakemake entry point: fetch one table and write the tidy CSV atomically."""
-    df = fetch_table(table, selection, Settings.from_config(settings), raw_dir)
+    """Snakemake entry point: fetch one table and write the tidy CSV and (``out_meta``)
+    the table's metadata for the report, atomically."""
+    s = Settings.from_config(settings)
+    df = fetch_table(table, selection, s, raw_dir)
     write_csv(df, out_csv)
+    if out_meta:
+        files, problems = check_cache(
+            Path(raw_dir), f"{table}_{s.lang}_{query_hash(table, s, selection)}"
+        )
+        if not files:
+            raise StatbankError(f"table {table}: cache incomplete after fetching: {problems}")
+        write_json(out_meta, table_meta(files))
     log.info("table %s: %d rows -> %s", table, len(df), out_csv)
     return df

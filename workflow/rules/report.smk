@@ -49,7 +49,7 @@ rule report:
         figures=rules.indicator_figures.output,
         replication_figure=rules.replication_figure.output,
         models=model_targets(),
-        statbank=statbank_targets(),
+        statbank=statbank_report_targets(),
     output:
         html="results/report/report.html",
         pdf="results/report/report.pdf",

@@ -211,6 +211,13 @@ def test_too_many_cells_400_is_worded_for_what_the_server_says(tmp_path):
 def test_unknown_table_says_so(server, tmp_path):
     with pytest.raises(StatbankError, match=r"HTTP 404.*table 99999 does not exist"):
         fetch_table("99999", {"valueCodes": {}}, cfg(server), tmp_path)
+    # on /data the real server answers an unknown table with 400, not 404
+    client = statbank.Client(cfg(server))
+    with pytest.raises(
+        StatbankError, match=r"HTTP 400 \(table 99999 does not exist on this server\)"
+    ):
+        client.request("/tables/99999/data", {"valueCodes[Tid]": "*"})
+    assert server.responses[-1] == 400
 
 
 # ------------------------------------------------------- one budget for all jobs

@@ -236,3 +236,16 @@ def test_official_value_beside_panel_estimate(fetched):
     rows = _table_rows(md, "tbl-statbank-12019-panel")
     assert rows[2] == ["Has an ICT strategy", "2022", "all municipalities", "69.7%", "71.0%", "1.3"]
     assert len(rows) == 3  # only the statbank reference of this table
+
+
+def test_default_view_without_roles(fetched):
+    """A table whose metadata has no time or metric role: the last dimension is the axis,
+    the first other dimension the series."""
+    meta = json.loads((fetched / "statbank" / "12019.meta.json").read_text(encoding="utf-8"))
+    for d in meta["dimensions"]:
+        d["role"] = ""
+    df = pd.read_csv(fetched / "statbank" / "12019.csv", dtype=str)
+    view = resolve_view(df, meta, {}, "statbank.tables.12019.report")
+    assert view["axis"]["id"] == "Tid"
+    assert [s["key"] for s in view["series"]] == [{"KommSize": c} for c in ("0", "1", "2", "3")]
+    assert [f["id"] for f in view["fixed"]] == ["ContentsCode"]

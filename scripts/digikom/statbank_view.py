@@ -60,7 +60,8 @@ def resolve_view(df: pd.DataFrame, meta: dict, spec: dict | None, where: str) ->
     others = [d for d in order if d != axis]
     if not others:
         raise ConfigError(f"{where}: table {meta['table']} has only the axis dimension {axis}")
-    series = dim_of("series", by_role.get("metric") if by_role.get("metric") != axis else others[0])
+    metric_dim = by_role.get("metric")
+    series = dim_of("series", metric_dim if metric_dim in others else others[0])
     if series == axis:
         raise ConfigError(f"{where}: axis and series are both '{axis}'")
 

@@ -6,14 +6,17 @@ One call, :func:`fetch_table`, does the whole job for one configured table:
    (``{table}_{lang}_{queryhash}[_partN].json`` plus a ``.meta.json`` sidecar each). If
    every file's sha256 matches its sidecar, the cache is used and no request is made.
 2. Otherwise read ``{base_url}/config`` (limits, license, source line) and the table's
-   metadata, check that the requested dimensions and codes exist (selection expressions
-   ``*``, ``?``, ``top(N[,offset])``, ``bottom(N[,offset])``, ``range(X,Y)``, ``from(X)``,
-   ``to(X)`` are evaluated as PxWebApi does), split the query along its largest dimension
-   if it exceeds ``maxDataCells``, and GET each part as JSON-stat2 while throttling to
-   ``maxCallsPerTimeWindow``/``timeWindow``, honouring 429 ``Retry-After`` and retrying
-   5xx, timeouts and malformed bodies with exponential backoff within ``max_total_wait_s``.
-3. Store each raw body byte-for-byte with its sidecar (atomic writes), parse all parts
-   with :mod:`digikom.jsonstat` and merge them into one tidy frame.
+   metadata (with any code lists applied: ``/metadata?codelist[VAR]=ID``), check that the
+   requested dimensions and codes exist (selection expressions ``*``, ``?``,
+   ``top(N[,offset])``, ``bottom(N[,offset])``, ``range(X,Y)``, ``from(X)``, ``to(X)`` are
+   evaluated as PxWebApi does), split the query along its largest dimension if it exceeds
+   ``maxDataCells``, and GET each part as JSON-stat2 (expressions with a comma in square
+   brackets), within one call budget shared by all processes (:class:`CallBudget`),
+   honouring 429 ``Retry-After`` and retrying 5xx, timeouts and malformed bodies with
+   exponential backoff (tenacity) within ``max_total_wait_s``.
+3. Check each response against the request (every dimension, exactly the codes asked
+   for), store each raw body byte-for-byte with its sidecar (atomic writes), parse all
+   parts with :mod:`digikom.jsonstat` and merge them into one tidy frame.
 
 Why not pxwebpy: see docs/statbank.md.
 """
@@ -235,16 +238,14 @@ def resolve_selection(
     table: str,
     meta: dict[str, Any],
     selection: dict[str, Any],
-    codelist_codes: dict[str, list[str]] | None = None,
     source: str = "metadata",
 ) -> Plan:
     """Check a configured selection against the table metadata and expand it.
 
-    Dimensions the selection does not name get ``"*"``. ``codelist_codes`` maps a
-    variable to the codes of the code list chosen for it (fetched by the caller)."""
+    Dimensions the selection does not name get ``"*"``. With code lists, ``meta`` is the
+    metadata read with them applied (``/metadata?codelist[VAR]=ID``)."""
     value_codes = dict(selection.get("valueCodes") or {})
     codelist = dict(selection.get("codelist") or {})
-    codelist_codes = codelist_codes or {}
     try:
         dims = list(meta["id"])
         dimension = meta["dimension"]
@@ -260,7 +261,7 @@ def resolve_selection(
         )
     plan = Plan(dims=dims, expr={}, codes={}, codelist=codelist)
     for d in dims:
-        codes = codelist_codes.get(d) or category_codes(d, dimension[d], source)
+        codes = category_codes(d, dimension[d], source)
         expr = str(value_codes.get(d, "*"))
         try:
             chosen = expand_selection(expr, codes, d in time_dims)
@@ -765,7 +766,7 @@ def fetch_table(
     )
     codelist = dict(selection.get("codelist") or {})
     meta = _codelist_metadata(client, table, meta, codelist)
-    plan = resolve_selection(table, meta, selection, None, f"{table} metadata")
+    plan = resolve_selection(table, meta, selection, f"{table} metadata")
     queries = split_plan(plan, int(cfg["maxDataCells"]))
     log.info(
         "table %s: %d cells in %d quer%s (maxDataCells=%s)",

@@ -87,7 +87,21 @@ def statbank_fetch(job) -> None:
         selection=job.params.selection,
         settings=job.params.settings,
         raw_dir=job.params.raw_dir,
-        out_csv=job.output[0],
+        out_csv=job.output.csv,
+        out_meta=job.output.meta,
+    )
+
+
+def statbank_figure(job) -> None:
+    from .statbank_view import statbank_figure as draw
+
+    draw(
+        csv=job.input.csv,
+        meta=job.input.meta,
+        report=job.params.report,
+        table=job.wildcards.table,
+        lang=job.params.lang,
+        out=dict(job.output.items()),
     )
 
 

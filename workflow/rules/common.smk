@@ -127,7 +127,7 @@ def final_targets():
         "results/provenance.json",
         "results/replication/scorecard.csv",
     ]
-    targets += statbank_targets()
+    targets += statbank_report_targets()
     targets += bootstrap_targets()
     return targets
 
@@ -172,9 +172,34 @@ def statbank_targets():
     )
 
 
+def statbank_report_targets():
+    """Everything the report shows of the StatBank tables: the CSVs, the metadata, the
+    resolved views and the figures; empty unless fetch_statbank is on."""
+    if not statbank_enabled():
+        return []
+    return statbank_targets() + expand(
+        [
+            "results/statbank/{table}.meta.json",
+            "results/statbank/{table}.view.json",
+            "results/figures/statbank_{table}.png",
+            "results/figures/statbank_{table}.svg",
+            "results/figures/statbank_{table}.alt.txt",
+        ],
+        table=sorted(config["statbank"]["tables"]),
+    )
+
+
 def statbank_selection(wildcards):
-    """The configured valueCodes/codelist of one table (a params change re-runs it)."""
-    return config["statbank"]["tables"][wildcards.table]
+    """The configured valueCodes/codelist of one table (a params change re-runs it;
+    the `report` view does not take part in the query)."""
+    table = config["statbank"]["tables"][wildcards.table]
+    return {k: v for k, v in table.items() if k in ("valueCodes", "codelist")}
+
+
+def statbank_report(wildcards):
+    """The configured view of one table in the report (axis, series, select); {} = the
+    defaults derived from the table's metadata."""
+    return config["statbank"]["tables"][wildcards.table].get("report") or {}
 
 
 def statbank_settings(wildcards):

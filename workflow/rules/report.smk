@@ -56,7 +56,7 @@ rule report:
         figures=rules.indicator_figures.output,
         replication_figure=rules.replication_figure.output,
         models=model_targets(),
-        statbank=statbank_targets(),
+        statbank=statbank_report_targets(),
         bootstrap=bootstrap_targets(),
     output:
         **report_outputs(),

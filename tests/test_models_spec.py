@@ -12,10 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from digikom import models as M
 from digikom import rules
 from digikom.config import load_all, load_models_file, validate_against
 from digikom.errors import ConfigError
+from digikom.models import fit as MF
+from digikom.models import labels as ML
+from digikom.models import robustness as MR
+from digikom.models import spec as MS
 from digikom.models.labels import effect_label, label_settings, term_label
 from digikom.text import Text
 from test_models import EFFECTS, simulate_panel, spec
@@ -82,7 +85,7 @@ def test_hostile_formula_is_refused_at_config_load(tmp_path, settings, formula):
 
 @pytest.mark.parametrize("formula", HOSTILE)
 def test_hostile_formula_never_reaches_patsy(panel, formula):
-    fit = M.fit_model(panel, spec(formula=formula))
+    fit = MF.fit_model(panel, spec(formula=formula))
     assert fit.status == "failed"
     assert any("token" in w or "one line" in w for w in fit.warnings), fit.warnings
 
@@ -111,7 +114,7 @@ def test_hostile_subset_is_refused(tmp_path, settings, panel, subset):
     path = models_yaml(tmp_path, set_model("subset", subset))
     with pytest.raises(ConfigError, match=r"model 'cloud': subset: token"):
         load_models_file(path, settings.codebook)
-    fit = M.fit_model(panel, spec(subset=subset))
+    fit = MF.fit_model(panel, spec(subset=subset))
     assert fit.status == "failed" and "subset" in fit.warnings[0]
 
 
@@ -126,7 +129,7 @@ def test_hostile_robustness_replacement_is_refused(tmp_path, settings, panel):
         load_models_file(path, settings.codebook)
     # refused at fit time too (a direct caller without the config check)
     rob = {"models": ["test"], "variants": [{"id": "x", "replace": {"log_population": evil}}]}
-    tab = M.robustness_table(panel, [spec()], rob)
+    tab = MR.robustness_table(panel, [spec()], rob)
     assert tab.loc[tab["variant"] == "x", "status"].str.startswith("failed").all()
 
 
@@ -138,7 +141,7 @@ def test_allowed_formulas_pass(settings):
         "np.log(population) + I(internal_functions ** 2) - 1",
         "center(log_population) + standardize(internal_functions):C(year)",
     ):
-        M.check_formula(ok, variables, "test")
+        MS.check_formula(ok, variables, "test")
 
 
 # ------------------------------------------------------------------ schema, defaults
@@ -188,12 +191,12 @@ def test_reference_must_name_a_categorical_term(tmp_path, settings):
 
 
 def test_reference_and_natural_order_from_config(panel, settings):
-    s = M.resolve_spec(
+    s = MS.resolve_spec(
         spec(formula="C(size_group) + C(year)", reference={"year": 2020}, effects=[]),
         settings.codebook,
         settings.size_groups,
     )
-    fit = M.fit_model(panel, s)
+    fit = MF.fit_model(panel, s)
     assert fit.status == "ok", fit.warnings
     terms = list(fit.coefficients["term"])
     # natural order of the size groups (config), first group the reference; 2020 the
@@ -207,17 +210,17 @@ def test_reference_and_natural_order_from_config(panel, settings):
     preds = fit.predictions.query("quantity == 'prediction' and year == 2018")
     assert list(preds["size_group"]) == ["all", *present]
     # a subset without some groups: no empty terms, no warning
-    sub = M.fit_model(panel, {**s, "subset": "size_group != 'ge50k' and size_group != 'lt2k'"})
+    sub = MF.fit_model(panel, {**s, "subset": "size_group != 'ge50k' and size_group != 'lt2k'"})
     assert sub.status == "ok", sub.warnings
     assert not any("ge50k" in t for t in sub.coefficients["term"])
     assert sub.stats["reference"]["size_group"] == "2k_5k"  # first present, natural order
     # a configured reference the sample does not have: a clear failure
-    gone = M.fit_model(panel, {**s, "subset": "year == 2018"})
+    gone = MF.fit_model(panel, {**s, "subset": "year == 2018"})
     assert gone.status == "failed"
     assert "reference '2020' of C(year) has no cases" in gone.warnings[0]
     # another reference: same fit, other parametrisation
     s2 = {**s, "reference": {"size_group": "ge50k", "year": 2018}}
-    fit2 = M.fit_model(panel, s2)
+    fit2 = MF.fit_model(panel, s2)
     assert "C(size_group)[T.lt2k]" in set(fit2.coefficients["term"])
     assert fit2.stats["log_likelihood"] == pytest.approx(fit.stats["log_likelihood"])
 
@@ -276,14 +279,14 @@ def test_term_label_from_report_context(settings):
             }
         )
     )  # as the report reads it: JSON keys are strings
-    ctx_settings = M.context_settings(ctx)
+    ctx_settings = ML.context_settings(ctx)
     strategy = next(m for m in ctx["models"] if m["id"] == "strategy")
     tx = Text("nb")
     assert term_label("C(size_group)[T.ge50k]", strategy, ctx_settings, tx) == (
         "Kommunestørrelse: 50 000 og over (mot Under 2 000)"  # codebook label: no model_labels
     )
     ctx["model_labels"] = settings.labels
-    assert term_label("log_population", strategy, M.context_settings(ctx), tx) == "Folketall (log)"
+    assert term_label("log_population", strategy, ML.context_settings(ctx), tx) == "Folketall (log)"
     ordinal = {"family": "ordinal_logit", "outcome": "competence_barrier"}
     assert term_label("4/5", ordinal, ctx_settings, tx) == (
         "Terskel I ganske stor grad | I svært stor grad"
@@ -303,10 +306,10 @@ def test_configured_models_label_every_term(settings, panel):
     without patsy syntax, in both languages."""
     labelled = 0
     for model in settings.models:
-        s = M.resolve_spec(model, settings.codebook, settings.size_groups)
-        if not set(M.formula_names(s["formula"])) | {s["outcome"]} <= set(panel.columns):
+        s = MS.resolve_spec(model, settings.codebook, settings.size_groups)
+        if not set(MS.formula_names(s["formula"])) | {s["outcome"]} <= set(panel.columns):
             continue
-        fit = M.fit_model(panel, s, settings.codebook)
+        fit = MF.fit_model(panel, s, settings.codebook)
         for lang in ("nb", "en"):
             for t in fit.coefficients["term"]:
                 text = term_label(t, s, settings, Text(lang))
@@ -344,8 +347,8 @@ def test_fit_outputs_are_byte_identical_and_hold_no_timing(tmp_path, panel):
 
 
 def test_confidence_sets_every_interval(panel):
-    a = M.fit_model(panel, spec(), confidence=0.95)
-    b = M.fit_model(panel, spec(), confidence=0.90)
+    a = MF.fit_model(panel, spec(), confidence=0.95)
+    b = MF.fit_model(panel, spec(), confidence=0.90)
     ca, cb = (f.coefficients.set_index("term") for f in (a, b))
     ratio = (ca["conf_high"] - ca["estimate"]) / (cb["conf_high"] - cb["estimate"])
     assert ratio.to_numpy() == pytest.approx(1.959964 / 1.644854, rel=1e-5)

@@ -195,7 +195,7 @@ def test_panel_is_persistent_within_municipality(panel, frames, settings, target
 def test_clustering_matters_for_a_persistent_outcome(panel):
     """The municipality clusters are real: the cluster-robust SE of a between-municipality
     term is clearly larger than the naive one."""
-    from digikom.models import fit_model
+    from digikom.models.fit import fit_model
 
     def se(cov_type):
         fit = fit_model(

@@ -52,6 +52,8 @@ def setup_style(confidence: float | None = None) -> None:
             "grid.color": "#d9d9d9",
             "svg.hashsalt": "digikom",  # reproducible SVG ids
             "svg.fonttype": "none",
+            # labels come from config files: plain text, never mathtext ($x$, \, _, ^)
+            "text.parse_math": False,
         }
     )
 

@@ -87,7 +87,21 @@ def statbank_fetch(job) -> None:
         selection=job.params.selection,
         settings=job.params.settings,
         raw_dir=job.params.raw_dir,
-        out_csv=job.output[0],
+        out_csv=job.output.csv,
+        out_meta=job.output.meta,
+    )
+
+
+def statbank_figure(job) -> None:
+    from .statbank_view import statbank_figure as draw
+
+    draw(
+        csv=job.input.csv,
+        meta=job.input.meta,
+        report=job.params.report,
+        table=job.wildcards.table,
+        lang=job.params.lang,
+        out=dict(job.output.items()),
     )
 
 
@@ -195,8 +209,8 @@ def fit_model(job) -> None:
     """Fit one model spec (params.spec, resolved) and write its four outputs, also when
     the model failed (then the tables are empty and the JSON says why). The fit's wall
     time goes to the log (and Snakemake's benchmark file), not into the results."""
-    from .models import fit_model as fit_one
-    from .models import json_stats
+    from .models.fit import fit_model as fit_one
+    from .models.fit import json_stats
     from .panel import read_panel
 
     spec = dict(job.params.spec)
@@ -227,7 +241,8 @@ def _concat(paths, columns) -> pd.DataFrame:
 
 def collect_models(job) -> None:
     """Concatenate the per-model coefficient and prediction tables."""
-    from .models import COEF_COLUMNS, COEF_EXTRA, PRED_COLUMNS
+    from .models.fit import COEF_COLUMNS, COEF_EXTRA
+    from .models.margins import PRED_COLUMNS
 
     write_csv(_concat(job.input.coefficients, COEF_COLUMNS + COEF_EXTRA), job.output.coefficients)
     pred = _concat(job.input.predictions, PRED_COLUMNS)
@@ -238,7 +253,7 @@ def collect_models(job) -> None:
 
 def robustness(job) -> None:
     """Refit the main models under each robustness variant (one table)."""
-    from .models import robustness_table
+    from .models.robustness import robustness_table
     from .panel import read_panel
 
     t0 = time.perf_counter()
@@ -304,7 +319,7 @@ def report_context(job) -> None:
 def provenance(job) -> None:
     from .provenance import write_provenance
 
-    write_provenance(list(job.input), job.config, job.params.renderer, job.output[0])
+    write_provenance(list(job.input.files), job.params.config, job.params.renderer, job.output[0])
 
 
 def report(job) -> None:
@@ -312,7 +327,6 @@ def report(job) -> None:
 
     render_report(
         qmd=job.input.qmd,
-        css=job.input.css,
         provenance=job.input.provenance,
         results=os.path.dirname(job.input.provenance),
         lang=job.params.lang,

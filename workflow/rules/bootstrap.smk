@@ -9,6 +9,7 @@ BOOT_CHUNKS = list(range(int(BOOT["chunks"])))
 
 rule bootstrap_chunk:
     input:
+        code=code("scripts/bootstrap_chunk.py"),
         panel="results/data/panel.csv",
     output:
         "results/models/bootstrap/{model}_chunk{chunk}.csv",
@@ -34,6 +35,7 @@ rule bootstrap_chunk:
 
 rule bootstrap_combine:
     input:
+        code=code("scripts/bootstrap_combine.py"),
         point="results/models/predictions.csv",
         chunks=expand(
             "results/models/bootstrap/{model}_chunk{chunk}.csv",

@@ -5,6 +5,7 @@
 
 rule indicators:
     input:
+        code=code("scripts/compute_indicators.py"),
         panel="results/data/panel.csv",
         rules=config["files"]["indicators"],
         codebook=config["files"]["codebook"],
@@ -27,6 +28,7 @@ rule indicators:
 
 rule scorecard:
     input:
+        code=code("scripts/replication_scorecard.py"),
         shares="results/indicators/shares.csv",
         crosstab="results/indicators/crosstab.csv",
         panel="results/data/panel.csv",
@@ -48,6 +50,7 @@ rule scorecard:
 
 rule evidence_tables:
     input:
+        code=code("scripts/evidence_tables.py"),
         panel="results/data/panel.csv",
         rules=config["files"]["indicators"],
         codebook=config["files"]["codebook"],

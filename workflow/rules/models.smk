@@ -13,6 +13,7 @@ wildcard_constraints:
 
 rule fit_model:
     input:
+        code=code("scripts/fit_model.py"),
         panel="results/data/panel.csv",
     output:
         coefficients="results/models/{model}/coefficients.csv",
@@ -38,6 +39,7 @@ rule fit_model:
 
 rule collect_models:
     input:
+        code=code("scripts/collect_models.py"),
         coefficients=expand("results/models/{model}/coefficients.csv", model=MODEL_IDS),
         predictions=expand("results/models/{model}/predictions.csv", model=MODEL_IDS),
     output:
@@ -53,6 +55,7 @@ rule collect_models:
 
 rule robustness:
     input:
+        code=code("scripts/robustness.py"),
         panel="results/data/panel.csv",
     output:
         "results/models/robustness.csv",
@@ -76,6 +79,7 @@ rule robustness:
 
 rule plot_model:
     input:
+        code=code("scripts/plot_model.py"),
         coefficients="results/models/{model}/coefficients.csv",
         json="results/models/{model}.json",
     output:
@@ -98,6 +102,7 @@ rule plot_model:
 
 rule plot_predictions:
     input:
+        code=code("scripts/plot_predictions.py"),
         predictions="results/models/predictions.csv",
         json=expand("results/models/{model}.json", model=MODEL_IDS),
     output:

@@ -1,10 +1,14 @@
 # Report stage: provenance, the report context, and the rendered report (HTML + PDF).
 # The report reads only files under results/; nothing is fitted while rendering.
+# provenance.json and context.json are written last, once every other input of the
+# report exists (report_ready), so a failed run never rewrites them.
 
 
 rule provenance:
     input:
-        provenance_inputs(),
+        code=code("scripts/write_provenance.py"),
+        files=provenance_inputs(),
+        ready=report_ready,
     output:
         "results/provenance.json",
     log:
@@ -20,6 +24,8 @@ rule provenance:
 
 rule report_context:
     input:
+        code=code("scripts/write_context.py"),
+        ready=report_ready,
         targets=config["files"]["targets"],
         codebook=config["files"]["codebook"],
         indicators=config["files"]["indicators"],
@@ -39,6 +45,7 @@ rule report_context:
 
 rule report:
     input:
+        code=code("scripts/render_report.py", "reports/report.qmd"),
         qmd="reports/report.qmd",
         css="reports/report.css",
         typst_header="reports/typst-header.typ",
@@ -49,11 +56,10 @@ rule report:
         figures=rules.indicator_figures.output,
         replication_figure=rules.replication_figure.output,
         models=model_targets(),
-        statbank=statbank_targets(),
+        statbank=statbank_report_targets(),
         bootstrap=bootstrap_targets(),
     output:
-        html="results/report/report.html",
-        pdf="results/report/report.pdf",
+        **report_outputs(),
     log:
         "logs/report/report.log",
     benchmark:
@@ -65,6 +71,6 @@ rule report:
         runtime=15,
     params:
         lang=config["lang"],
-        renderer=config["report"]["renderer"],
+        renderer=renderer(),
     script:
         "../../scripts/render_report.py"

@@ -10,60 +10,7 @@ Plain functions, no Snakemake, split by question:
 * :mod:`.robustness` — refits under the robustness variants;
 * :mod:`.labels` — terms and effects in readers' words.
 
-The rule entry points are in :mod:`digikom.rules`.
+The rule entry points are in :mod:`digikom.rules`. Import from the submodules
+(``from digikom.models.fit import fit_model``): this file imports none of them, so that
+the code a rule declares as its input (digikom.codedeps) is only what it really runs.
 """
-
-from .design import estimation_frame
-from .fit import (
-    COEF_COLUMNS,
-    COEF_EXTRA,
-    ModelFit,
-    coefficient_table,
-    fit_model,
-    fit_statistics,
-    json_stats,
-)
-from .labels import context_settings, effect_label, term_label
-from .margins import PRED_COLUMNS, prediction_table
-from .robustness import ROBUST_COLUMNS, ROBUST_EXTRA, robustness_table
-from .spec import (
-    FAMILIES,
-    FormulaError,
-    ModelFailure,
-    check_formula,
-    check_subset,
-    cluster_column,
-    formula_names,
-    full_formula,
-    resolve_spec,
-    variant_spec,
-)
-
-__all__ = [
-    "COEF_COLUMNS",
-    "COEF_EXTRA",
-    "FAMILIES",
-    "PRED_COLUMNS",
-    "ROBUST_COLUMNS",
-    "ROBUST_EXTRA",
-    "FormulaError",
-    "ModelFailure",
-    "ModelFit",
-    "check_formula",
-    "check_subset",
-    "cluster_column",
-    "coefficient_table",
-    "context_settings",
-    "effect_label",
-    "estimation_frame",
-    "fit_model",
-    "fit_statistics",
-    "formula_names",
-    "full_formula",
-    "json_stats",
-    "prediction_table",
-    "resolve_spec",
-    "robustness_table",
-    "term_label",
-    "variant_spec",
-]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..models import labels
+
 
 def change(R, ind: str) -> str | None:
     first, last = R.waves[0], R.waves[-1]
@@ -85,11 +87,7 @@ def model_effect(R, model: str, effect: str) -> str | None:
 
 
 def effect_label(R, spec: dict, effect: str) -> str:
-    for e in spec.get("effects", []):
-        if e.get("id") == effect:
-            return R.tx.label(e)
-    key = f"findings.effect_{effect}"
-    return R.tx(key) if R.tx.has(key) else effect
+    return labels.effect_label(effect, spec, labels.context_settings(R.ctx), R.tx)
 
 
 def replication_counts(R) -> tuple[int, int]:

@@ -7,11 +7,12 @@ import json
 
 import pandas as pd
 
-from .appendix import code
+from ..models.labels import context_settings, term_label
 
 
 def term_text(R, term: str, spec: dict) -> str:
-    return code(term)
+    """A model term in readers' words (codebook and config labels, reference levels)."""
+    return R.esc(term_label(term, spec, context_settings(R.ctx), R.tx))
 
 
 def model_json(R, mid: str) -> dict:
@@ -35,12 +36,7 @@ def coefficient_table(R, spec: dict, coefs: pd.DataFrame) -> list[str]:
         return out
     rows = [
         [
-            term_text(R, r.term, spec)
-            + (
-                tx("model_results.threshold")
-                if str(getattr(r, "term_type", "")) == "threshold"
-                else ""
-            ),
+            term_text(R, r.term, spec),
             tx.num(r.estimate, 3),
             tx.num(r.std_error, 3),
             tx.range(r.conf_low, r.conf_high, 3),

@@ -86,6 +86,8 @@ def results(tmp_path):
         "models": [],
         "robustness": {},
         "calibration": [],
+        "evidence": {"comparison": {"from": 2018, "to": 2022, "update": []}},
+        "published_units": {"t1": "percent", "t2": "percent", "t3": "fraction"},
     }
     (r / "report" / "context.json").write_text(json.dumps(ctx))
     (r / "provenance.json").write_text(
@@ -116,66 +118,84 @@ def results(tmp_path):
     pd.DataFrame(
         columns=["year", "level", "status", "n", "estimate", "conf_low", "conf_high"]
     ).to_csv(r / "indicators" / "crosstab.csv", index=False)
+    common = dict(
+        group="all municipalities",
+        reference="published",
+        caveat="",
+        source_url="u",
+        tolerance_pp=1.0,
+    )
+    card = [
+        ("t1", "calibration", 2018, 2018, "has_strategy", "60", 0.6, 0.0, True),
+        ("t2", "validation", 2022, 2022, "cloud_use", "40", 0.52, 12.0, False),
+        ("t3", "validation", 2019, None, "x", "1/3", None, None, None),
+    ]
+    cols = ["target_id", "role", "year", "computed_year", "indicator", "published"]
+    cols += ["reproduced", "diff_pp", "within_tolerance"]
+    pd.DataFrame([dict(zip(cols, c, strict=True), **common) for c in card]).to_csv(
+        r / "replication" / "scorecard.csv", index=False
+    )
+    change = [
+        ("has_strategy", 0.6, 0.8, 0.2, 0.15, 0.25),
+        ("cloud_use", 0.5, 0.52, 0.02, -0.03, 0.07),
+    ]
     pd.DataFrame(
         [
             dict(
-                target_id="t1",
-                year=2018,
-                indicator="has_strategy",
+                indicator=i,
                 group="all",
-                published="60",
-                reproduced=0.6,
-                diff_pp=0.0,
-                within_tolerance=True,
-                reference="published",
-            ),
-            dict(
-                target_id="t2",
-                year=2022,
-                indicator="cloud_use",
-                group="all",
-                published="40",
-                reproduced=0.52,
-                diff_pp=12.0,
-                within_tolerance=False,
-                reference="published",
-            ),
-            dict(
-                target_id="t3",
-                year=2019,
-                indicator="x",
-                group="all",
-                published="1/3",
-                reproduced=None,
-                diff_pp=None,
-                within_tolerance=None,
-                reference="published",
-            ),
+                from_year=2018,
+                to_year=2022,
+                n_pairs=300,
+                est_from=a,
+                est_to=b,
+                diff=d,
+                conf_low=lo,
+                conf_high=hi,
+                method="paired t",
+                part="comparison",
+            )
+            for i, a, b, d, lo, hi in change
         ]
-    ).to_csv(r / "replication" / "scorecard.csv", index=False)
+    ).to_csv(r / "indicators" / "changes.csv", index=False)
     return r
 
 
 def test_findings_follow_the_numbers_nb(results):
     R = Report(results=results, lang="nb")
-    s = findings.sentences(R)
-    assert (
-        s[0]
-        == "Andelen «Har strategi» økte fra 60\u00a0% i 2018 til 80\u00a0% i 2022 (95\u00a0% KI 76–84 for 2022)."
+    s = findings.sentences(R, "comparison")
+    # synthetic data: a calibrated figure is published, the rest assumed, and no interval
+    assert s[0] == (
+        "Andelen «Har strategi» økte fra 60\u00a0% (publisert) i 2018 til 80\u00a0% (antatt) i 2022."
     )
-    assert s[1].startswith(
-        "Andelen «Bruker sky \\<b\\>» var 50\u00a0% i 2018 og 52\u00a0% i 2022, en forskjell innenfor"
-    )
-    assert "klart høyere blant de største" in s[2] and "90\u00a0%" in s[2] and "70\u00a0%" in s[2]
+    assert s[1].startswith("Andelen «Bruker sky \\<b\\>» var 50\u00a0% (antatt) i 2018")
+    assert "en endring innenfor usikkerheten" in s[1]
+    assert "klart høyere blant de største" in s[2] and "90\u00a0% (antatt)" in s[2]
     assert "åtte av ti" in s[3]
-    assert "1 av 2 publiserte tall" in s[4]
+    assert "KI" not in " ".join(s)
+    closing = findings.closing(R)
+    assert "Av 1 publiserte tall som dataene ikke er kalibrert til" in closing[0]
+    assert "0 innenfor toleransen og 1 utenfor" in closing[0]
+
+
+def test_findings_with_microdata_are_estimates_with_paired_intervals(results):
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["data_mode"] = "microdata"
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    R = Report(results=results, lang="en")
+    s = findings.sentences(R, "comparison")
+    assert s[0] == (
+        "The share 'Has a strategy' rose from 60% in 2018 to 80% in 2022 (change 20.0 "
+        "percentage points, 95% CI 15.0–25.0, 300 municipalities that answered in both waves)."
+    )
+    assert "90% (95% CI 85–93)" in s[2]
 
 
 def test_findings_en_has_no_norwegian(results):
     R = Report(results=results, lang="en")
-    text = " ".join(findings.sentences(R))
+    text = " ".join(findings.sentences(R, "comparison") + findings.closing(R))
     assert (
-        "The share 'Has a strategy' rose from 60% in 2018 to 80% in 2022 (95% CI 76–84 for 2022)."
+        "The share 'Has a strategy' rose from 60% (published) in 2018 to 80% (assumed) in 2022."
         in text
     )
     assert not set("æøåÆØÅ«»") & set(text)
@@ -185,8 +205,10 @@ def test_the_confidence_level_comes_from_config(results):
     ctx = json.loads((results / "report/context.json").read_text())
     ctx["indicators"]["confidence"] = 0.9
     (results / "report/context.json").write_text(json.dumps(ctx))
+    ctx["data_mode"] = "microdata"
+    (results / "report/context.json").write_text(json.dumps(ctx))
     R = Report(results=results, lang="en")
-    assert "(90% CI 76–84 for 2022)" in findings.sentences(R)[0]
+    assert "90% CI 15.0–25.0" in findings.sentences(R, "comparison")[0]
     assert "95" not in themes.theme_table(R, "priority", ["has_strategy"]).split("{#")[1]
 
 
@@ -198,8 +220,9 @@ def test_tables_show_the_values(results):
     md = methods.response_table(R)
     assert "| 2018 | 422 | 376 | 89,0\u00a0% |" in md
     md = replication.render(R)
-    assert "| t2 | 2022 | Uses cloud" not in md  # nb report
-    assert "Bruker sky \\<b\\>" in md and "✗" in md and "✓" in md
+    validation, calibration = md.split("{#tbl-validation}")
+    assert "| t2 | 2022 | Bruker sky \\<b\\> | 40 | 52,0\u00a0% | ✗ |" in validation
+    assert "| t1 | 2018 | Har strategi | 60 | 60,0\u00a0% | ✓ |" in calibration
 
 
 def test_disclosure_hides_small_cells_with_microdata(results):

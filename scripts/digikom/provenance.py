@@ -122,6 +122,9 @@ def build_context(config: dict, targets_path: str) -> dict:
         "models": s.models,
         "robustness": s.robustness,
         "model_labels": s.labels,
+        "published_units": dict(
+            zip(*[read_targets(targets_path)[c].astype(str) for c in ("id", "unit")], strict=True)
+        ),
         "calibration": calibration,
     }
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import disclosure
 from .disclosure import SYMBOL
+from .evidence import classify
 from .indicators import ALL
 from .stats import z_value
 from .text import MISSING, Text, esc, render_template
@@ -79,10 +81,14 @@ class Report:
         self.composites = pd.read_csv(r / "indicators" / "composites.csv")
         self.crosstab = pd.read_csv(r / "indicators" / "crosstab.csv")
         self.scorecard = pd.read_csv(r / "replication" / "scorecard.csv")
+        self.changes = pd.read_csv(r / "indicators" / "changes.csv")
         self.confidence = float(self.ctx["indicators"]["confidence"])
         self.z = z_value(self.confidence)
         self.tx = Text(self.lang, confidence=self.confidence)
         self.waves = sorted(int(w) for w in self.ctx["waves"])
+        comparison = self.ctx["evidence"]["comparison"]
+        self.first, self.second = int(comparison["from"]), int(comparison["to"])
+        self.update_waves = [int(w) for w in comparison.get("update", [])]
         self.synthetic = self.ctx["data_mode"] == "synthetic"
         self.min_cell = int(self.ctx["min_cell"])
         self.disclosure = not self.synthetic
@@ -127,24 +133,87 @@ class Report:
         return direction(a, b, self.z)
 
     # ----------------------------------------------------------------------- cells
-    def hidden(self, n) -> bool:
-        """Disclosure control (real microdata only): a cell on fewer than min_cell
-        municipalities is shown as SSB's ':'."""
-        return self.disclosure and (pd.isna(n) or int(n) < self.min_cell)
+    def hidden(self, row) -> bool:
+        """Disclosure control (real microdata only), one rule for every table, figure and
+        sentence (digikom.disclosure): fewer than min_cell municipalities, or a cell that
+        reveals every member's answer, is shown as SSB's ':'."""
+        if not self.disclosure or row is None:
+            return False
+        get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+        return disclosure.hidden(
+            get("n"),
+            get("estimate"),
+            self.min_cell,
+            get("kind", "share"),
+            get("conf_low"),
+            get("conf_high"),
+        )
 
     def cell_pct(self, row, digits: int = 0) -> str:
         if row is None:
             return MISSING
-        if self.hidden(row["n"]):
+        if self.hidden(row):
             self.n_suppressed += 1
             return SYMBOL
         return self.tx.pct(row["estimate"], digits)
 
     def cell_ci(self, row, digits: int = 0) -> str:
         """The interval of a share as "95 % KI 40–50" (empty when suppressed)."""
-        if row is None or self.hidden(row["n"]):
+        if row is None or self.hidden(row):
             return ""
         return self.tx.ci(row["conf_low"], row["conf_high"], digits)
+
+    # ----------------------------------------------------------------------- evidence
+    def provenance(self, ind: str, year: int, group: str = ALL) -> dict:
+        """Where a number comes from: published | assumed | estimated (digikom.evidence)."""
+        return classify(ind, year, group, self.synthetic, self.scorecard, self.ctx["indicators"])
+
+    def published_text(self, value: str, target_id: str | None = None) -> str:
+        """A published figure as SSB gave it: percent, "five in ten", or a fraction."""
+        unit = self.ctx.get("published_units", {}).get(target_id or "", "percent")
+        try:
+            x = float(value)
+        except ValueError:
+            return self.esc(value)
+        if unit == "out_of_10":
+            return self.tx.out_of_ten(x / 10)
+        if unit.startswith("percent"):
+            return self.tx.pct(x / 100)
+        return self.esc(value)
+
+    def value(self, ind: str, year: int, group: str = ALL) -> tuple[str, str]:
+        """(the value with its provenance marker, its class). Synthetic data: a published
+        figure is shown as published, beside the panel's value when they differ, and an
+        assumed one says so; an estimate from microdata is the plain value."""
+        row = self.est(ind, year, group)
+        shown = self.cell_pct(row)
+        if row is None or shown == SYMBOL:
+            return shown, "estimated"
+        prov = self.provenance(ind, year, group)
+        cls = prov["class"]
+        if cls == "published" and prov["published"] is not None and not prov["complement"]:
+            pub = self.published_text(prov["published"], prov["target_id"])
+            if pub == shown:
+                return self.tx("common.value_published", value=pub), cls
+            return self.tx("common.value_published_panel", value=pub, panel=shown), cls
+        if cls in ("published", "assumed"):
+            return self.tx(f"common.value_{cls}", value=shown), cls
+        return shown, cls
+
+    def change(self, ind: str, first: int, last: int, group: str = ALL):
+        """The paired change of ``ind`` between two waves (results/indicators/changes.csv)."""
+        d = self.changes
+        d = d[
+            (d.indicator == ind) & (d.group == group) & (d.from_year == first) & (d.to_year == last)
+        ]
+        return None if d.empty else d.iloc[0]
+
+    def verdict(self, change) -> str:
+        if change.conf_low > 0:
+            return "rose"
+        if change.conf_high < 0:
+            return "fell"
+        return "stable"
 
     # ----------------------------------------------------------------------- blocks
     def figure(self, png: str | Path, caption: str, label: str) -> str:

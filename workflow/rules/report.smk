@@ -52,6 +52,7 @@ rule report:
         provenance="results/provenance.json",
         context="results/report/context.json",
         indicators=rules.indicators.output,
+        evidence=EVIDENCE_TABLES,
         scorecard="results/replication/scorecard.csv",
         figures=rules.indicator_figures.output,
         replication_figure=rules.replication_figure.output,

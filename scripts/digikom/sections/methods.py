@@ -39,6 +39,12 @@ def size_table(R) -> str:
     return R.table(header, rows, tx("methods.sizes_caption"), "tbl-sizes")
 
 
+def high_share(R, composite: str, axis: str) -> float:
+    d = read(R, "composite_rules.csv")
+    d = d[(d.composite == composite) & (d.axis == axis)]
+    return float(d.high_share.iloc[0]) if not d.empty else float("nan")
+
+
 def expression_words(R, expr: str) -> str:
     """An axis expression in readers' words: each codebook variable by its label."""
     variables = R.ctx["codebook"]["variables"]
@@ -64,10 +70,145 @@ def composite_rules(R) -> list[dict]:
                     axis=R.label(spec[axis]),
                     expr=expression_words(R, spec[axis]["expr"]),
                     median=R.tx.num(med, 1),
+                    high=R.tx.pct(high_share(R, spec["id"], axis), 0),
+                    year=R.ctx["indicators"]["reference_wave"],
                 )
             )
         out.append({"name": R.label(spec), "axes": axes})
     return out
+
+
+def read(R, name: str) -> pd.DataFrame:
+    return pd.read_csv(R.results / "indicators" / name)
+
+
+def definitions_table(R) -> str:
+    """Each share's numerator, denominator and exclusions, in words from the codebook."""
+    tx = R.tx
+    variables = R.ctx["codebook"]["variables"]
+    rows = []
+    for spec in R.ctx["indicators"]["shares"]:
+        var = variables[spec["variable"]]
+        codes = spec.get("values", [1])
+        levels = var.get("values") or {}
+        if levels:
+            values = ", ".join(
+                R.label(levels.get(c, levels.get(str(c), {"en": str(c)}))) for c in codes
+            )
+        else:
+            values = (
+                tx("methods.yes")
+                if codes == [1]
+                else tx("methods.no")
+                if codes == [0]
+                else ", ".join(map(str, codes))
+            )
+        among = tx("methods.among_all")
+        if spec.get("among"):
+            among = tx("methods.among", condition=expression_words(R, spec["among"]))
+        excluded = tx("methods.excluded_empty")
+        if var.get("null_label"):
+            excluded = tx("methods.excluded_label", label=R.label(var["null_label"]))
+        rows.append(
+            [
+                R.label(spec),
+                tx("methods.numerator", variable=R.label(var), values=values),
+                among,
+                excluded,
+            ]
+        )
+    header = [
+        tx("common.indicator"),
+        tx("methods.def_numerator"),
+        tx("methods.def_denominator"),
+        tx("methods.def_excluded"),
+    ]
+    return R.table(header, rows, tx("methods.definitions_caption"), "tbl-definitions", ["l"] * 4)
+
+
+def nonresponse_table(R) -> str:
+    """Response rate by size group and wave, with the counties' range."""
+    tx = R.tx
+    d = read(R, "response.csv")
+    rows = []
+    for g in R.groups:
+        cells = [R.esc(R.group_label[g["id"]])]
+        for w in R.waves:
+            r = d[(d.dimension == "size_group") & (d.group == g["id"]) & (d.year == w)]
+            cells.append(tx.pct(r.rate.iloc[0], 0) if not r.empty else "–")
+        rows.append(cells)
+    county = [tx("methods.county_range")]
+    for w in R.waves:
+        c = d[(d.dimension == "county") & (d.year == w)]
+        county.append(tx.range(100 * c.rate.min(), 100 * c.rate.max(), 0) if not c.empty else "–")
+    rows.append(county)
+    header = [tx("common.size")] + [str(w) for w in R.waves]
+    return R.table(header, rows, tx("methods.nonresponse_caption"), "tbl-nonresponse")
+
+
+def item_table(R) -> str:
+    tx = R.tx
+    d = read(R, "item_nonresponse.csv")
+    rows = []
+    for var, g in d.groupby("variable", sort=False):
+        cells = [R.var_label(var)]
+        for w in R.waves:
+            r = g[g.year == w]
+            if r.empty:
+                cells.append("–")
+                continue
+            r = r.iloc[0]
+            cell = tx.pct(r.share_missing, 1)
+            if pd.notna(r.share_dont_know):
+                cell = tx(
+                    "methods.missing_dont_know",
+                    missing=cell,
+                    dont_know=tx.pct(r.share_dont_know, 1),
+                )
+            cells.append(cell)
+        rows.append(cells)
+    header = [tx("methods.question")] + [str(w) for w in R.waves]
+    return R.table(header, rows, tx("methods.item_caption"), "tbl-item-nonresponse")
+
+
+def reform_table(R) -> str:
+    tx = R.tx
+    d = read(R, "reform_sensitivity.csv")
+    d = d[(d.group == "all") & (d.kind == "share")]
+    rows = [
+        [
+            R.ind_label(r.indicator),
+            tx.pct(r.estimate_asis, 1),
+            tx.pct(r.estimate_harmonised, 1),
+            tx.pp(r.diff, 1),
+        ]
+        for r in d.itertuples()
+        if any(s["id"] == r.indicator for s in R.ctx["indicators"]["shares"])
+    ]
+    header = [
+        tx("common.indicator"),
+        tx("methods.reform_asis"),
+        tx("methods.reform_harmonised"),
+        tx("methods.reform_diff"),
+    ]
+    return R.table(header, rows, tx("methods.reform_caption"), "tbl-reform")
+
+
+def reform_numbers(R) -> dict:
+    d = read(R, "reform_sensitivity.csv")
+    d = d[d.kind == "share"]
+    alls = d[d.group == "all"]
+    return {"max_diff": R.tx.pp(alls["diff"].abs().max(), 1) if not alls.empty else "–"}
+
+
+def weighted_gap(R) -> str:
+    """The largest difference between weighted and unweighted shares (all, any wave)."""
+    sh = R.shares[(R.shares.group == "all") & (R.shares.kind == "share")]
+    sh = sh[~sh.indicator.str.startswith("response_rate")]
+    w = sh.pivot_table(index=["indicator", "year"], columns="weighted", values="estimate")
+    if True not in w.columns or False not in w.columns:
+        return "–"
+    return R.tx.pp((w[True] - w[False]).abs().max(), 1)
 
 
 def calibration_counts(R) -> tuple[int, int]:
@@ -94,5 +235,14 @@ def render(R) -> str:
         n_calibration=n_cal,
         response_table=response_table(R),
         size_table=size_table(R),
+        definitions_table=definitions_table(R),
+        nonresponse_table=nonresponse_table(R),
+        item_table=item_table(R),
+        reform_table=reform_table(R),
+        reform=reform_numbers(R),
+        weighted_gap=weighted_gap(R),
+        first=R.first,
+        second=R.second,
+        persistence=R.ctx["evidence"].get("persistence", {}),
     )
     return R.heading(1, "methods.title", "sec-data") + "\n" + prose

@@ -15,23 +15,26 @@ def indicator_ids(R, theme: str, kinds=("shares", "means")) -> list[str]:
 
 
 def change_lines(R, ids: list[str]) -> list[str]:
-    first, last = R.waves[0], R.waves[-1]
+    """Per indicator: the comparison waves with the paired verdict, then the latest wave."""
     lines = []
     for ind in ids:
-        a, b = R.est(ind, first), R.est(ind, last)
-        if a is None or b is None:
+        a, b = R.est(ind, R.first), R.est(ind, R.second)
+        ch = R.change(ind, R.first, R.second)
+        if a is None or b is None or ch is None:
             continue
-        lines.append(
-            R.tx(
-                "themes.change_line",
-                name=R.ind_label(ind),
-                a=R.cell_pct(a),
-                b=R.cell_pct(b),
-                first=first,
-                last=last,
-                verdict=R.tx(f"themes.{R.changed(a, b)}"),
-            )
+        line = R.tx(
+            "themes.change_line",
+            name=R.ind_label(ind),
+            a=R.value(ind, R.first)[0],
+            b=R.value(ind, R.second)[0],
+            first=R.first,
+            last=R.second,
+            verdict=R.tx(f"themes.{R.verdict(ch)}"),
         )
+        if R.update_waves and R.est(ind, R.update_waves[-1]) is not None:
+            w = R.update_waves[-1]
+            line += " " + R.tx("themes.update_line", year=w, c=R.value(ind, w)[0])
+        lines.append(line)
     return lines
 
 
@@ -45,7 +48,7 @@ def crosstab_text(R, year: int) -> str:
 
 
 def value_cell(R, r) -> str:
-    if R.hidden(r.n):
+    if R.hidden(r):
         R.n_suppressed += 1
         return SYMBOL
     if r.kind == "mean":
@@ -90,7 +93,9 @@ def render_theme(R, theme: str) -> str:
     first, last = R.waves[0], R.waves[-1]
     parts = [
         R.heading(1, "themes.heading", f"sec-{theme}", name=R.theme_label(theme)),
-        tx(f"themes.intro_{theme}") + " " + tx("themes.clear_rule", level=tx.level),
+        tx(f"themes.intro_{theme}")
+        + " "
+        + tx("themes.clear_rule", level=tx.level, first=R.first, last=R.second),
         "\n".join(f"- {s}" for s in change_lines(R, share_ids)),
     ]
     for ind in figs.get("by_size", []):

@@ -47,6 +47,9 @@ from workflow_utils import (
 MODEL_JSON_RUN_FIELDS = ["fit_seconds"]
 DATE = re.compile(rb"\d{4}-\d{2}-\d{2}")
 PDF_DATES = re.compile(rb"D:\d{14}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})")
+# The PDF's document id (XMP and trailer): typst derives it per build unless the timestamp
+# is fixed, which the offline typst stand-in under Quarto does not do (docs/reproducibility.md).
+PDF_IDS = re.compile(rb"(?:DocumentID>|InstanceID>)[^<]*<|/ID \[\([^)]*\) \([^)]*\)\]")
 
 
 def _drop(obj: dict, dotted: str) -> None:
@@ -73,7 +76,7 @@ def normalised(path: Path) -> bytes:
     if path.name in ("report.nb.html", "report.en.html"):
         return DATE.sub(b"<date>", data)  # the build date (front matter `date`)
     if path.name in ("report.nb.pdf", "report.en.pdf"):
-        return DATE.sub(b"<date>", PDF_DATES.sub(b"<date>", data))
+        return DATE.sub(b"<date>", PDF_DATES.sub(b"<date>", PDF_IDS.sub(b"<id>", data)))
     return data
 
 

@@ -23,3 +23,11 @@ rule all:
     default_target: True
     input:
         final_targets(),
+
+
+onsuccess:
+    report_line()
+
+
+onerror:
+    print_warnings()

@@ -216,3 +216,56 @@ def test_huge_integer_is_reported_not_crashing(good_csv, settings, frames, tmp_p
     df.loc[df.index[0], "year"] = "9223372036854775807"
     path = write_variant(df, tmp_path)
     expect_error(path, settings, frames, "year", "not an integer", "9223372036854775807")
+
+
+@pytest.mark.parametrize("offset", [300, 10_000])  # in the first 4 KB and well after it
+def test_non_utf8_byte_named_with_line_column_and_field(good_csv, tmp_path, offset):
+    path, _ = good_csv
+    lines = path.read_bytes().split(b"\n")
+    header = lines[0].decode().split(",")
+    # the data line that contains byte `offset`, and the field `cloud_use` in it
+    pos, n = 0, 0
+    while pos + len(lines[n]) + 1 <= offset:
+        pos += len(lines[n]) + 1
+        n += 1
+    n = max(n, 1)  # a data line, not the header
+    cells = lines[n].split(b",")
+    col = header.index("cloud_use")
+    cells[col] = b"\xe6"  # 'æ' in Latin-1
+    lines[n] = b",".join(cells)
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(b"\n".join(lines))
+    column = len(b",".join(cells[:col])) + 2
+    with pytest.raises(InputDataError) as exc:
+        P.read_microdata(bad)
+    msg = str(exc.value)
+    assert msg.startswith(f"{bad}: line {n + 1}, column {column}, field 'cloud_use' (byte ")
+    assert "0xe6" in msg and "not valid UTF-8" in msg
+    assert "\n" not in msg
+
+
+def test_utf8_bom_and_directory(good_csv, tmp_path):
+    path, df = good_csv
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert list(P.read_microdata(bom).columns) == list(df.columns)
+    with pytest.raises(InputDataError, match="cannot read microdata file"):
+        P.read_microdata(tmp_path)
+
+
+def test_counts_above_illustrative_item_lists_are_valid(good_csv, settings, frames, tmp_path):
+    """strategy_areas and internal_functions are counts >= 0 (the codebook's item lists
+    are illustrative); digital_services stays capped by its items (binomial trials)."""
+    _, df = good_csv
+    cb = settings.codebook["variables"]
+    df = df.copy()
+    i = df.index[df.has_strategy == 1][0]
+    df.loc[i, "strategy_areas"] = len(cb["strategy_areas"]["items"]) + 5
+    df.loc[df.index[0], "internal_functions"] = len(cb["internal_functions"]["items"]) + 1
+    typed = load(write_variant(df, tmp_path, "above.csv"), settings, frames)
+    assert typed.loc[typed.index[list(df.index).index(i)], "strategy_areas"] == 13
+    assert typed["internal_functions"].iloc[0] == len(cb["internal_functions"]["items"]) + 1
+    df.loc[df.index[1], "strategy_areas"] = -1  # still a count >= 0
+    df.loc[df.index[2], "digital_services"] = len(cb["digital_services"]["items"]) + 1
+    msg = expect_error(write_variant(df, tmp_path), settings, frames, "strategy_areas", "'-1'")
+    assert "digital_services" in msg and "2 invalid value(s)" in msg

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from digikom.panel import read_panel
-from digikom.report import pct
+from digikom.text import Text
 from workflow_utils import copy_repo, run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -105,10 +105,10 @@ def test_html_is_self_contained_and_carries_panel_numbers(built):
     share = (r.has_strategy == 1).mean()
     assert f"{100 * share:.1f}".replace(".", ",") + " (" in html
     comp = r.competence_barrier.dropna().isin([4, 5]).mean()
-    assert pct(comp, "nb") in html
+    assert Text("nb").pct(comp) in html
     # the header names the renderer that ran, the one provenance.json records
     renderer = json.loads((built / "results/provenance.json").read_text())["renderer"]
-    assert re.search(rf"Renderer</td>\s*<td[^>]*>{renderer} \(", html), renderer
+    assert re.search(rf"Laget med:</strong>\s*{renderer} \(", html), renderer
     # the build directory is removed after a successful render
     assert sorted(p.name for p in (built / "results/report").iterdir()) == [
         "context.json",
@@ -180,7 +180,7 @@ def test_report_in_browser(built, browser, tmp_path):
         & (sh.group == "all")
         & ~sh.weighted
     ].iloc[0]
-    assert pct(row.estimate, "nb") in findings
+    assert Text("nb").pct(row.estimate) in findings
     assert f"{round(100 * row.conf_low)}–{round(100 * row.conf_high)}" in findings
     card = pd.read_csv(built / "results/replication/scorecard.csv")
     n_ok = int(card.within_tolerance.astype(str).str.lower().eq("true").sum())

@@ -8,8 +8,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,37 +22,108 @@ import yaml
 log = logging.getLogger("digikom")
 
 
-def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
-    """Send digikom's log records (and warnings) to ``logfile`` and to stderr."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+def setup_logging(
+    logfile: str | os.PathLike | None = None,
+    level: int = logging.INFO,
+    console_level: int = logging.ERROR,
+) -> None:
+    """Send log records to ``logfile`` (everything from ``level`` up, with the Python
+    warnings of the libraries) and only digikom's errors to stderr, one line each: the
+    console of a run stays short, the log has the detail. Warnings are summarised once
+    per run at its end (:func:`warning_summary`, called by the Snakefile)."""
+    handlers: list[logging.Handler] = []
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(console_level)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.addFilter(lambda record: record.name.startswith("digikom"))
+    handlers.append(console if logfile else logging.StreamHandler(sys.stderr))
     if logfile:
         Path(logfile).parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(logfile, mode="w", encoding="utf-8"))
+        handler = logging.FileHandler(logfile, mode="w", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(handler)
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         handlers=handlers,
         force=True,
     )
-    logging.captureWarnings(True)
+    logging.captureWarnings(True)  # library warnings (statsmodels, ...) into the log
+
+
+def _outputs(snakemake: Any) -> str:
+    outs = list(snakemake.output)
+    dirs = sorted({os.path.dirname(o) or "." for o in outs})
+    if len(outs) == 1:
+        return outs[0]
+    return dirs[0] + "/" if len(dirs) == 1 else ", ".join(outs)
 
 
 def run_rule(snakemake: Any, func, *args, **kwargs):
-    """Run ``func`` inside a rule script: log to ``snakemake.log[0]``, log the resolved
-    inputs/params, and turn a :class:`DigikomError` into a clear one-line message and a
-    non-zero exit instead of a deep traceback."""
-    from .errors import DigikomError
+    """Run ``func`` inside a rule script: log to ``snakemake.log[0]`` (with the resolved
+    inputs and params), and turn a :class:`DigikomError` or a full disk into one clear
+    line and a non-zero exit instead of a deep traceback."""
+    from .errors import DigikomError, DiskFullError, is_disk_full
 
     logfile = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(logfile)
     log.info("rule %s", snakemake.rule)
     log.info("input: %s", dict(snakemake.input.items()) or list(snakemake.input))
     log.info("params: %s", dict(snakemake.params.items()))
+    wildcards = dict(snakemake.wildcards.items()) if hasattr(snakemake, "wildcards") else {}
+    log.info("wildcards: %s", wildcards)
+    start = time.perf_counter()
     try:
-        return func(*args, **kwargs)
-    except DigikomError as exc:
-        log.error("%s: %s", type(exc).__name__, exc)
-        sys.exit(1)
+        result = func(*args, **kwargs)
+        label = " ".join([snakemake.rule, *(f"{k}={v}" for k, v in wildcards.items())])
+        # the job's one progress line on the console
+        print(f"done  {label}  ({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+        return result
+    except Exception as exc:
+        if is_disk_full(exc):
+            path = exc.path if isinstance(exc, DiskFullError) else _outputs(snakemake)
+            log.info("disk full (details)", exc_info=True)  # in the log file only
+            log.error("disk full while writing %s", path)
+            sys.exit(1)
+        if isinstance(exc, DigikomError):
+            log.error("%s: %s", type(exc).__name__, exc)
+            sys.exit(1)
+        raise
+
+
+_LOG_LINE = re.compile(r"^\S+ \S+ (?P<level>WARNING|ERROR) (?P<logger>[\w.]+): (?P<msg>.*)$")
+
+
+_SUBJECT = re.compile(r"^(?P<kind>\w+) (?P<name>\S+): (?P<rest>.+)$")
+
+
+def warning_summary(log_dir: str | os.PathLike, since: float) -> list[str]:
+    """One line per distinct warning in the job logs under ``log_dir`` written since
+    ``since`` (epoch seconds, the start of the run). A warning repeated by several jobs
+    or for several subjects ("model cloud: X", "model services: X") is shown once
+    ("model cloud, services: X")."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(Path(log_dir).rglob("*.log")):
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            m = _LOG_LINE.match(line)
+            if not m or m["level"] != "WARNING":
+                continue
+            s = _SUBJECT.match(m["msg"])
+            key, name = ((s["kind"], s["rest"]), s["name"]) if s else (("", m["msg"]), "")
+            names = grouped.setdefault(key, [])
+            if name not in names:
+                names.append(name)
+    out = []
+    for (kind, rest), names in grouped.items():
+        subject = f"{kind} {', '.join(names)}: " if kind else ""
+        out.append(f"Warning: {subject}{rest}")
+    return out
 
 
 @contextlib.contextmanager
@@ -73,9 +146,13 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        from .errors import DiskFullError, is_disk_full
+
+        if not isinstance(exc, DiskFullError) and isinstance(exc, Exception) and is_disk_full(exc):
+            raise DiskFullError(path) from exc
         raise
 
 
@@ -114,6 +191,31 @@ def read_yaml(path: str | os.PathLike) -> Any:
         raise ConfigError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def check_readable_file(key: str, path: str | os.PathLike) -> None:
+    """Raise :class:`ConfigError` naming the config ``key`` and ``path`` unless ``path`` is
+    an existing, readable regular file (checked when the workflow is parsed, before any
+    job runs, so a bad path never reaches results/)."""
+    from .errors import ConfigError
+
+    p = Path(path)
+    if not p.exists():
+        problem = "does not exist"
+    elif p.is_dir():
+        problem = "is a directory, not a file"
+    elif not p.is_file():
+        problem = "is not a regular file"
+    elif not os.access(p, os.R_OK):
+        problem = "is not readable (permission denied)"
+    else:
+        try:
+            with open(p, "rb") as fh:
+                fh.read(1)
+            return
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror or exc})"
+    raise ConfigError(f"config: key '{key}': {str(path)!r} {problem}")
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -5,6 +5,7 @@ Every downstream rule reads only the panel this module writes."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from pathlib import Path
@@ -48,10 +49,13 @@ def read_microdata(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputDataError(f"{path}: microdata file not found")
-    if path.stat().st_size == 0:
+    if path.is_file() and path.stat().st_size == 0:
         raise InputDataError(f"{path}: file is empty")
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputDataError(f"{path}: cannot read microdata file ({exc.strerror})") from exc
+    head = data[:4096]
     if head[:4] == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
         try:
             df = pd.read_parquet(path)
@@ -60,24 +64,20 @@ def read_microdata(path: str | os.PathLike) -> pd.DataFrame:
         return _as_text(df)
     if b"\x00" in head:
         raise InputDataError(f"{path}: not a CSV or Parquet file (binary content)")
-    try:
-        text_head = head.decode("utf-8")
-    except UnicodeDecodeError:
-        # a multi-byte char cut at 4096 is fine; anything else is not UTF-8
-        try:
-            head[:-3].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputDataError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from exc
-        text_head = head[:-3].decode("utf-8")
-    first = text_head.splitlines()[0] if text_head.strip() else ""
+    text = _decode_utf8(data, path)
+    first = text.splitlines()[0] if text.strip() else ""
     if not first.strip():
         raise InputDataError(f"{path}: file has no header line")
     sep = ";" if first.count(";") > first.count(",") else ","
     try:
         df = pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=True
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
         )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, ValueError) as exc:
         raise InputDataError(f"{path}: cannot parse as CSV (separator '{sep}'): {exc}") from exc
     if df.shape[1] < 2:
         raise InputDataError(
@@ -86,6 +86,34 @@ def read_microdata(path: str | os.PathLike) -> pd.DataFrame:
         )
     df.columns = [str(c).strip() for c in df.columns]
     return _as_text(df)
+
+
+def _decode_utf8(data: bytes, path: Path) -> str:
+    """The file as text (UTF-8, a BOM dropped); a byte that is not UTF-8, anywhere in the
+    file, is reported with its line, column and byte offset (and the field, when the line
+    has no quotes), like every other bad value."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        start = exc.start + bom
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line = data.count(b"\n", 0, start) + 1
+        prefix = data[line_start:start].decode("utf-8", errors="replace")
+        column = len(prefix) + 1
+        field = ""
+        header = data[bom : data.find(b"\n") if b"\n" in data else len(data)]
+        header = header.decode("utf-8", errors="replace").rstrip("\r")
+        sep = ";" if header.count(";") > header.count(",") else ","
+        if '"' not in prefix and '"' not in header:
+            names = [h.strip() for h in header.split(sep)]
+            i = prefix.count(sep)
+            if i < len(names):
+                field = f", field '{names[i]}'"
+        raise InputDataError(
+            f"{path}: line {line}, column {column}{field} (byte {start} of the file): "
+            f"byte 0x{data[start]:02x} is not valid UTF-8; save the CSV as UTF-8"
+        ) from exc
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -150,7 +178,8 @@ def _int_range_check(var: dict, name: str) -> list[pa.Check]:
         return [pa.Check.isin(allowed, name=f"allowed values {allowed}")]
     if kind == "count":
         checks = [pa.Check.ge(0, name="must be >= 0")]
-        if "max" in var:
+        # an item list caps the count unless the codebook says it is illustrative
+        if "max" in var and var.get("bounded", True):
             checks.append(pa.Check.le(var["max"], name=f"must be <= {var['max']} (codebook items)"))
         return checks
     return []

@@ -100,6 +100,8 @@ def generate_wave(
         return resolve_share(spec, targets, f"config/synthetic.yaml {section}.{key}.{year}")
 
     def binom(section: str, items: int, extra=0.0):
+        # every synthetic count is drawn out of the codebook's listed items (binomial), so
+        # it never exceeds the list, also for a count the codebook leaves unbounded
         p = params[section]
         base = wave_spec(p["base"], year, f"synthetic.{section}.base")
         return rng.binomial(items, _expit(base + p["size_slope"] * z + extra))

@@ -9,6 +9,7 @@ BOOT_CHUNKS = list(range(int(BOOT["chunks"])))
 
 rule bootstrap_chunk:
     input:
+        code=code("scripts/bootstrap_chunk.py"),
         panel="results/data/panel.csv",
     output:
         "results/models/bootstrap/{model}_chunk{chunk}.csv",
@@ -24,7 +25,7 @@ rule bootstrap_chunk:
         mem_mb=2000,
         runtime=60,
     params:
-        spec=model_spec,
+        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
         seed=config["seed"],
         replicates=BOOT["replicates"],
         chunks=BOOT["chunks"],
@@ -34,6 +35,7 @@ rule bootstrap_chunk:
 
 rule bootstrap_combine:
     input:
+        code=code("scripts/bootstrap_combine.py"),
         point="results/models/predictions.csv",
         chunks=expand(
             "results/models/bootstrap/{model}_chunk{chunk}.csv",
@@ -49,5 +51,7 @@ rule bootstrap_combine:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        confidence=CONFIDENCE,
     script:
         "../../scripts/bootstrap_combine.py"

@@ -1,11 +1,36 @@
 # Shared set-up: config validation (defaults from the schema), the other config files,
 # and helpers used by several rule files.
+import logging
 import os
+import shutil
+import sys
+import time
 
 from snakemake.utils import validate
 
+from digikom.codedeps import code_files
 from digikom.config import load_all, validate_config_extras
+from digikom.errors import DigikomError
+from digikom.io import check_readable_file, warning_summary
 from digikom.render import pick_renderer
+
+RUN_START = time.time()
+
+
+class _QuietScheduler(logging.Filter):
+    """With the default profile (quiet: progress, rules, ...) each job prints its own
+    progress line; drop the scheduler's "Select jobs to execute..." and "Execute N
+    jobs..." chatter that would otherwise remain (twice per scheduling round)."""
+
+    def filter(self, record):
+        msg = record.getMessage()
+        return not (
+            msg == "Select jobs to execute..."
+            or (msg.startswith("Execute ") and msg.endswith(" jobs..."))
+        )
+
+
+logging.getLogger("snakemake.logging").addFilter(_QuietScheduler())
 
 # `--config key=true` arrives as the string "true" (Snakemake only converts True/False).
 for _key in ("fetch_statbank",):
@@ -27,7 +52,23 @@ if config.get("microdata") in ("null", "None", ""):
     config["microdata"] = None
 
 validate(config, "../schemas/config.schema.yaml")
-validate_config_extras(config)
+
+
+def check_config_files(config):
+    """Checks before any job runs: the frame file of every wave and a local microdata
+    file (a storage-plugin URL is checked by its plugin). A problem ends the run with one
+    line naming the key and the path, and nothing under results/ is touched."""
+    try:
+        validate_config_extras(config)
+        md = config.get("microdata")
+        if md is not None and "://" not in str(md):
+            check_readable_file("microdata", md)
+    except DigikomError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+check_config_files(config)
 # Flat override from the command line: --config statbank_url=...
 if config.get("statbank_url"):
     config["statbank"]["base_url"] = config["statbank_url"]
@@ -50,6 +91,17 @@ def microdata_input():
     if "://" in md:
         return storage(md)
     return md
+
+
+def code(*sources):
+    """The package modules that a rule's script (and the report's .qmd) runs, found by
+    reading their `digikom` imports (digikom.codedeps): declared as the rule's inputs, so
+    editing a module re-runs exactly the rules whose code uses it."""
+    base = workflow.basedir
+    files = code_files(
+        [os.path.join(base, s) for s in sources], os.path.join(base, "scripts")
+    )
+    return [os.path.relpath(f) for f in files]
 
 
 def frame_files():
@@ -78,6 +130,21 @@ def final_targets():
     targets += statbank_targets()
     targets += bootstrap_targets()
     return targets
+
+
+def print_warnings():
+    """Each distinct warning of this run's jobs once (the detail is in logs/)."""
+    for line in warning_summary("logs", RUN_START):
+        print(line, file=sys.stderr)
+
+
+def report_line():
+    """The last line of a successful run: where the report is (the html/pdf of rule all)."""
+    print_warnings()
+    html = [t for t in final_targets() if t.endswith(".html")]
+    if html and os.path.exists(html[0]):
+        pdf = " (and .pdf)" if os.path.exists(html[0][: -len(".html")] + ".pdf") else ""
+        print(f"Report: {html[0]}{pdf}")
 
 
 def bootstrap_targets():
@@ -116,7 +183,7 @@ def statbank_settings(wildcards):
 
 
 # ---- models stage helpers
-from digikom.models import resolve_spec
+from digikom.models.spec import resolve_spec
 
 
 def model_spec(wildcards):
@@ -149,6 +216,20 @@ def model_targets():
 
 
 # ---- report stage helpers
+REPORT_RECORDS = ["results/provenance.json", "results/report/context.json"]
+
+
+def report_ready(wildcards):
+    """Every other result the report reads: provenance.json and context.json are written
+    only after all of them exist, so a run that fails earlier leaves the previous
+    report's records untouched."""
+    return [
+        f
+        for f in rules.report.input
+        if f.startswith("results/") and f not in REPORT_RECORDS
+    ]
+
+
 def provenance_inputs():
     files = [
         *frame_files(),

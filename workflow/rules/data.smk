@@ -4,6 +4,7 @@
 
 rule synthesize_microdata:
     input:
+        code=code("scripts/synthesize_microdata.py"),
         frames=frame_files(),
         targets=config["files"]["targets"],
         params=config["files"]["synthetic"],
@@ -28,6 +29,7 @@ rule synthesize_microdata:
 
 rule build_panel:
     input:
+        code=code("scripts/build_panel.py"),
         microdata=microdata_input(),
         frames=frame_files(),
         crosswalk=config["files"]["crosswalk"],

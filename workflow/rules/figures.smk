@@ -7,6 +7,7 @@ INDICATOR_FIGURES = figure_ids(SETTINGS)
 
 rule indicator_figures:
     input:
+        code=code("scripts/plot_indicators.py"),
         shares="results/indicators/shares.csv",
         composites="results/indicators/composites.csv",
         crosstab="results/indicators/crosstab.csv",
@@ -33,6 +34,7 @@ rule indicator_figures:
 
 rule replication_figure:
     input:
+        code=code("scripts/plot_replication.py"),
         scorecard="results/replication/scorecard.csv",
     output:
         png="results/figures/fig_replication.png",

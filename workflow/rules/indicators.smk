@@ -4,6 +4,7 @@
 
 rule indicators:
     input:
+        code=code("scripts/compute_indicators.py"),
         panel="results/data/panel.csv",
         rules=config["files"]["indicators"],
         codebook=config["files"]["codebook"],
@@ -26,6 +27,7 @@ rule indicators:
 
 rule scorecard:
     input:
+        code=code("scripts/replication_scorecard.py"),
         shares="results/indicators/shares.csv",
         crosstab="results/indicators/crosstab.csv",
         targets=config["files"]["targets"],

@@ -1,12 +1,19 @@
 # Models stage: one job per model spec of config/models.yaml (wildcard {model}). A model's
 # spec reaches its job as a param, not via config/models.yaml as an input, so editing one
 # model re-runs only that model and what depends on it (Snakemake's params rerun trigger).
+from digikom.models.labels import label_settings, model_label_settings
+from digikom.models.spec import job_spec
+
+CONFIDENCE = SETTINGS.indicators["confidence"]
+
+
 wildcard_constraints:
     model="|".join(MODEL_IDS),
 
 
 rule fit_model:
     input:
+        code=code("scripts/fit_model.py"),
         panel="results/data/panel.csv",
     output:
         coefficients="results/models/{model}/coefficients.csv",
@@ -23,14 +30,16 @@ rule fit_model:
         mem_mb=2000,
         runtime=30,
     params:
-        spec=model_spec,
+        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
         seed=config["seed"],
+        confidence=CONFIDENCE,
     script:
         "../../scripts/fit_model.py"
 
 
 rule collect_models:
     input:
+        code=code("scripts/collect_models.py"),
         coefficients=expand("results/models/{model}/coefficients.csv", model=MODEL_IDS),
         predictions=expand("results/models/{model}/predictions.csv", model=MODEL_IDS),
     output:
@@ -46,6 +55,7 @@ rule collect_models:
 
 rule robustness:
     input:
+        code=code("scripts/robustness.py"),
         panel="results/data/panel.csv",
     output:
         "results/models/robustness.csv",
@@ -60,14 +70,16 @@ rule robustness:
         runtime=30,
     params:
         robustness=SETTINGS.robustness,
-        specs=robustness_specs(),
+        specs=[job_spec(SETTINGS, i) for i in SETTINGS.robustness["models"]],
         seed=config["seed"],
+        confidence=CONFIDENCE,
     script:
         "../../scripts/robustness.py"
 
 
 rule plot_model:
     input:
+        code=code("scripts/plot_model.py"),
         coefficients="results/models/{model}/coefficients.csv",
         json="results/models/{model}.json",
     output:
@@ -79,7 +91,10 @@ rule plot_model:
     conda:
         CONDA_ENV
     params:
+        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
+        labels=lambda wildcards: model_label_settings(SETTINGS, wildcards.model),
         lang=config["lang"],
+        confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
     script:
         "../../scripts/plot_model.py"
@@ -87,6 +102,7 @@ rule plot_model:
 
 rule plot_predictions:
     input:
+        code=code("scripts/plot_predictions.py"),
         predictions="results/models/predictions.csv",
         json=expand("results/models/{model}.json", model=MODEL_IDS),
     output:
@@ -98,8 +114,9 @@ rule plot_predictions:
     conda:
         CONDA_ENV
     params:
+        labels=label_settings(SETTINGS, []),
         lang=config["lang"],
+        confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
-        size_groups=config["size_groups"],
     script:
         "../../scripts/plot_predictions.py"

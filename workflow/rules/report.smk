@@ -1,10 +1,14 @@
 # Report stage: provenance, the report context, and the rendered report (HTML + PDF).
 # The report reads only files under results/; nothing is fitted while rendering.
+# provenance.json and context.json are written last, once every other input of the
+# report exists (report_ready), so a failed run never rewrites them.
 
 
 rule provenance:
     input:
-        provenance_inputs(),
+        code=code("scripts/write_provenance.py"),
+        files=provenance_inputs(),
+        ready=report_ready,
     output:
         "results/provenance.json",
     log:
@@ -20,6 +24,8 @@ rule provenance:
 
 rule report_context:
     input:
+        code=code("scripts/write_context.py"),
+        ready=report_ready,
         targets=config["files"]["targets"],
         codebook=config["files"]["codebook"],
         indicators=config["files"]["indicators"],
@@ -39,6 +45,7 @@ rule report_context:
 
 rule report:
     input:
+        code=code("scripts/render_report.py", "reports/report.qmd"),
         qmd="reports/report.qmd",
         css="reports/report.css",
         typst_header="reports/typst-header.typ",
@@ -50,6 +57,7 @@ rule report:
         replication_figure=rules.replication_figure.output,
         models=model_targets(),
         statbank=statbank_targets(),
+        bootstrap=bootstrap_targets(),
     output:
         **report_outputs(),
     log:

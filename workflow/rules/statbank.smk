@@ -6,6 +6,8 @@
 if statbank_enabled():
 
     rule statbank_fetch:
+        input:
+            code=code("scripts/fetch_statbank.py"),
         output:
             ensure("results/statbank/{table}.csv", non_empty=True),
         log:

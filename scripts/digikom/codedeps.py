@@ -1,0 +1,173 @@
+"""The package modules a rule's code runs, found by reading the code (``ast``), so that a
+rule can declare them as inputs and an edit re-runs exactly the rules that use it.
+
+Snakemake tracks a rule's ``script:`` file but not the modules it imports. The Snakefile
+calls :func:`code_files` on each rule's script (and the report's .qmd, whose Python cells
+import the package): it follows ``digikom`` imports transitively, down to the function a
+module-level name refers to, so a hub module whose functions import other modules lazily
+(``digikom.stages``) does not make every rule depend on every module. Nothing is
+imported or executed; modules moved or split into packages are followed automatically.
+
+Precision, per imported name:
+
+* ``import digikom.x`` / ``from digikom import x`` (a module): all of ``x``, including the
+  imports inside its functions;
+* ``from digikom.x import f`` (a function or class): ``x``'s module-level imports, plus the
+  imports inside ``f`` and inside the functions/classes of ``x`` that ``f`` names;
+* importing ``digikom.x.y`` also runs ``digikom/__init__.py`` and ``digikom/x/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+import re
+from pathlib import Path
+
+PACKAGE = "digikom"
+_QMD_CELL = re.compile(r"^```\{python[^}]*\}[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+@functools.cache
+def _parse(path: str) -> ast.Module:
+    text = Path(path).read_text(encoding="utf-8")
+    if path.endswith((".qmd", ".md", ".Rmd")):
+        cells = _QMD_CELL.findall(text)
+        lines = []
+        for c in cells:  # Quarto cell options (#| ...) are comments; magics are not Python
+            lines += [ln for ln in c.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        text = "\n".join(lines)
+    return ast.parse(text, filename=path)
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    """The file of ``module`` (dotted) under ``root``: x/y.py or x/y/__init__.py."""
+    base = root.joinpath(*module.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _resolve(module: str, node: ast.ImportFrom | None, is_package: bool) -> str | None:
+    """Absolute module name of an ``ImportFrom`` in ``module`` (None if not ours)."""
+    if node is None or node.level == 0:
+        name = node.module if node is not None else module
+    else:
+        parts = module.split(".") if module else []
+        if not is_package:
+            parts = parts[:-1]
+        if node.level > 1:
+            parts = parts[: len(parts) - (node.level - 1)]
+        name = ".".join(parts + ([node.module] if node.module else []))
+    if name == PACKAGE or (name or "").startswith(PACKAGE + "."):
+        return name
+    return None
+
+
+def _imports(module: str, nodes, is_package: bool, root: Path) -> set[tuple[str, str | None]]:
+    """(module, symbol-or-None) requirements of the import statements among ``nodes``.
+
+    A submodule bound to a name (``from digikom import rules``) that the code only uses as
+    ``rules.f`` requires just the functions it names (``(digikom.rules, f)``), not all of
+    the module: a hub of entry points does not make every rule depend on every module."""
+    nodes = list(nodes)
+    out: set[tuple[str, str | None]] = set()
+    bound: dict[str, str] = {}  # local name -> submodule it is bound to
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
+                    out.add((alias.name, None))
+                    if alias.asname:
+                        bound[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            target = _resolve(module, node, is_package)
+            if target is None:
+                continue
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                if alias.name != "*" and _module_file(root, sub) is not None:
+                    out.add((sub, None))  # a submodule
+                    bound[alias.asname or alias.name] = sub
+                else:
+                    out.add((target, None if alias.name == "*" else alias.name))
+    for name, sub in bound.items():
+        uses = [n for n in nodes if isinstance(n, ast.Name) and n.id == name]
+        attrs = {
+            n.attr
+            for n in nodes
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name
+        }
+        n_attr_uses = sum(
+            1
+            for n in nodes
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name
+        )
+        if uses and n_attr_uses == len(uses):
+            out.discard((sub, None))
+            out |= {(sub, a) for a in attrs}
+    return out
+
+
+def _walk_no_defs(nodes):
+    """All nodes executed at import time: module-level statements and class bodies, not
+    function bodies (those run only when called)."""
+    skip = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    stack = [n for n in nodes if not isinstance(n, skip)]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, skip):
+                stack.append(child)
+
+
+def _top_defs(tree: ast.Module) -> dict[str, ast.AST]:
+    return {
+        n.name: n
+        for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+
+
+def code_files(sources, root: str | os.PathLike) -> list[str]:
+    """Every file of package ``digikom`` (under ``root``, e.g. scripts/) that the code in
+    ``sources`` (rule scripts, .qmd files) may run; sorted paths as given by ``root``."""
+    root = Path(root)
+    files: set[Path] = set()
+    todo: list[tuple[str, str | None]] = []
+    for src in sources:
+        tree = _parse(str(src))
+        todo += _imports("", ast.walk(tree), False, root)
+    seen: set[tuple[str, str | None]] = set()
+    while todo:
+        item = todo.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        module, symbol = item
+        path = _module_file(root, module)
+        if path is None:
+            continue
+        # importing a.b.c runs the __init__ of a and of a.b
+        parts = module.split(".")
+        for i in range(1, len(parts)):
+            todo.append((".".join(parts[:i]), "__init__"))
+        files.add(path)
+        is_package = path.name == "__init__.py"
+        tree = _parse(str(path))
+        defs = _top_defs(tree)
+        if symbol is None:
+            todo += _imports(module, ast.walk(tree), is_package, root)
+            continue
+        todo += _imports(module, _walk_no_defs(tree.body), is_package, root)
+        node = defs.get(symbol)
+        if node is None:
+            continue  # a constant, or a name the module imports (followed above)
+        todo += _imports(module, ast.walk(node), is_package, root)
+        for n in ast.walk(node):  # functions of the same module that this one names
+            if isinstance(n, ast.Name) and n.id in defs and n.id != symbol:
+                todo.append((module, n.id))
+    return sorted(str(p) for p in files)

@@ -1,0 +1,152 @@
+"""Code as an input: each rule declares the package modules its script runs
+(digikom.codedeps), so editing a module re-runs exactly the rules whose code uses it."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from digikom.codedeps import code_files
+from workflow_utils import REPO, copy_repo, planned_jobs, run_snakemake
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+
+
+def names(files: list[str], root: Path) -> list[str]:
+    return sorted(Path(f).relative_to(root).as_posix() for f in files)
+
+
+def test_follows_functions_not_whole_hub_modules(tmp_path):
+    pkg = tmp_path / "scripts"
+    write(
+        pkg,
+        {
+            "digikom/__init__.py": "",
+            "digikom/io.py": "import os\n",
+            "digikom/a.py": "from .io import os\n",
+            "digikom/b.py": "X = 1\n",
+            "digikom/unused.py": "",
+            "digikom/stages.py": """
+                from . import a
+                def helper():
+                    from .b import X
+                    return X
+                def first():
+                    return helper()
+                def second():
+                    from . import unused
+            """,
+            "rule1.py": "from digikom.stages import first\nfirst()\n",
+            "rule2.py": "from digikom.stages import second\n",
+        },
+    )
+    got = names(code_files([pkg / "rule1.py"], pkg), pkg)
+    assert got == [
+        "digikom/__init__.py",
+        "digikom/a.py",
+        "digikom/b.py",  # via helper(), which first() calls
+        "digikom/io.py",
+        "digikom/stages.py",
+    ]
+    got2 = names(code_files([pkg / "rule2.py"], pkg), pkg)
+    assert "digikom/unused.py" in got2 and "digikom/b.py" not in got2
+
+
+def test_module_split_into_a_package_is_followed(tmp_path):
+    pkg = tmp_path / "scripts"
+    write(
+        pkg,
+        {
+            "digikom/__init__.py": "",
+            "digikom/models/__init__.py": "from .fit import run_fit\n",
+            "digikom/models/fit.py": "from ..io import write\nfrom . import specs\n",
+            "digikom/models/specs.py": "",
+            "digikom/models/extra.py": "",
+            "digikom/io.py": "",
+            "fit_model.py": "from digikom.models import run_fit\n",
+            "report.qmd": "---\ntitle: x\n---\n\n```{python}\n#| label: a\n"
+            "from digikom.models import extra\n```\n",
+        },
+    )
+    got = names(code_files([pkg / "fit_model.py"], pkg), pkg)
+    assert got == [
+        "digikom/__init__.py",
+        "digikom/io.py",
+        "digikom/models/__init__.py",
+        "digikom/models/fit.py",
+        "digikom/models/specs.py",
+    ]
+    assert "digikom/models/extra.py" in names(code_files([pkg / "report.qmd"], pkg), pkg)
+
+
+# --------------------------------------------------------------------------- workflow
+
+
+@pytest.fixture(scope="module")
+def up_to_date_copy(tmp_path_factory) -> Path:
+    """A copy whose outputs are all present and up to date (empty files + --touch), so a
+    dry run shows only what an edit makes Snakemake re-run."""
+    wd = copy_repo(tmp_path_factory.mktemp("codedeps"))
+    summary = run_snakemake(wd, "--summary", check=True).stdout
+    for line in summary.splitlines()[1:]:
+        out = wd / line.split("\t")[0]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.touch()
+    run_snakemake(wd, "--touch", check=True)
+    assert planned_jobs(wd) == {}
+    return wd
+
+
+def module_file(wd: Path, module: str) -> Path:
+    base = wd / "scripts" / Path(*module.split("."))
+    return base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+
+
+# Everything downstream of a model or figure re-runs too (the report and its records).
+REPORT = {"provenance", "report_context", "report", "all"}
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        # the rules importing the module, then what reads their outputs
+        (
+            "digikom.models.fit",
+            {"fit_model", "collect_models", "robustness"}
+            | {"plot_model", "plot_predictions"}
+            | REPORT,
+        ),
+        ("digikom.model_plots", {"plot_model", "plot_predictions"} | REPORT),
+        (
+            "digikom.figures",
+            {"indicator_figures", "replication_figure", "plot_model", "plot_predictions"} | REPORT,
+        ),
+        ("digikom.replication", {"scorecard"} | {"replication_figure"} | REPORT),
+        ("digikom.report", {"report", "all"}),
+    ],
+)
+def test_editing_a_module_reruns_exactly_the_rules_using_it(up_to_date_copy, module, expected):
+    wd = up_to_date_copy
+    path = module_file(wd, module)
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\n# an edit\n")
+        assert set(planned_jobs(wd)) == expected
+    finally:
+        path.write_bytes(original)
+        run_snakemake(wd, "--touch", check=True)  # up to date again for the next case
+
+
+def test_every_rule_with_a_script_declares_its_code():
+    text = "\n".join(p.read_text() for p in (REPO / "workflow/rules").glob("*.smk"))
+    for block in re.split(r"\n(?=\s*rule \w+:)", text):
+        if "script:" in block:
+            name = re.search(r"rule (\w+):", block).group(1)
+            assert re.search(r"\bcode=code\(", block), f"rule {name} declares no code input"

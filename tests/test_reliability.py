@@ -45,6 +45,9 @@ from workflow_utils import (
 
 # the PDF's creation dates (the Quarto path's typst stamps the build time)
 PDF_DATES = re.compile(rb"D:\d{14}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})")
+# The PDF's document id (XMP and trailer): typst derives it per build unless the timestamp
+# is fixed, which the offline typst stand-in under Quarto does not do (docs/reproducibility.md).
+PDF_IDS = re.compile(rb"(?:DocumentID>|InstanceID>)[^<]*<|/ID \[\([^)]*\) \([^)]*\)\]")
 
 
 def _drop(obj: dict, dotted: str) -> None:
@@ -65,7 +68,7 @@ def normalised(path: Path) -> bytes:
             _drop(doc, f)
         return json.dumps(doc, sort_keys=True).encode()
     if path.suffix == ".pdf":
-        return PDF_DATES.sub(b"<date>", data)
+        return PDF_DATES.sub(b"<date>", PDF_IDS.sub(b"<id>", data))
     return data
 
 

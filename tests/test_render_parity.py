@@ -14,6 +14,7 @@ import shutil
 import pytest
 from digikom.render import renderer_version
 from digikom.report_render import render_report
+from digikom.text import Text
 from test_render import needs_quarto, pdf_text
 
 pytestmark = pytest.mark.slow
@@ -115,11 +116,11 @@ def test_cross_references_point_at_the_numbered_target(renders):
 
 
 def test_header_names_the_renderer(renders):
+    label = Text("nb")("header.renderer")  # "Laget med"
     for renderer, (html, pdf) in renders.items():
-        text = plain(html.read_text(encoding="utf-8"))
-        version = renderer_version(renderer)
-        assert f"Renderer {renderer} ({version})" in text
-        assert f"Renderer {renderer} ({version})" in pdf_text(pdf)
+        line = f"{label}: {renderer} ({renderer_version(renderer)})"
+        assert line in plain(html.read_text(encoding="utf-8"))
+        assert line in pdf_text(pdf)
 
 
 def test_quarto_available_in_ci():

@@ -97,7 +97,8 @@ def test_second_run_has_nothing_to_do(built):
 def test_html_is_self_contained_and_carries_panel_numbers(built):
     html = html_text(built / "results/report/report.nb.html")
     assert "<img" in html and not re.search(r'<img[^>]+src="(?!data:)', html)
-    assert "<style" in html and 'rel="stylesheet"' not in html
+    assert "<style" in html
+    assert not re.search(r'<link[^>]+rel="stylesheet"[^>]+href="(?!data:)', html)
     # a number computed here, independently, from the panel appears in the report
     pan = read_panel(built / "results/data/panel.csv")
     r = pan[(pan.year == 2024) & pan.responded]
@@ -166,7 +167,11 @@ def test_report_in_browser(built, browser, tmp_path):
     # real table headers
     assert page.evaluate("document.querySelectorAll('table thead th').length") > 20
     # key numbers: each finding's percentages come from results/indicators/shares.csv
-    findings = page.evaluate("document.querySelector('#sec-findings').nextElementSibling.innerText")
+    # pandoc: <h1 id="sec-findings"> then the list; Quarto: <section id="sec-findings">
+    findings = page.evaluate(
+        "(s => s.tagName === 'SECTION' ? s.innerText : s.nextElementSibling.innerText)"
+        "(document.querySelector('#sec-findings'))"
+    )
     sh = pd.read_csv(built / "results/indicators/shares.csv")
     last = sh.year.max()
     row = sh[
@@ -269,7 +274,8 @@ def test_microdata_run_and_disclosure_control(built_micro):
     assert "Mikrodatafil" in html
     assert "SYNTETISKE DATA" not in html.upper().replace("SYNTETISKE DATA – IKKE", "")
     # the size-group table shows ":" for the 2-municipality cell, with the footnote
-    m = re.search(r'<table[^>]*id="tbl-activity-size".*?</table>', html, re.S)
+    # the id is on the <table> (pandoc) or on the float around it (Quarto)
+    m = re.search(r'id="tbl-activity-size".*?</table>', html, re.S)
     assert m and "<td" in m.group(0)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", m.group(0), re.S)
     assert ":" in [c.strip() for c in cells]

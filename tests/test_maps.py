@@ -1,0 +1,269 @@
+"""Maps: boundaries against the frame, frame maps from the real frame, county values
+against a direct computation from the panel, and the unit-level gate (municipality_level)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pandas as pd
+import pytest
+from digikom import maps as M
+from digikom.config import validate_against
+from digikom.errors import ConfigError, InputDataError
+from digikom.indicators import compute_composites
+from digikom.panel import read_crosswalk, read_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "data" / "reference"
+GEO_MUNI = REF / "municipalities_2024.geojson"
+GEO_COUNTY = REF / "counties_2024.geojson"
+
+
+class FakeText:
+    """Stand-in for digikom.text.Text: returns the key and its values, so tests do not
+    depend on wording."""
+
+    lang = "nb"
+
+    def __call__(self, key, **values):
+        return key + "".join(f"|{k}={v}" for k, v in sorted(values.items()))
+
+    def num(self, x, digits=0):
+        return f"{x:.{digits}f}"
+
+    def pct(self, x, digits=0):
+        return f"{100 * x:.{digits}f} %"
+
+    def label(self, obj):
+        return obj["nb"]
+
+
+@pytest.fixture(scope="module")
+def frame24():
+    return read_frame(REF / "municipalities_2024.csv", 2024)
+
+
+@pytest.fixture(scope="module")
+def geo(frame24):
+    return M.read_boundaries(GEO_MUNI, GEO_COUNTY, frame24)
+
+
+@pytest.fixture(scope="module")
+def ms(settings):
+    return M.map_settings(settings)
+
+
+@pytest.fixture(scope="module")
+def frame_tab(frame24, geo, settings, ms):
+    changes = pd.read_csv(
+        REF / "municipality_changes.csv", dtype={"old_kommunenummer": str, "new_kommunenummer": str}
+    )
+    cw = read_crosswalk(REF / "municipality_crosswalk_to_2024.csv")
+    return M.frame_table(
+        frame24, changes, cw, settings.size_groups, M.county_names(geo[1]), ms["reforms"]
+    )
+
+
+# --------------------------------------------------------------------------- boundaries
+def test_boundaries_match_the_2024_frame(geo, frame24):
+    muni, county = geo
+    assert len(muni) == 357 == len(frame24)
+    assert set(muni["kommunenummer"]) == set(frame24["kommunenr"])
+    assert len(county) == 15 == frame24["fylkesnummer"].nunique()
+    assert muni.crs.to_epsg() == 25833 and county.crs.to_epsg() == 25833
+    # UTM 33N: Norway lies between about -80 and 1120 km east, 6450 and 7950 km north
+    x0, y0, x1, y1 = muni.total_bounds
+    assert -100_000 < x0 < 0 < 1_000_000 < x1 < 1_150_000 and 6_400_000 < y0 < y1 < 8_000_000
+
+
+def test_boundaries_missing_polygon_names_file_and_code(tmp_path, frame24):
+    data = json.loads(GEO_MUNI.read_text(encoding="utf-8"))
+    dropped = data["features"].pop(0)["properties"]["kommunenummer"]
+    bad = tmp_path / "kommuner.geojson"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputDataError, match=rf"kommuner.geojson.*without polygon.*{dropped}"):
+        M.read_boundaries(bad, GEO_COUNTY, frame24)
+
+
+# --------------------------------------------------------------------------- frame maps
+def test_frame_size_group_is_the_panels(frame_tab, panel):
+    p24 = panel[panel["year"] == 2024].set_index("kommunenr")["size_group"]
+    got = frame_tab.set_index("kommunenr")["size_group"]
+    assert len(got) == 357
+    pd.testing.assert_series_equal(got.sort_index(), p24.sort_index(), check_names=False)
+
+
+def test_reforms_from_the_change_table(frame_tab):
+    changes = pd.read_csv(REF / "municipality_changes.csv", dtype=str)
+    cw = read_crosswalk(REF / "municipality_crosswalk_to_2024.csv")
+    c20 = changes[changes["year"] == "2020"]
+    merged20 = c20.groupby("new_kommunenummer")["old_kommunenummer"].nunique()
+    merged20 = set(merged20[merged20 > 1].index)
+    expect = set(
+        cw[(cw["from_year"] == 2020) & cw["kommunenummer"].isin(merged20)]["kommunenummer_2024"]
+    )
+    got = set(frame_tab.loc[frame_tab["reform_2020"] == "merger", "kommunenr"])
+    assert got == expect and len(got) > 30
+    split24 = set(
+        changes[(changes["year"] == "2024") & (changes["change_type"] == "split")][
+            "new_kommunenummer"
+        ]
+    )
+    assert set(frame_tab.loc[frame_tab["reform_2024"] == "split", "kommunenr"]) == split24
+    row = frame_tab.set_index("kommunenr")
+    assert row.loc["1580", "reform"] == "2020:merger+2024:split"  # Haram: in and out again
+    assert row.loc["0301", "reform"] == ""  # Oslo unchanged
+
+
+def _paths_by_colour(ax) -> dict[str, int]:
+    from matplotlib.collections import PatchCollection
+
+    out: dict[str, int] = {}
+    for coll in ax.collections:
+        if isinstance(coll, PatchCollection):
+            colour = mcolors.to_hex(coll.get_facecolor()[0])
+            out[colour] = out.get(colour, 0) + len(coll.get_paths())
+    return out
+
+
+def test_size_group_map_draws_every_polygon_in_its_groups_colour(
+    frame_tab, geo, settings, ms, panel
+):
+    muni, county = geo
+    inset = M.inset_bounds(muni, ms["inset"]["around"], ms["inset"]["buffer_km"])
+    maps = M.frame_maps(
+        frame_tab, muni, county, settings.size_groups, ms["reforms"], inset, FakeText()
+    )
+    fig, alt = maps["map_size_group"]
+    main = fig.axes[0]
+    colours = dict(zip([g["id"] for g in settings.size_groups], M.sequential(6), strict=True))
+    # one polygon per municipality, in the colour of its size group per the panel
+    sg = panel[panel["year"] == 2024].set_index("kommunenr")["size_group"]
+    expect = {colours[g]: int((sg == g).sum()) for g in colours}
+    assert _paths_by_colour(main) == expect
+    assert sum(expect.values()) == 357
+    # the alt text names the count of every group
+    for g in settings.size_groups:
+        assert f"label={g['nb']}|n={int((sg == g['id']).sum())}" in alt
+    assert len(fig.axes) == 2  # the Oslo inset
+
+
+# --------------------------------------------------------------------------- county values
+def _direct_share(panel, spec, wave):
+    resp = panel[(panel["year"] == wave) & panel["responded"]]
+    if spec.get("among"):
+        resp = resp.query(spec["among"])
+    resp = resp[resp[spec["variable"]].notna()]
+    yes = resp[spec["variable"]].isin(spec.get("values", [1])).astype(float)
+    if spec["kind"] == "mean":
+        yes = resp[spec["variable"]].astype(float)
+    return yes.groupby(resp["kommunenr"].str[:2]).agg(["size", "mean"])
+
+
+def test_county_indicator_values_equal_direct_computation(panel, settings, ms, geo):
+    names = M.county_names(geo[1])
+    for subject in M.map_subjects(ms):
+        if subject["kind"] == "composite":
+            continue
+        got = M.county_values(panel, subject, settings.indicators, 2024, names, 3)
+        direct = _direct_share(panel, subject["spec"], 2024)
+        g = got.set_index("fylkesnummer")
+        assert len(g) == 15
+        assert (g["n"] == direct["size"].reindex(g.index).fillna(0)).all()
+        shown = ~g["suppressed"]
+        np.testing.assert_allclose(
+            g.loc[shown, "estimate"], direct.loc[g.index[shown], "mean"], rtol=1e-12
+        )
+        # disclosure: Oslo is one municipality, so its county value is never shown
+        assert g.loc["03", "suppressed"] and np.isnan(g.loc["03", "estimate"])
+        assert (g["suppressed"] == (g["n"] < 3)).all()
+
+
+def test_county_composites_add_up_to_the_composites_stage(panel, settings, ms, geo):
+    names = M.county_names(geo[1])
+    comp = compute_composites(panel, settings.indicators)
+    for subject in [s for s in M.map_subjects(ms) if s["kind"] == "composite"]:
+        cid = subject["spec"]["id"]
+        got = M.county_values(panel, subject, settings.indicators, 2024, names, None, "both")
+        national = comp[
+            (comp.composite == cid)
+            & (comp.year == 2024)
+            & (comp.group == "all")
+            & (comp.category == "both")
+        ].iloc[0]
+        assert got["n"].sum() == national["n"]
+        assert round((got["n"] * got["estimate"].fillna(0)).sum()) == national["count"]
+
+
+# --------------------------------------------------------------------------- unit level
+def test_municipality_values_are_each_municipalitys_own(panel, settings, ms):
+    codes = sorted(panel.loc[panel["year"] == 2024, "kommunenr"])
+    p24 = panel[panel["year"] == 2024].set_index("kommunenr")
+    for subject in M.map_subjects(ms):
+        got = M.municipality_values(panel, subject, settings.indicators, 2024, codes)
+        g = got.set_index("kommunenr")
+        assert len(g) == 357
+        assert set(g.index[g["status"] == "nonresponse"]) == set(p24.index[~p24["responded"]])
+        if subject["kind"] == "share":
+            spec = subject["spec"]
+            has = g["status"] == "value"
+            expect = p24.loc[g.index[has], spec["variable"]].isin(spec.get("values", [1]))
+            assert (g.loc[has, "value"].astype(int) == expect.astype(int)).all()
+
+
+def test_unit_level_only_with_real_microdata_and_the_key():
+    assert not M.unit_level({"microdata": None, "municipality_level": True})
+    assert not M.unit_level({"microdata": "x.csv", "municipality_level": False})
+    assert M.unit_level({"microdata": "x.csv", "municipality_level": True})
+
+
+def test_figure_ids_and_lookup_follow_the_gate(settings, frame_tab, panel, ms):
+    cfg = dict(settings.config, microdata="x.csv", municipality_level=False)
+    ids = M.figure_ids(settings, cfg)
+    assert "map_size_group" in ids and not any(i.startswith("map_municipality_") for i in ids)
+    assert {f"map_county_composite_{c['id']}" for c in settings.indicators["composites"]} <= set(
+        ids
+    )
+    lookup = M.lookup_table(frame_tab, None)
+    frame_cols = ["kommunenr", "kommunenavn", "fylkesnavn", "size_group", "population", "reform"]
+    assert list(lookup.columns) == frame_cols
+    on = M.figure_ids(settings, dict(cfg, municipality_level=True))
+    assert sum(i.startswith("map_municipality_") for i in on) == len(M.map_subjects(ms))
+    codes = sorted(frame_tab["kommunenr"])
+    muni = pd.concat(
+        [
+            M.municipality_values(panel, s, settings.indicators, 2024, codes)
+            for s in M.map_subjects(ms)
+        ]
+    )
+    wide = M.lookup_table(frame_tab, muni).set_index("kommunenr")
+    assert list(wide.columns[5:]) == [s["id"] for s in M.map_subjects(ms)]
+    oslo = panel[(panel.year == 2024) & (panel.kommunenr == "0301")].iloc[0]
+    expect = "nonresponse" if not oslo["responded"] else None
+    if expect:
+        assert wide.loc["0301", "has_strategy"] == expect
+
+
+# --------------------------------------------------------------------------- config
+def test_unknown_map_indicator_is_named(settings):
+    bad = copy.deepcopy(settings)
+    bad.indicators["maps"]["indicators"] = ["has_strategy", "no_such_thing"]
+    with pytest.raises(ConfigError, match=r"maps/indicators.*no_such_thing"):
+        M.map_settings(bad)
+
+
+def test_map_wave_must_be_configured(settings):
+    bad = copy.deepcopy(settings)
+    bad.indicators["maps"]["wave"] = 2016
+    with pytest.raises(ConfigError, match=r"maps/wave.*2016"):
+        M.map_settings(bad)
+
+
+def test_municipality_level_is_a_validated_boolean(config):
+    validate_against(dict(config, municipality_level=True), "config.schema.yaml", "config.yaml")
+    with pytest.raises(ConfigError, match=r"municipality_level.*'yes'"):
+        validate_against(dict(config, municipality_level="yes"), "config.schema.yaml", "c.yaml")

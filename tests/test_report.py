@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from digikom.panel import read_panel
-from digikom.report import pct
+from digikom.text import Text
 from workflow_utils import copy_repo, run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -102,8 +102,8 @@ def test_html_is_self_contained_and_carries_panel_numbers(built):
     share = (r.has_strategy == 1).mean()
     assert f"{100 * share:.1f}".replace(".", ",") + " (" in html
     comp = r.competence_barrier.dropna().isin([4, 5]).mean()
-    assert pct(comp, "nb") in html
-    assert "pandoc" in html and "Renderer" in html
+    assert Text("nb").pct(comp) in html
+    assert "pandoc" in html and "Laget med" in html
     assert "SYNTETISK" in html.upper()
 
 
@@ -165,7 +165,7 @@ def test_report_in_browser(built, browser, tmp_path):
         & (sh.group == "all")
         & ~sh.weighted
     ].iloc[0]
-    assert pct(row.estimate, "nb") in findings
+    assert Text("nb").pct(row.estimate) in findings
     assert f"{round(100 * row.conf_low)}–{round(100 * row.conf_high)}" in findings
     card = pd.read_csv(built / "results/replication/scorecard.csv")
     n_ok = int(card.within_tolerance.astype(str).str.lower().eq("true").sum())

@@ -267,3 +267,117 @@ def test_municipality_level_is_a_validated_boolean(config):
     validate_against(dict(config, municipality_level=True), "config.schema.yaml", "config.yaml")
     with pytest.raises(ConfigError, match=r"municipality_level.*'yes'"):
         validate_against(dict(config, municipality_level="yes"), "config.schema.yaml", "c.yaml")
+
+
+# --------------------------------------------------------------------------- report section
+class StandIn:
+    """The attributes of digikom.report.Report that the maps section uses."""
+
+    def __init__(self, results: Path, lang: str, size_groups: list[dict]):
+        from digikom.text import Text, esc
+
+        self.results, self.lang = results, lang
+        self.tx = Text(lang)
+        self.esc = esc
+        self.ctx = {"size_groups": size_groups}
+
+    def figure(self, png, caption, label):
+        return f"![{caption}]({png}){{#{label}}}\n"
+
+    def source_line(self):
+        return "*source*"
+
+
+def _map_tables(tmp_path, panel, config, **overrides) -> Path:
+    """run_tables on the session's synthetic panel, written as a panel file."""
+    results = tmp_path / "results"
+    (results / "data").mkdir(parents=True)
+    panel_path = results / "data" / "panel.csv"
+    panel.to_csv(panel_path, index=False)
+    cfg = copy.deepcopy(config) | overrides
+    out = {k: results / "maps" / f"{k}.csv" for k in ("frame", "counties", "lookup")}
+    out["meta"] = results / "maps" / "maps.json"
+    if M.unit_level(cfg):
+        out["municipalities"] = results / "maps" / "municipalities.csv"
+    M.run_tables(
+        panel_path,
+        REF / "municipalities_2024.csv",
+        REF / "municipality_changes.csv",
+        REF / "municipality_crosswalk_to_2024.csv",
+        GEO_MUNI,
+        GEO_COUNTY,
+        cfg,
+        out,
+    )
+    return results
+
+
+def _lookup_rows(md: str) -> list[list[str]]:
+    import html
+    import re
+
+    block = re.search(r"```\{=html\}\n(.*?)\n```", md, re.S).group(1)
+    body = block.split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+
+
+@pytest.mark.parametrize("mode", ["synthetic", "microdata_off"])
+def test_section_without_unit_level_shows_no_unit_value(
+    tmp_path, panel, config, settings, mode, monkeypatch
+):
+    from digikom.sections import maps as section
+
+    monkeypatch.chdir(ROOT)
+    micro = None if mode == "synthetic" else "my_microdata.csv"
+    results = _map_tables(tmp_path, panel, config, microdata=micro, municipality_level=False)
+    assert not (results / "maps" / "municipalities.csv").exists()
+    meta = json.loads((results / "maps" / "maps.json").read_text())
+    assert meta["unit_level"] is False and meta["synthetic"] is (mode == "synthetic")
+    for lang in ("nb", "en"):
+        R = StandIn(results, lang, settings.size_groups)
+        md = section.render(R)
+        assert "{#sec-maps}" in md and "{#sec-maps-lookup}" in md
+        assert R.tx("maps.unit_synthetic" if micro is None else "maps.unit_off") in md
+        assert "map_municipality_" not in md and "map_county_composite_priority" in md
+        rows = _lookup_rows(md)
+        assert len(rows) == 357 and all(len(r) == 6 for r in rows)
+        # no survey answer of any municipality: none of the category, yes/no or status
+        # labels appears in the lookup
+        words = {R.tx(f"maps.{k}") for k in ("yes", "no", "nonresponse", "missing")}
+        for s in meta["subjects"]:
+            words |= {R.tx.label(g) for g in s.get("groups", {}).values()}
+        assert not words & {c for r in rows for c in r}
+        oslo = next(r for r in rows if r[0] == "0301")
+        assert oslo[1] == "Oslo" and oslo[4] == R.tx.num(717710)
+        assert "```{=typst}" in md  # the PDF gets a note instead of the lookup
+
+
+def test_section_with_unit_level_adds_municipality_maps_and_values(
+    tmp_path, panel, config, settings, monkeypatch
+):
+    from digikom.sections import maps as section
+
+    monkeypatch.chdir(ROOT)
+    results = _map_tables(
+        tmp_path, panel, config, microdata="my_microdata.csv", municipality_level=True
+    )
+    R = StandIn(results, "en", settings.size_groups)
+    md = section.render(R)
+    assert R.tx("maps.unit_on", wave=2024) in md
+    ms = M.map_settings(settings)
+    for s in M.map_subjects(ms):
+        assert f"map_municipality_{s['id']}.png" in md
+    rows = {r[0]: r for r in _lookup_rows(md)}
+    assert len(rows) == 357 and all(len(r) == 6 + len(M.map_subjects(ms)) for r in rows.values())
+    # each municipality's has_strategy cell is its own answer in the panel
+    col = 6 + [s["id"] for s in M.map_subjects(ms)].index("has_strategy")
+    p24 = panel[panel.year == 2024].set_index("kommunenr")
+    for code, r in rows.items():
+        if not p24.loc[code, "responded"]:
+            assert r[col] == R.tx("maps.nonresponse")
+        elif pd.notna(p24.loc[code, "has_strategy"]):
+            yes = p24.loc[code, "has_strategy"] == 1
+            assert r[col] == R.tx("maps.yes" if yes else "maps.no")

@@ -464,14 +464,7 @@ def frame_maps(frame_tab, muni, counties_gdf, size_groups, reforms, inset, tx) -
     )
     # reforms: one legend entry per combination present, "none" first
     combos = [c for c in dict.fromkeys(sorted(geo["reform"])) if c]
-    labels = {"": tx("maps.reform_none")}
-    for combo in combos:
-        parts = []
-        for item in combo.split("+"):
-            y, kind = item.split(":")
-            parts.append(tx(f"maps.reform_{kind}", year=y))
-        text = tx("maps.reform_join").join(parts)
-        labels[combo] = text[:1].upper() + text[1:]
+    labels = {"": tx("maps.reform_none")} | {c: reform_label(c, tx) for c in combos}
     colours = {"": GREY_EMPTY} | dict(zip(combos, OKABE_ITO, strict=False))
     counts = geo["reform"].value_counts()
     legend = [(k, colours[k], _count_label(tx, labels[k], int(counts.get(k, 0)))) for k in labels]
@@ -485,6 +478,18 @@ def frame_maps(frame_tab, muni, counties_gdf, size_groups, reforms, inset, tx) -
     what = tx("maps.alt_what_reforms", years=years)
     out["map_reforms"] = (fig, tx("maps.alt_frame", n=n, year=year, what=what, counts=alt_counts))
     return out
+
+
+def reform_label(code: str, tx) -> str:
+    """'2020:merger+2024:split' as text ("Slått sammen 2020, delt 2024"); '' = none."""
+    if not code:
+        return tx("maps.reform_none")
+    parts = []
+    for item in code.split("+"):
+        year, kind = item.split(":")
+        parts.append(tx(f"maps.reform_{kind}", year=year))
+    text = tx("maps.reform_join").join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def subject_name(subject: dict, tx) -> str:
@@ -599,6 +604,9 @@ def metadata(ms: dict, config: dict, synthetic: bool, figure_stems: list[str]) -
         if s["kind"] == "composite":
             cat = s["spec"]["groups"][ms["composite_category"]]
             entry["category"] = {"nb": cat["nb"], "en": cat["en"]}
+            entry["groups"] = {
+                k: {"nb": g["nb"], "en": g["en"]} for k, g in s["spec"]["groups"].items()
+            }
         subjects.append(entry)
     return {
         "synthetic": bool(synthetic),
@@ -708,6 +716,7 @@ def run_figures(
     inset = inset_bounds(muni_gdf, ms["inset"]["around"], ms["inset"]["buffer_km"])
     min_cell = int(config["report"]["min_cell"])
     credit = tx("maps.credit")
+    survey_source = tx("figures.source_synthetic" if synthetic else "figures.source")
     made = []
 
     def save(stem, fig, alt, source, synth):
@@ -736,10 +745,10 @@ def run_figures(
     for s in map_subjects(ms):
         vals = county[county["map"] == s["id"]]
         fig, alt = county_map(vals, s, county_gdf, ms, min_cell, inset, tx)
-        save(f"map_county_{s['id']}", fig, alt, tx("maps.source_survey"), synthetic)
+        save(f"map_county_{s['id']}", fig, alt, survey_source, synthetic)
         if muni is not None:
             v = muni[muni["map"] == s["id"]]
             fig, alt = municipality_map(v, s, muni_gdf, county_gdf, ms, inset, tx)
-            save(f"map_municipality_{s['id']}", fig, alt, tx("maps.source_survey"), synthetic)
+            save(f"map_municipality_{s['id']}", fig, alt, survey_source, synthetic)
     log.info("drew %d maps: %s", len(made), ", ".join(made))
     return made

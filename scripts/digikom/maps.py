@@ -30,10 +30,14 @@ from .indicators import _query, composite_groups
 
 log = logging.getLogger(__name__)
 
+# Page-width maps at 150 dpi, stored with a 64-colour palette: the eight default maps then
+# add well under 1 MB to the self-contained HTML instead of about 5 MB.
+MAP_DPI = 150
+PNG_COLOURS = 64
 CRS = "EPSG:25833"  # ETRS89 / UTM zone 33N, as Kartverket and SSB draw Norway
 GEO_YEAR = 2024  # the structure of the shipped polygons
 CATEGORIES = ("both", "y_only", "x_only", "neither")
-# Colours: sequential classes from cividis (colour-blind safe); categories from Okabe-Ito.
+# Colours: sequential classes from viridis (colour-blind safe); categories from Okabe-Ito.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
 GREY_SUPPRESSED = "#bdbdbd"
 GREY_EMPTY = "#e3e3e3"
@@ -343,8 +347,8 @@ def class_labels(breaks: list[float], kind: str, tx) -> list[str]:
 def sequential(n: int) -> list[str]:
     import matplotlib
 
-    cmap = matplotlib.colormaps["cividis"].reversed()
-    return [matplotlib.colors.to_hex(cmap(0.12 + 0.8 * i / max(1, n - 1))) for i in range(n)]
+    cmap = matplotlib.colormaps["viridis"].reversed()
+    return [matplotlib.colors.to_hex(cmap(0.05 + 0.85 * i / max(1, n - 1))) for i in range(n)]
 
 
 def inset_bounds(muni, around: str, buffer_km: float) -> tuple[float, float, float, float]:
@@ -622,6 +626,24 @@ def metadata(ms: dict, config: dict, synthetic: bool, figure_stems: list[str]) -
     }
 
 
+def compact_png(path: str | os.PathLike, colours: int = PNG_COLOURS) -> None:
+    """Rewrite a PNG with a palette of ``colours`` (maps have few flat colours; the
+    antialiased edges make the full-colour file four times larger). Deterministic."""
+    import io
+
+    from PIL import Image
+
+    from .io import write_bytes
+
+    with Image.open(path) as im:
+        q = im.convert("RGB").quantize(
+            colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    buf = io.BytesIO()
+    q.save(buf, format="PNG", optimize=True)
+    write_bytes(path, buf.getvalue())
+
+
 # --------------------------------------------------------------------------- rule entry points
 def run_tables(
     panel_path,
@@ -702,6 +724,8 @@ def run_figures(
     outdir,
 ) -> list[str]:
     """Rule map_figures: every map (PNG, SVG, alt text) under ``outdir``."""
+    import matplotlib.pyplot as plt
+
     from .config import load_all
     from .figures import save_figure, setup_style
     from .text import Text
@@ -722,16 +746,18 @@ def run_figures(
     def save(stem, fig, alt, source, synth):
         if synth:
             alt = f"{alt} {tx('maps.alt_synthetic')}"
-        save_figure(
-            fig,
-            Path(outdir) / f"{stem}.png",
-            Path(outdir) / f"{stem}.svg",
-            Path(outdir) / f"{stem}.alt.txt",
-            alt,
-            lang,
-            synth,
-            source=f"{source}\n{credit}",
-        )
+        with plt.rc_context({"savefig.dpi": MAP_DPI}):
+            save_figure(
+                fig,
+                Path(outdir) / f"{stem}.png",
+                Path(outdir) / f"{stem}.svg",
+                Path(outdir) / f"{stem}.alt.txt",
+                alt,
+                lang,
+                synth,
+                source=f"{source}\n{credit}",
+            )
+        compact_png(Path(outdir) / f"{stem}.png")
         made.append(stem)
 
     for stem, (fig, alt) in frame_maps(

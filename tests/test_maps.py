@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import matplotlib.colors as mcolors
@@ -381,3 +382,122 @@ def test_section_with_unit_level_adds_municipality_maps_and_values(
         elif pd.notna(p24.loc[code, "has_strategy"]):
             yes = p24.loc[code, "has_strategy"] == 1
             assert r[col] == R.tx("maps.yes" if yes else "maps.no")
+
+
+# --------------------------------------------------------------------------- workflow (slow)
+def _visible_rows(page) -> list[str]:
+    return page.evaluate(
+        "Array.from(document.querySelectorAll('#dk-lookup tbody tr'))"
+        ".filter(r => !r.hidden).map(r => r.cells[1].textContent)"
+    )
+
+
+def _lookup_in_browser(html_path: Path, query: str):
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is not installed (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = b.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(html_path.resolve().as_uri())
+        before = _visible_rows(page)
+        page.fill("#dk-lookup-q", query)
+        after = _visible_rows(page)
+        alts = page.evaluate(
+            "Array.from(document.images).filter(i => i.src.length > 0 && "
+            "i.closest('figure') && i.closest('figure').id.startsWith('fig-map'))"
+            ".map(i => [i.naturalWidth, i.alt])"
+        )
+        b.close()
+    return before, after, alts, errors
+
+
+@pytest.mark.slow
+def test_default_report_has_frame_and_county_maps_and_a_frame_only_lookup(built):
+    html = (built / "results/report/report.html").read_text(encoding="utf-8")
+    assert 'id="sec-maps"' in html and 'id="dk-lookup"' in html
+    assert "<script src" not in html  # the filter script is inline
+    assert not (built / "results/maps/municipalities.csv").exists()
+    lookup = pd.read_csv(built / "results/maps/lookup.csv", dtype=str)
+    assert len(lookup) == 357 and "has_strategy" not in lookup.columns
+    before, after, alts, errors = _lookup_in_browser(built / "results/report/report.html", "bærum")
+    assert errors == []
+    assert len(before) == 357 and after == ["Bærum"]
+    stems = {p.name.removesuffix(".png") for p in (built / "results/figures").glob("map_*.png")}
+    assert "map_size_group" in stems and not any(s.startswith("map_municipality") for s in stems)
+    assert len(alts) == len(stems) and all(w > 500 and len(a) > 20 for w, a in alts)
+
+
+@pytest.fixture(scope="module")
+def built_unit_level(built, tmp_path_factory):
+    """A run on microdata (the synthetic default written as a user's file) with
+    municipality_level=true."""
+    from workflow_utils import copy_repo, run_snakemake
+
+    wd = copy_repo(tmp_path_factory.mktemp("unit_level"))
+    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype=str)
+    micro.to_csv(wd / "my_microdata.csv", index=False)
+    run_snakemake(
+        wd, "--config", "microdata=my_microdata.csv", "municipality_level=true", check=True
+    )
+    return wd
+
+
+@pytest.mark.slow
+def test_microdata_with_municipality_level_adds_maps_and_lookup_values(built_unit_level):
+    from digikom.panel import read_panel
+    from digikom.text import Text
+
+    wd = built_unit_level
+    meta = json.loads((wd / "results/maps/maps.json").read_text())
+    assert meta["unit_level"] and not meta["synthetic"]
+    html_path = wd / "results/report/report.html"
+    html = html_path.read_text(encoding="utf-8")
+    assert 'id="sec-maps-municipality"' in html
+    for s in meta["subjects"]:
+        assert (wd / f"results/figures/map_municipality_{s['id']}.png").exists()
+    pan = read_panel(wd / "results/data/panel.csv")
+    p24 = pan[pan.year == 2024].set_index("kommunenr")
+    tx = Text("nb")
+    code = p24.index[p24.responded & p24.has_strategy.notna()][0]
+    name = p24.loc[code, "kommunenavn"]
+    before, after, alts, errors = _lookup_in_browser(html_path, code)
+    assert errors == [] and after == [name]
+    lookup = pd.read_csv(wd / "results/maps/lookup.csv", dtype=str).set_index("kommunenr")
+    assert float(lookup.loc[code, "has_strategy"]) == float(p24.loc[code, "has_strategy"] == 1)
+    yes = tx("maps.yes") if p24.loc[code, "has_strategy"] == 1 else tx("maps.no")
+    row = re.search(rf"<tr><td>{code}</td>.*?</tr>", html).group(0)
+    assert f"<td>{yes}</td>" in row
+    assert len(alts) == len(meta["figures"])
+
+
+@pytest.mark.slow
+def test_microdata_without_the_key_writes_no_unit_level_values(built, tmp_path):
+    from workflow_utils import copy_repo, run_snakemake
+
+    wd = copy_repo(tmp_path / "off")
+    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype=str)
+    micro.to_csv(wd / "my_microdata.csv", index=False)
+    run_snakemake(
+        wd, "results/maps/maps.json", "--config", "microdata=my_microdata.csv", check=True
+    )
+    meta = json.loads((wd / "results/maps/maps.json").read_text())
+    assert meta["unit_level"] is False and meta["municipality_level"] is False
+    assert not (wd / "results/maps/municipalities.csv").exists()
+    lookup = pd.read_csv(wd / "results/maps/lookup.csv", dtype=str)
+    assert list(lookup.columns) == [
+        "kommunenr",
+        "kommunenavn",
+        "fylkesnavn",
+        "size_group",
+        "population",
+        "reform",
+    ]
+    proc = run_snakemake(wd, "-n", "--config", "microdata=my_microdata.csv")
+    assert "map_municipality" not in proc.stdout

@@ -95,8 +95,8 @@ def _fig(R, stem: str, caption: str) -> str:
 
 
 def lookup_section(R, meta: dict, lookup: pd.DataFrame) -> str:
-    """The "Din kommune" heading, a sentence on what it shows, and the searchable table
-    as a raw HTML block (the PDF gets a one-line note instead)."""
+    """The "Din kommune" heading, then as a raw HTML block a sentence on what it shows and
+    the searchable table; the PDF gets a one-line note instead."""
     tx = R.tx
     year = meta["geo_year"]
     if meta["unit_level"]:
@@ -107,8 +107,10 @@ def lookup_section(R, meta: dict, lookup: pd.DataFrame) -> str:
     return "\n\n".join(
         [
             f"## {tx('maps.lookup_title')} {{#sec-maps-lookup}}\n",
-            text,
-            "```{=html}\n" + lookup_html(R, meta, lookup) + "\n```",
+            "```{=html}\n"
+            + f"<p>{html.escape(text)}</p>\n"
+            + lookup_html(R, meta, lookup)
+            + "\n```",
             "```{=typst}\n" + tx("maps.lookup_pdf") + "\n```",
         ]
     )

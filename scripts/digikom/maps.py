@@ -153,9 +153,10 @@ def reform_status(
                 f"config/indicators.yaml: key 'maps/reforms': no merger or split takes "
                 f"effect in {year} (municipality_changes.csv)"
             )
-        # a new code that took in more than one old code is a merger (even when one of them
-        # was split between several new codes); one that came from one old code is a split
-        olds = rows.groupby("new_kommunenummer")["old_kommunenummer"].nunique()
+        # a new code made of more than one old municipality is a merger (n_old_codes_into_new
+        # counts a surviving code such as 5001 Trondheim in 2020, which has no row of its
+        # own); one made from a single old code that was divided is a split
+        olds = rows.groupby("new_kommunenummer")["n_old_codes_into_new"].max()
         split = rows.groupby("new_kommunenummer")["change_type"].agg(lambda s: (s == "split").any())
         new = pd.Series(np.where(olds > 1, "merger", np.where(split, "split", "")), olds.index)
         new = new[new != ""]

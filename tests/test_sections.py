@@ -218,3 +218,43 @@ def test_disclosure_hides_small_cells_with_microdata(results):
 def test_negative_numbers_use_a_real_minus(results):
     R = Report(results=results, lang="en")
     assert R.tx.pp(-0.078) == f"{MINUS}7.8 percentage points"
+
+
+def test_bootstrap_intervals_reach_the_models_section(results):
+    from digikom.sections import model_results
+
+    R = Report(results=results, lang="en")
+    assert model_results.bootstrap_table(R) == ""  # bootstrap off: no table
+    keys = dict(model="m", outcome="y", family="logit", year=2022, size_group="all", category="")
+    pd.DataFrame(
+        [
+            dict(
+                **keys,
+                quantity="prediction",
+                effect="",
+                estimate=0.5,
+                std_error=0.02,
+                conf_low=0.46,
+                conf_high=0.54,
+                n_obs=300,
+            )
+        ]
+    ).to_csv(results / "models/predictions.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(
+                **keys,
+                estimate=0.5,
+                boot_mean=0.5,
+                boot_se=0.03,
+                conf_low=0.44,
+                conf_high=0.56,
+                level=0.95,
+                n_replicates=200,
+                n_failed=0,
+            )
+        ]
+    ).to_csv(results / "models/bootstrap_predictions.csv", index=False)
+    md = model_results.bootstrap_table(R)
+    assert "| m | 2022 | 50.0% | 46.0–54.0 | 44.0–56.0 | 200 |" in md
+    assert "{#tbl-bootstrap}" in md

@@ -51,6 +51,7 @@ rule report:
         models=model_targets(),
         maps=maps_targets(),
         statbank=statbank_targets(),
+        bootstrap=bootstrap_targets(),
     output:
         html="results/report/report.html",
         pdf="results/report/report.pdf",

@@ -140,6 +140,51 @@ def category_label(R, spec: dict, category) -> str:
     return R.label(values[key]) if key in values else R.esc(category)
 
 
+def bootstrap_table(R) -> str:
+    """Cluster-bootstrap intervals of the predictions (when bootstrap.replicates > 0)
+    beside the analytic ones, for all municipalities by wave."""
+    tx = R.tx
+    p = R.results / "models" / "bootstrap_predictions.csv"
+    q = R.results / "models" / "predictions.csv"
+    if not (p.exists() and q.exists()):
+        return ""
+    boot = pd.read_csv(p)
+    pred = pd.read_csv(q)
+    pred = pred[pred.quantity == "prediction"]
+    keys = ["model", "year", "size_group"]
+    d = boot[boot.size_group == "all"].merge(
+        pred[[*keys, "conf_low", "conf_high"]], on=keys, suffixes=("", "_analytic")
+    )
+    if d.empty:
+        return ""
+    specs = {m["id"]: m for m in R.ctx["models"]}
+    rows = [
+        [
+            R.label(specs[r.model]) if r.model in specs else R.esc(r.model),
+            str(int(r.year)),
+            tx.pct(r.estimate, 1),
+            tx.range(r.conf_low_analytic, r.conf_high_analytic, 1, 100),
+            tx.range(r.conf_low, r.conf_high, 1, 100),
+            tx.num(r.n_replicates),
+        ]
+        for r in d.sort_values(["model", "year"]).itertuples()
+    ]
+    header = [
+        tx("common.model"),
+        tx("common.year"),
+        tx("model_results.predicted"),
+        tx("model_results.ci_analytic", level=tx.level),
+        tx("model_results.ci_bootstrap", level=tx.level),
+        tx("model_results.replicates"),
+    ]
+    return "\n\n".join(
+        [
+            tx("model_results.bootstrap_text"),
+            R.table(header, rows, tx("model_results.bootstrap_caption"), "tbl-bootstrap"),
+        ]
+    )
+
+
 def robustness(R) -> str:
     tx = R.tx
     p = R.results / "models" / "robustness.csv"
@@ -238,6 +283,7 @@ def render(R) -> str:
         tx("model_results.predictions_text"),
         R.fig("model_predictions", tx("model_results.predictions_fig"), "fig-model-predictions"),
         ame_table(R),
+        bootstrap_table(R),
         robustness(R),
         warnings(R),
         R.source_line(),

@@ -343,6 +343,12 @@ def test_section_without_unit_level_shows_no_unit_value(
         assert "{#sec-maps}" in md and "{#sec-maps-lookup}" in md
         assert R.tx("maps.unit_synthetic" if micro is None else "maps.unit_off") in md
         assert "map_municipality_" not in md and "map_county_composite_priority" in md
+        if micro is not None:
+            # real microdata without the key: no per-municipality table at all
+            assert meta["lookup"] == "off" and "<td>" not in md and "{=html}" not in md
+            assert R.tx("maps.lookup_off") in md
+            continue
+        assert meta["lookup"] == "frame"
         rows = _lookup_rows(md)
         assert len(rows) == 357 and all(len(r) == 6 for r in rows)
         # no survey answer of any municipality: none of the category, yes/no or status
@@ -489,6 +495,7 @@ def test_microdata_without_the_key_writes_no_unit_level_values(built, tmp_path):
     )
     meta = json.loads((wd / "results/maps/maps.json").read_text())
     assert meta["unit_level"] is False and meta["municipality_level"] is False
+    assert meta["lookup"] == "off"
     assert not (wd / "results/maps/municipalities.csv").exists()
     lookup = pd.read_csv(wd / "results/maps/lookup.csv", dtype=str)
     assert list(lookup.columns) == [

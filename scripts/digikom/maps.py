@@ -81,6 +81,15 @@ def unit_level(config: dict) -> bool:
     return config.get("microdata") is not None and bool(config.get("municipality_level"))
 
 
+def lookup_mode(config: dict) -> str:
+    """What the "Din kommune" lookup shows: 'unit' (frame + survey values, unit level on),
+    'frame' (the public frame only: synthetic runs, where no survey value is real) or
+    'off' (real microdata without municipality_level: no per-municipality table at all)."""
+    if unit_level(config):
+        return "unit"
+    return "frame" if config.get("microdata") is None else "off"
+
+
 def map_subjects(ms: dict) -> list[dict]:
     """The survey-theme maps: one per composite, then one per configured indicator."""
     subs = [
@@ -617,6 +626,7 @@ def metadata(ms: dict, config: dict, synthetic: bool, figure_stems: list[str]) -
         "synthetic": bool(synthetic),
         "municipality_level": bool(config.get("municipality_level")),
         "unit_level": unit_level(config),
+        "lookup": lookup_mode(config),
         "wave": int(ms["wave"]),
         "reference_wave": int(ms["reference_wave"]),
         "min_cell": int(config["report"]["min_cell"]),

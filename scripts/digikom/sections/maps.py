@@ -99,14 +99,16 @@ def lookup_section(R, meta: dict, lookup: pd.DataFrame) -> str:
     the searchable table; the PDF gets a one-line note instead."""
     tx = R.tx
     year = meta["geo_year"]
+    heading = f"## {tx('maps.lookup_title')} {{#sec-maps-lookup}}\n"
+    if meta["lookup"] == "off":
+        return heading + "\n" + tx("maps.lookup_off")
     if meta["unit_level"]:
         text = tx("maps.lookup_unit", wave=meta["wave"], year=year)
     else:
-        why = tx("maps.lookup_why_synthetic" if meta["synthetic"] else "maps.lookup_why_off")
-        text = tx("maps.lookup_frame", year=year, why=why)
+        text = tx("maps.lookup_frame", year=year, why=tx("maps.lookup_why_synthetic"))
     return "\n\n".join(
         [
-            f"## {tx('maps.lookup_title')} {{#sec-maps-lookup}}\n",
+            heading,
             "```{=html}\n"
             + f"<p>{html.escape(text)}</p>\n"
             + lookup_html(R, meta, lookup)

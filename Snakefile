@@ -1,6 +1,6 @@
 # digikom: "Digitalisering i kommunene" as a reproducible Snakemake workflow.
 # Stages, one rule file each: data -> statbank (optional) -> indicators -> models
-# -> figures -> report (+ optional bootstrap CIs of the model predictions). `snakemake --cores all` builds the default target (rule all).
+# -> figures -> maps -> report (+ optional bootstrap CIs of the model predictions). `snakemake --cores all` builds the default target (rule all).
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -15,6 +15,7 @@ include: "workflow/rules/statbank.smk"
 include: "workflow/rules/indicators.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/maps.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/bootstrap.smk"
 

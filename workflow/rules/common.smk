@@ -33,7 +33,7 @@ class _QuietScheduler(logging.Filter):
 logging.getLogger("snakemake.logging").addFilter(_QuietScheduler())
 
 # `--config key=true` arrives as the string "true" (Snakemake only converts True/False).
-for _key in ("fetch_statbank",):
+for _key in ("fetch_statbank", "municipality_level"):
     if isinstance(config.get(_key), str) and config[_key].lower() in ("true", "false"):
         config[_key] = config[_key].lower() == "true"
 # `--config waves=[2018,2022]` arrives as strings.
@@ -250,6 +250,37 @@ def model_targets():
         ),
         *expand(
             "results/figures/model_predictions.{ext}", ext=["png", "svg", "alt.txt"]
+        ),
+    ]
+
+
+# ---- maps stage helpers
+from digikom.maps import figure_ids as map_figure_ids, unit_level, GEO_YEAR
+
+MAP_FIGURES = map_figure_ids(SETTINGS, config)
+MAP_UNIT_LEVEL = unit_level(config)
+MAP_GEO = {
+    "geo_municipalities": f"data/reference/municipalities_{GEO_YEAR}.geojson",
+    "geo_counties": f"data/reference/counties_{GEO_YEAR}.geojson",
+}
+# Unit-level values are written only when they may be shown.
+MAP_UNIT_OUTPUT = (
+    {"municipalities": "results/maps/municipalities.csv"} if MAP_UNIT_LEVEL else {}
+)
+
+
+def maps_targets():
+    """Every output of the maps stage (input of the report)."""
+    return [
+        "results/maps/frame_2024.csv",
+        "results/maps/counties.csv",
+        "results/maps/lookup.csv",
+        "results/maps/maps.json",
+        *MAP_UNIT_OUTPUT.values(),
+        *expand(
+            "results/figures/{fig}.{ext}",
+            fig=MAP_FIGURES,
+            ext=["png", "svg", "alt.txt"],
         ),
     ]
 

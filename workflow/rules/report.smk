@@ -57,6 +57,7 @@ rule report:
         figures=rules.indicator_figures.output,
         replication_figure=rules.replication_figure.output,
         models=model_targets(),
+        maps=maps_targets(),
         statbank=statbank_report_targets(),
         bootstrap=bootstrap_targets(),
     output:

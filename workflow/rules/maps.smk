@@ -1,0 +1,56 @@
+# Maps stage: the 2024 frame (size group, reforms) by municipality, the survey themes by
+# county, and by municipality only with real microdata and municipality_level: true.
+# What is mapped: config/indicators.yaml `maps:`; code: scripts/digikom/maps.py.
+rule map_tables:
+    input:
+        **MAP_GEO,
+        panel="results/data/panel.csv",
+        frame=config["files"]["frames"].format(year=GEO_YEAR),
+        changes="data/reference/municipality_changes.csv",
+        crosswalk=config["files"]["crosswalk"],
+        rules=config["files"]["indicators"],
+        codebook=config["files"]["codebook"],
+    output:
+        **MAP_UNIT_OUTPUT,
+        frame="results/maps/frame_2024.csv",
+        counties="results/maps/counties.csv",
+        lookup="results/maps/lookup.csv",
+        meta="results/maps/maps.json",
+    log:
+        "logs/maps/map_tables.log",
+    conda:
+        CONDA_ENV
+    params:
+        unit_level=MAP_UNIT_LEVEL,
+        min_cell=config["report"]["min_cell"],
+        waves=WAVES,
+    script:
+        "../../scripts/map_tables.py"
+
+
+rule map_figures:
+    input:
+        **MAP_GEO,
+        **MAP_UNIT_OUTPUT,
+        frame="results/maps/frame_2024.csv",
+        counties="results/maps/counties.csv",
+        strings="reports/strings/maps.yaml",
+        rules=config["files"]["indicators"],
+    output:
+        png=expand("results/figures/{fig}.png", fig=MAP_FIGURES),
+        svg=expand("results/figures/{fig}.svg", fig=MAP_FIGURES),
+        alt=expand("results/figures/{fig}.alt.txt", fig=MAP_FIGURES),
+    log:
+        "logs/maps/map_figures.log",
+    benchmark:
+        "benchmarks/maps/map_figures.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1500,
+        runtime=15,
+    params:
+        lang=config["lang"],
+        synthetic=SYNTHETIC,
+    script:
+        "../../scripts/plot_maps.py"

@@ -10,7 +10,7 @@ CORES ?= all
 .PHONY: report test test-fast lint format bench dag clean help
 
 help:
-	@echo "make report   build results/report/report.{html,pdf} (sets up .venv first)"
+	@echo "make report   build results/report/report.nb.{html,pdf} (sets up .venv first)"
 	@echo "make test     run the whole test suite (sets up .venv first)"
 	@echo "make lint     ruff, snakefmt --check, snakemake --lint"
 	@echo "make bench    measure the pipeline, write docs/benchmarks.md"

@@ -1,14 +1,5 @@
 """Rule build_panel: validate the microdata and join it to the municipality frames."""
 
-from digikom.io import run_rule
-from digikom.stages import panel
+from digikom import rules
 
-run_rule(
-    snakemake,
-    panel,
-    microdata=snakemake.input.microdata,
-    frames=list(snakemake.input.frames),
-    crosswalk=snakemake.input.crosswalk,
-    config=snakemake.config,
-    out=snakemake.output[0],
-)
+rules.run(snakemake, rules.build_panel)

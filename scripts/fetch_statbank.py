@@ -1,14 +1,5 @@
-"""Snakemake script of rule statbank_fetch: one StatBank table -> tidy CSV."""
+"""Rule statbank_fetch: one StatBank table -> tidy CSV."""
 
-from digikom.io import run_rule
-from digikom.statbank import fetch_table_to_csv
+from digikom import rules
 
-run_rule(
-    snakemake,
-    fetch_table_to_csv,
-    table=snakemake.wildcards.table,
-    selection=snakemake.params.selection,
-    settings=snakemake.params.settings,
-    raw_dir=snakemake.params.raw_dir,
-    out_csv=snakemake.output[0],
-)
+rules.run(snakemake, rules.statbank_fetch)

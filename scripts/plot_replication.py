@@ -1,13 +1,5 @@
 """Rule replication_figure: published against reproduced values."""
 
-from digikom.io import run_rule
-from digikom.stages import replication_figure
+from digikom import rules
 
-run_rule(
-    snakemake,
-    replication_figure,
-    scorecard=snakemake.input.scorecard,
-    lang=snakemake.params.lang,
-    synthetic=snakemake.params.synthetic,
-    out=dict(snakemake.output.items()),
-)
+rules.run(snakemake, rules.replication_figure)

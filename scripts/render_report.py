@@ -1,19 +1,5 @@
 """Rule report: reports/report.qmd -> results/report/report.html and report.pdf."""
 
-import os
+from digikom import rules
 
-from digikom.io import run_rule
-from digikom.report_render import render_report
-
-run_rule(
-    snakemake,
-    render_report,
-    qmd=snakemake.input.qmd,
-    css=snakemake.input.css,
-    provenance=snakemake.input.provenance,
-    results=os.path.dirname(snakemake.input.provenance),
-    lang=snakemake.params.lang,
-    choice=snakemake.params.renderer,
-    out_html=snakemake.output.html,
-    out_pdf=snakemake.output.pdf,
-)
+rules.run(snakemake, rules.report)

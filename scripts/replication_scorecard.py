@@ -1,15 +1,5 @@
 """Rule scorecard: published figures next to the reproduced ones."""
 
-from digikom.io import run_rule
-from digikom.stages import replication
+from digikom import rules
 
-run_rule(
-    snakemake,
-    replication,
-    shares=snakemake.input.shares,
-    crosstab=snakemake.input.crosstab,
-    targets_path=snakemake.input.targets,
-    config=snakemake.config,
-    out=snakemake.output[0],
-    statbank=list(snakemake.input.statbank),
-)
+rules.run(snakemake, rules.scorecard)

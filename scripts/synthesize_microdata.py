@@ -1,13 +1,5 @@
 """Rule synthesize_microdata: the seeded synthetic panel in digikom panel format."""
 
-from digikom.io import run_rule
-from digikom.stages import synthesize
+from digikom import rules
 
-run_rule(
-    snakemake,
-    synthesize,
-    frames=list(snakemake.input.frames),
-    config=snakemake.config,
-    targets_path=snakemake.input.targets,
-    out=snakemake.output[0],
-)
+rules.run(snakemake, rules.synthesize_microdata)

@@ -118,7 +118,7 @@ REPORT = {"provenance", "report_context", "report", "all"}
     [
         # the rules importing the module, then what reads their outputs
         (
-            "digikom.models",
+            "digikom.models.fit",
             {"fit_model", "collect_models", "robustness"}
             | {"plot_model", "plot_predictions"}
             | REPORT,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-from digikom import models as M
+from digikom import rules
+from digikom.models import fit as MF
+from digikom.models import robustness as MR
+from digikom.models import spec as MS
 from scipy.special import expit
 
 SIZE_EDGES = [0, 2000, 5000, 10000, 20000, 50000, np.inf]
@@ -82,11 +86,25 @@ def spec(**kw) -> dict:
         "formula": "log_population + competence_large + C(year)",
         "weights": "none",
         "cov_type": "cluster",
+        "effects": EFFECTS,
         "nb": "Test",
         "en": "Test",
     }
     base.update(kw)
     return base
+
+
+EFFECTS = [
+    {"id": "competence_large", "variable": "competence_large", "from": 0, "to": 1},
+    {"id": "population_doubling", "variable": "log_population", "shift": "log(2)"},
+]
+
+
+def job(**parts):
+    """A stand-in for the snakemake object a rule function gets."""
+    return SimpleNamespace(
+        **{k: SimpleNamespace(**v) if isinstance(v, dict) else v for k, v in parts.items()}
+    )
 
 
 def assert_covers(coef: pd.DataFrame, truth: dict) -> None:
@@ -102,7 +120,7 @@ def assert_covers(coef: pd.DataFrame, truth: dict) -> None:
 
 
 def test_logit_recovers_truth(panel):
-    fit = M.fit_model(panel, spec(), seed=1)
+    fit = MF.fit_model(panel, spec(), seed=1)
     assert fit.status == "ok", fit.warnings
     assert_covers(fit.coefficients, TRUTH)
     # respondents only, rows with NA in a term dropped and counted
@@ -115,14 +133,14 @@ def test_logit_recovers_truth(panel):
 
 def test_logit_wrong_truth_is_rejected(panel):
     """The recovery check has teeth: a clearly wrong value lies outside the CI."""
-    fit = M.fit_model(panel, spec(), seed=1)
+    fit = MF.fit_model(panel, spec(), seed=1)
     c = fit.coefficients.set_index("term").loc["competence_large"]
     assert not (c["conf_low"] <= 0.0 <= c["conf_high"])
 
 
 def test_binomial_with_codebook_trials_recovers_truth(panel):
     codebook = {"variables": {"digital_services": {"max": 12}}}
-    fit = M.fit_model(
+    fit = MF.fit_model(
         panel, spec(outcome="digital_services", family="binomial", trials="codebook"), codebook
     )
     assert fit.status == "ok", fit.warnings
@@ -130,13 +148,13 @@ def test_binomial_with_codebook_trials_recovers_truth(panel):
     assert_covers(fit.coefficients, TRUTH)
     # binomial with 12 trials is far more precise than one 0/1 outcome
     se_bin = fit.coefficients.set_index("term").loc["log_population", "std_error"]
-    se_logit = M.fit_model(panel, spec()).coefficients.set_index("term")
+    se_logit = MF.fit_model(panel, spec()).coefficients.set_index("term")
     assert se_bin < se_logit.loc["log_population", "std_error"] / 2
 
 
 def test_binomial_with_trials_column(panel):
     df = panel.assign(n_items=12)
-    fit = M.fit_model(df, spec(outcome="digital_services", family="binomial", trials="n_items"))
+    fit = MF.fit_model(df, spec(outcome="digital_services", family="binomial", trials="n_items"))
     assert fit.status == "ok"
     assert_covers(fit.coefficients, TRUTH)
 
@@ -147,7 +165,7 @@ def test_ordinal_recovers_coefficients_and_thresholds(panel):
         family="ordinal_logit",
         formula="log_population + internal_functions",
     )
-    fit = M.fit_model(
+    fit = MF.fit_model(
         panel,
         s,
         {"variables": {"competence_barrier": {"values": {1: {}, 2: {}, 3: {}, 4: {}, 5: {}}}}},
@@ -166,7 +184,7 @@ def test_ordinal_recovers_coefficients_and_thresholds(panel):
 
 
 def test_linear_recovers_truth(panel):
-    fit = M.fit_model(
+    fit = MF.fit_model(
         panel, spec(outcome="score", family="linear", formula="log_population + competence_large")
     )
     assert fit.status == "ok"
@@ -180,18 +198,20 @@ def test_linear_recovers_truth(panel):
 
 
 def _manual_probs(fit, frame: pd.DataFrame) -> np.ndarray:
-    b = fit.coefficients.set_index("term")["estimate"]
-    eta = (
-        b["Intercept"]
-        + b["log_population"] * frame["log_population"]
-        + b["competence_large"] * frame["competence_large"]
-        + b["C(year)[T.2020]"] * (frame["year"] == 2020)
-    )
-    return expit(eta.to_numpy(dtype=float))
+    """The logit model's probabilities, computed by hand from its coefficient table."""
+    eta = np.zeros(len(frame))
+    for term, b in fit.coefficients.set_index("term")["estimate"].items():
+        if term == "Intercept":
+            eta += b
+        elif term.startswith("C(year)[T."):
+            eta += b * (frame["year"] == int(term[len("C(year)[T.") : -1])).to_numpy()
+        else:
+            eta += b * frame[term].to_numpy(dtype=float)
+    return expit(eta)
 
 
 def test_predictions_average_over_observed_units(panel):
-    fit = M.fit_model(panel, spec())
+    fit = MF.fit_model(panel, spec())
     frame = panel[panel["responded"] & panel["competence_large"].notna()]
     frame = frame.astype({"competence_large": float})
     p = _manual_probs(fit, frame)
@@ -215,7 +235,7 @@ def test_predictions_average_over_observed_units(panel):
 
 
 def test_ame_competence_is_mean_counterfactual_difference(panel):
-    fit = M.fit_model(panel, spec())
+    fit = MF.fit_model(panel, spec())
     frame = panel[panel["responded"] & panel["competence_large"].notna()]
     p1 = _manual_probs(fit, frame.assign(competence_large=1.0))
     p0 = _manual_probs(fit, frame.assign(competence_large=0.0))
@@ -229,7 +249,7 @@ def test_ame_competence_is_mean_counterfactual_difference(panel):
 
 
 def test_delta_method_se_matches_parametric_simulation(panel):
-    fit = M.fit_model(panel, spec())
+    fit = MF.fit_model(panel, spec())
     frame = panel[panel["responded"] & panel["competence_large"].notna()]
     X = np.column_stack(
         [
@@ -255,9 +275,28 @@ def test_delta_method_se_matches_parametric_simulation(panel):
     assert ame["std_error"] == pytest.approx(sim.std(), rel=0.08)
 
 
-def test_no_competence_term_no_competence_ame(panel):
-    fit = M.fit_model(panel, spec(formula="log_population + C(year)"))
+def test_ame_only_for_declared_effects(panel):
+    # an effect whose variable is not in the model is skipped with a warning
+    fit = MF.fit_model(panel, spec(formula="log_population + C(year)"))
     assert set(fit.predictions["effect"].dropna()) - {""} == {"population_doubling"}
+    assert fit.status == "ok", fit.warnings
+    # no effects declared: no AME rows at all (nothing is hard-coded)
+    none = MF.fit_model(panel, spec(effects=[]))
+    assert not (none.predictions["quantity"] == "ame").any()
+    # a model's own effect of interest: one more in-house ICT function (shift 1)
+    own = MF.fit_model(
+        panel,
+        spec(
+            formula="log_population + internal_functions + C(year)",
+            effects=[{"id": "one_more", "variable": "internal_functions", "shift": 1}],
+        ),
+    )
+    frame = panel[panel["responded"]]
+    p0 = _manual_probs(own, frame)
+    p1 = _manual_probs(own, frame.assign(internal_functions=frame["internal_functions"] + 1))
+    row = own.predictions.query("quantity == 'ame'")
+    assert list(row["effect"]) == ["one_more"]
+    assert row.iloc[0]["estimate"] == pytest.approx((p1 - p0).mean(), abs=1e-10)
 
 
 # ------------------------------------------------------------------ statistical care
@@ -266,7 +305,7 @@ def test_no_competence_term_no_competence_ame(panel):
 def test_separation_is_recorded_not_crashing(panel):
     df = panel.copy()
     df.loc[df["competence_large"] == 1, "cloud_use"] = 1
-    fit = M.fit_model(df, spec())
+    fit = MF.fit_model(df, spec())
     assert fit.status == "warning"
     assert any("separation" in w and "competence_large" in w for w in fit.warnings)
     row = fit.coefficients.set_index("term").loc["competence_large"]
@@ -277,46 +316,57 @@ def test_separation_is_recorded_not_crashing(panel):
 
 def test_empty_subset_fails_cleanly(panel, tmp_path):
     s = spec(subset="year == 1999")
-    fit = M.fit_model(panel, s)
+    fit = MF.fit_model(panel, s)
     assert fit.status == "failed"
     assert any("empty estimation sample" in w for w in fit.warnings)
     assert len(fit.coefficients) == 0
-    assert list(fit.coefficients.columns[:10]) == M.COEF_COLUMNS
+    assert list(fit.coefficients.columns[:10]) == MF.COEF_COLUMNS
     # the rule's entry point still writes all four outputs
     path = tmp_path / "panel.csv"
     panel.drop(columns="score").to_csv(path, index=False)  # read_panel: integer columns
     out = {k: tmp_path / f"out.{k}" for k in ("coef", "pred", "json", "txt")}
-    M.run_fit(path, s, 1, out["coef"], out["pred"], out["json"], out["txt"])
+    rules.fit_model(
+        job(
+            input={"panel": path},
+            params={"spec": s, "seed": 1, "confidence": 0.95},
+            output={
+                "coefficients": out["coef"],
+                "predictions": out["pred"],
+                "json": out["json"],
+                "txt": out["txt"],
+            },
+        )
+    )
     info = json.loads(out["json"].read_text())
     assert info["status"] == "failed" and info["warnings"]
-    assert list(pd.read_csv(out["coef"]).columns[:10]) == M.COEF_COLUMNS
+    assert list(pd.read_csv(out["coef"]).columns[:10]) == MF.COEF_COLUMNS
     assert "failed" in out["txt"].read_text()
 
 
 def test_unknown_column_fails_cleanly(panel):
-    fit = M.fit_model(panel, spec(formula="log_population + no_such_column"))
+    fit = MF.fit_model(panel, spec(formula="log_population + no_such_column"))
     assert fit.status == "failed"
     assert any("no_such_column" in w for w in fit.warnings)
 
 
 def test_bad_subset_expression_fails_cleanly(panel):
-    fit = M.fit_model(panel, spec(subset="year >>> 3"))
+    fit = MF.fit_model(panel, spec(subset="year >>> 3"))
     assert fit.status == "failed"
 
 
 def test_constant_outcome_fails_cleanly(panel):
-    fit = M.fit_model(panel.assign(cloud_use=1), spec())
+    fit = MF.fit_model(panel.assign(cloud_use=1), spec())
     assert fit.status == "failed"
     assert any("single value" in w for w in fit.warnings)
 
 
 def test_empty_cell_and_collinear_term_are_dropped_with_warning(panel):
     df = panel[~((panel["size_group"] == "ge50k") & (panel["year"] == 2020))]
-    fit = M.fit_model(df, spec(formula="C(size_group) * C(year)"))
+    fit = MF.fit_model(df, spec(formula="C(size_group) * C(year)"))
     assert fit.status in ("ok", "warning")
     assert any("no cases" in w and "ge50k" in w for w in fit.warnings), fit.warnings
     # a duplicated regressor makes the design singular: dropped, recorded
-    fit2 = M.fit_model(
+    fit2 = MF.fit_model(
         panel.assign(lp2=panel["log_population"]), spec(formula="log_population + lp2")
     )
     assert fit2.status == "warning"
@@ -326,7 +376,7 @@ def test_empty_cell_and_collinear_term_are_dropped_with_warning(panel):
 def test_ordinal_missing_category_warns(panel):
     df = panel[panel["competence_barrier"] < 5]
     s = spec(outcome="competence_barrier", family="ordinal_logit", formula="log_population")
-    fit = M.fit_model(df, {**s, "levels": [1, 2, 3, 4, 5]})
+    fit = MF.fit_model(df, {**s, "levels": [1, 2, 3, 4, 5]})
     assert fit.status == "warning"
     assert any("category 5 has no cases" in w for w in fit.warnings)
     assert fit.coefficients.query("term_type == 'threshold'")["term"].tolist() == [
@@ -337,24 +387,24 @@ def test_ordinal_missing_category_warns(panel):
 
 
 def test_weights_and_cov_types(panel):
-    w = M.fit_model(panel, spec(weights="nonresponse"))
+    w = MF.fit_model(panel, spec(weights="nonresponse"))
     assert w.status in ("ok", "warning")
     assert w.stats["weights"] == "nonresponse"
-    hc = M.fit_model(panel, spec(cov_type="HC1"))
-    nr = M.fit_model(panel, spec(cov_type="nonrobust"))
+    hc = MF.fit_model(panel, spec(cov_type="HC1"))
+    nr = MF.fit_model(panel, spec(cov_type="nonrobust"))
     assert hc.stats["cov_type_used"] == "HC1" and nr.stats["cov_type_used"] == "nonrobust"
-    cl = M.fit_model(panel, spec())
+    cl = MF.fit_model(panel, spec())
     assert cl.stats["n_clusters"] == cl.frame["kommunenr_2024"].nunique() > 1400
     assert cl.stats["cluster_variable"] == "kommunenr_2024"
 
 
 def test_coefficient_columns_and_json_are_clean(panel):
-    fit = M.fit_model(panel, spec(), seed=7)
-    assert list(fit.coefficients.columns) == M.COEF_COLUMNS + ["term_type", "flag"]
+    fit = MF.fit_model(panel, spec(), seed=7)
+    assert list(fit.coefficients.columns) == MF.COEF_COLUMNS + ["term_type", "flag"]
     assert {"log_population", "competence_large", "C(year)[T.2020]"} <= set(
         fit.coefficients["term"]
     )
-    info = M.json_stats(fit)
+    info = MF.json_stats(fit)
     text = json.dumps(info, allow_nan=False)  # no NaN/inf in the JSON
     for key in (
         "n_obs",
@@ -380,24 +430,24 @@ def test_coefficient_columns_and_json_are_clean(panel):
 
 
 def test_formula_names():
-    assert M.formula_names("log_population + C(size_group, Treatment('lt2k')) * C(year)") == [
+    assert MS.formula_names("log_population + C(size_group, Treatment('lt2k')) * C(year)") == [
         "log_population",
         "size_group",
         "year",
     ]
-    assert M.formula_names("np.log(population) + I(x ** 2)") == ["population", "x"]
+    assert MS.formula_names("np.log(population) + I(x ** 2)") == ["population", "x"]
 
 
 def test_variant_spec_replaces_whole_terms():
     s = spec(formula="log_population + competence_large + C(year)")
-    v = M.variant_spec(s, {"id": "x", "replace": {"log_population": "C(size_group)"}})
+    v = MS.variant_spec(s, {"id": "x", "replace": {"log_population": "C(size_group)"}})
     assert v["formula"] == "C(size_group) + competence_large + C(year)"
-    v2 = M.variant_spec(
+    v2 = MS.variant_spec(
         s, {"id": "y", "replace": {"competence_large": "competence_large * C(year)"}}
     )
     assert v2["formula"] == "log_population + competence_large * C(year) + C(year)"
-    assert M.variant_spec(s, {"id": "z", "replace": {"internal_functions": "x"}}) is None
-    assert M.variant_spec(s, {"id": "w", "weights": "nonresponse"})["weights"] == "nonresponse"
+    assert MS.variant_spec(s, {"id": "z", "replace": {"internal_functions": "x"}}) is None
+    assert MS.variant_spec(s, {"id": "w", "weights": "nonresponse"})["weights"] == "nonresponse"
 
 
 def test_robustness_table(panel):
@@ -413,8 +463,8 @@ def test_robustness_table(panel):
             {"id": "weighted", "weights": "nonresponse", "nb": "b", "en": "b"},
         ],
     }
-    tab = M.robustness_table(panel, [spec()], rob)
-    assert list(tab.columns[:8]) == M.ROBUST_COLUMNS
+    tab = MR.robustness_table(panel, [spec()], rob)
+    assert list(tab.columns[:8]) == MR.ROBUST_COLUMNS
     assert set(tab["variant"]) == {"main", "size_groups", "weighted"}
     main = tab[tab["variant"] == "main"]
     assert main["same_sign_as_main"].all() and np.allclose(main["ratio_to_main"], 1)
@@ -427,12 +477,15 @@ def test_robustness_table(panel):
     assert sg[sg["term"].str.startswith("C(size_group)")]["ratio_to_main"].isna().all()
 
 
-def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path):
+def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings):
     from digikom import model_plots
+    from digikom.models.labels import label_settings
+
+    labels = label_settings(settings)
 
     ok, bad = (
-        M.fit_model(panel, spec(id="ok")),
-        M.fit_model(panel, spec(id="bad", subset="year < 0")),
+        MF.fit_model(panel, spec(id="ok")),
+        MF.fit_model(panel, spec(id="bad", subset="year < 0")),
     )
     paths = {}
     for f in (ok, bad):
@@ -440,22 +493,36 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path):
         paths[mid] = {k: tmp_path / f"{mid}.{k}" for k in ("coef.csv", "pred.csv", "json")}
         f.coefficients.to_csv(paths[mid]["coef.csv"], index=False)
         f.predictions.to_csv(paths[mid]["pred.csv"], index=False)
-        paths[mid]["json"].write_text(json.dumps(M.json_stats(f)))
+        paths[mid]["json"].write_text(json.dumps(MF.json_stats(f)))
         out = [tmp_path / f"{mid}_coef.{e}" for e in ("png", "svg", "alt.txt")]
-        model_plots.plot_coefficients(paths[mid]["coef.csv"], paths[mid]["json"], "en", True, *out)
+        model_plots.plot_coefficients(
+            paths[mid]["coef.csv"], paths[mid]["json"], f.spec, labels, "en", 0.95, True, *out
+        )
         assert all(p.stat().st_size > 0 for p in out)
     assert "could not be estimated" in (tmp_path / "bad_coef.alt.txt").read_text()
-    M.collect(
-        [p["coef.csv"] for p in paths.values()],
-        [p["pred.csv"] for p in paths.values()],
-        tmp_path / "coefficients.csv",
-        tmp_path / "predictions.csv",
+    ok_alt = (tmp_path / "ok_coef.alt.txt").read_text()
+    # readers' words, not patsy names
+    assert "Population (log): " in ok_alt and "2020 (vs 2018): " in ok_alt
+    assert "C(year)" not in ok_alt and "log_population" not in ok_alt
+    rules.collect_models(
+        job(
+            input={
+                "coefficients": [p["coef.csv"] for p in paths.values()],
+                "predictions": [p["pred.csv"] for p in paths.values()],
+            },
+            output={
+                "coefficients": tmp_path / "coefficients.csv",
+                "predictions": tmp_path / "predictions.csv",
+            },
+        )
     )
     coef = pd.read_csv(tmp_path / "coefficients.csv")
-    assert list(coef.columns[:10]) == M.COEF_COLUMNS and set(coef["model"]) == {"ok"}
-    groups = [{"id": g, "en": g, "nb": g} for g in SIZE_IDS]
+    assert list(coef.columns[:10]) == MF.COEF_COLUMNS and set(coef["model"]) == {"ok"}
     out = [tmp_path / f"pred.{e}" for e in ("png", "svg", "alt.txt")]
     model_plots.plot_predictions(
-        tmp_path / "predictions.csv", [p["json"] for p in paths.values()], groups, "en", True, *out
-    )
-    assert "Predicted probability" in out[2].read_text()
+        tmp_path / "predictions.csv", [p["json"] for p in paths.values()], labels, "en", 0.95,
+        True, *out,
+    )  # fmt: skip
+    alt = out[2].read_text()
+    assert alt.startswith("Predicted probability (average over municipalities) with 95% CI")
+    assert "Under 2,000" in alt  # size groups by their config label

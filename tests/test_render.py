@@ -1,18 +1,44 @@
-"""The pandoc path of the renderer: executing .qmd cells like Quarto, numbering
-cross-references, and writing HTML + PDF. The Quarto path runs where a binary exists."""
+"""The render layer: executing the .qmd once (prepare), numbering cross-references, and
+typesetting HTML + PDF with pandoc + typst and with the real Quarto CLI.
+
+The Quarto tests need a `quarto` binary on PATH (CI installs Quarto 1.7.34 with
+../shared/tools/quarto/install.sh). Locally they are skipped without one; in CI (CI=true)
+a missing binary fails them instead, so the Quarto path is never skipped silently."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 from digikom.errors import RenderError
-from digikom.render import crossref, knit, pick_renderer, render_pandoc, render_quarto
+from digikom.render import (
+    crossref,
+    knit,
+    pick_renderer,
+    prepare,
+    quarto_env,
+    render,
+)
 
 QMD = """---
 format:
   html:
     embed-resources: true
+    toc: true
+    toc-depth: 2
+    css: r.css
+  typst:
+    toc: true
+    toc-depth: 2
+    section-numbering: "1.1"
+    include-in-header: hdr.typ
+execute:
+  echo: false
+jupyter: python3
 ---
 
 ```{python}
@@ -21,8 +47,11 @@ x = 1
 lang = "nb"
 ```
 
+# Første del
+
 ```{python}
 #| output: asis
+print("| nøkkel | verdi |\\n|---|---|\\n| a | b |\\n")
 print(f"Verdien er **{x * 2}**.")
 print()
 print("| a | b |\\n|---|--:|\\n| æ | 2 |\\n\\n: Tabell med ø {#tbl-one}")
@@ -30,18 +59,45 @@ print("| a | b |\\n|---|--:|\\n| æ | 2 |\\n\\n: Tabell med ø {#tbl-one}")
 
 Inline: `{python} x + 40`. Se @tbl-one og @fig-two.
 
+### Underdel
+
 ![En figur]({img}){#fig-two fig-alt="alt"}
 """
+
+
+def needs_quarto():
+    if shutil.which("quarto"):
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true but no quarto binary on PATH: .ci/run must install Quarto")
+    pytest.skip("no quarto binary on PATH (conda-forge quarto, or shared/tools/quarto)")
+
+
+def pdf_text(pdf) -> str:
+    if not shutil.which("pdftotext"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but pdftotext (poppler-utils) is missing")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return " ".join(out.stdout.split())
 
 
 @pytest.fixture
 def qmd(tmp_path):
     from PIL import Image
 
-    img = tmp_path / "img.png"
-    Image.new("RGB", (40, 20), (0, 114, 178)).save(img)
-    p = tmp_path / "r.qmd"
-    p.write_text(QMD.replace("{img}", img.name), encoding="utf-8")
+    src = tmp_path / "src"
+    (src / "img").mkdir(parents=True)
+    Image.new("RGB", (40, 20), (0, 114, 178)).save(src / "img" / "pic.png")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "r.css").write_text("body { color: #123456; }\n")
+    (reports / "hdr.typ").write_text(
+        (Path(__file__).parents[1] / "reports/typst-header.typ").read_text()
+    )
+    p = reports / "r.qmd"
+    # the image path is relative to the working directory, as digikom.report writes it
+    p.write_text(QMD.replace("{img}", "src/img/pic.png"), encoding="utf-8")
     return p
 
 
@@ -50,6 +106,27 @@ def test_knit_overrides_parameters_and_runs_inline(qmd):
     assert meta["format"]["html"]["embed-resources"] is True
     assert "Verdien er **10**." in md
     assert "Inline: 45." in md
+
+
+def test_prepare_writes_a_self_contained_typeset_only_source(qmd, tmp_path):
+    build = tmp_path / "out" / "_build" / "r"
+    prepared = prepare(qmd, {"x": 3}, {"title": "Tittel", "lang": "nb"}, build, tmp_path)
+    text = prepared.read_text(encoding="utf-8")
+    front = yaml.safe_load(text.split("---\n")[1])
+    # no execution options left: Quarto only typesets; the run's metadata is merged in
+    assert "jupyter" not in front and "execute" not in front
+    assert front["title"] == "Tittel" and front["format"]["typst"]["toc-depth"] == 2
+    assert "```{python}" not in text and "Verdien er **6**." in text
+    # the image is copied into the build directory and referenced from there
+    assert "](figures/pic.png){#fig-two" in text
+    assert (build / "figures/pic.png").read_bytes() == (tmp_path / "src/img/pic.png").read_bytes()
+    assert (build / "r.css").exists() and (build / "hdr.typ").exists()
+
+
+def test_missing_image_is_a_render_error(qmd, tmp_path):
+    (tmp_path / "src/img/pic.png").unlink()
+    with pytest.raises(RenderError, match=r"image that does not exist: src/img/pic.png"):
+        prepare(qmd, {}, {"lang": "nb"}, tmp_path / "b", tmp_path)
 
 
 def test_crossref_numbers_like_quarto():
@@ -75,25 +152,75 @@ def test_failing_cell_names_the_chunk(qmd):
         knit(bad, {})
 
 
-def test_render_pandoc_html_and_pdf(qmd, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    out_html, out_pdf = tmp_path / "out" / "r.html", tmp_path / "out" / "r.pdf"
-    render_pandoc(
-        str(qmd),
+def _render(qmd, tmp_path, renderer, name="r"):
+    out_html, out_pdf = tmp_path / "out" / f"{name}.html", tmp_path / "out" / f"{name}.pdf"
+    render(
+        qmd,
         {"x": 3},
-        {"title": "Tittel", "lang": "nb"},
-        None,
+        {"title": "Tittel", "lang": "nb", "toc-title": "Innhold"},
+        renderer,
         str(out_html),
         str(out_pdf),
-        workdir=str(tmp_path),
+        workdir=tmp_path,
     )
-    html = out_html.read_text(encoding="utf-8")
+    return out_html, out_pdf
+
+
+def _check_outputs(out_html, out_pdf):
+    html = out_html.read_text(encoding="utf-8").replace("\xa0", " ")
     assert "Verdien er <strong>6</strong>" in html
     assert 'id="tbl-one"' in html and "Tabell 1: Tabell med ø" in html
-    assert 'src="data:image/png;base64' in html  # embedded
+    assert 'src="data:image/png;base64' in html  # the figure is embedded
     assert 'href="#fig-two"' in html and "Figur 1: En figur" in html
+    assert "#123456" in html  # the CSS is embedded
     assert out_pdf.read_bytes()[:5] == b"%PDF-"
-    assert not list((tmp_path / "out").glob(".r.*"))  # no temp files left behind
+    text = pdf_text(out_pdf)
+    # the caption-less table is not counted: the labelled table is "Tabell 1", as in HTML
+    assert "Tabell 1: Tabell med ø" in text and "Tabell 2" not in text
+    assert "Se Tabell 1 og Figur 1" in text and "Figur 1: En figur" in text
+    # a level-3 heading directly under a level-1 heading is numbered 1.1, not 1.0.1
+    assert "1.1 Underdel" in text and "1.0.1" not in text
+    # the build directory is removed after success, no temp files are left
+    assert sorted(p.name for p in out_html.parent.iterdir()) == ["r.html", "r.pdf"]
+
+
+def test_render_pandoc_html_and_pdf(qmd, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out" / "_quarto").mkdir(parents=True)  # left behind by earlier versions
+    (tmp_path / "out" / "_quarto" / "report.qmd").write_text("old")
+    _check_outputs(*_render(qmd, tmp_path, "pandoc"))
+
+
+def test_render_quarto_html_and_pdf(qmd, tmp_path, monkeypatch):
+    needs_quarto()
+    monkeypatch.chdir(tmp_path)
+    _check_outputs(*_render(qmd, tmp_path, "quarto"))
+
+
+@pytest.mark.parametrize("renderer", ["pandoc", "quarto"])
+def test_missing_resource_fails_and_keeps_the_build(qmd, tmp_path, monkeypatch, renderer):
+    """A resource the renderer cannot fetch (here an <img> in raw HTML, which prepare()
+    does not see) fails the render; the build directory is kept for debugging."""
+    if renderer == "quarto":
+        needs_quarto()
+    monkeypatch.chdir(tmp_path)
+    qmd.write_text(qmd.read_text() + '\n<img src="nosuch.png" alt="x">\n', encoding="utf-8")
+    with pytest.raises(RenderError, match=r"could not fetch.*nosuch\.png"):
+        _render(qmd, tmp_path, renderer)
+    assert not (tmp_path / "out" / "r.html").exists()
+    assert (tmp_path / "out" / "_build" / "r" / "report.qmd").exists()
+
+
+def test_quarto_python_is_this_interpreter(monkeypatch):
+    import sys
+
+    monkeypatch.delenv("QUARTO_PYTHON", raising=False)
+    assert quarto_env()["QUARTO_PYTHON"] == sys.executable
+    monkeypatch.setenv("QUARTO_PYTHON", "/opt/other/python")
+    assert quarto_env()["QUARTO_PYTHON"] == "/opt/other/python"
+    # the typst CLI under Quarto dates the PDF like the pandoc path: midnight UTC of `date`
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert quarto_env("2026-11-27")["SOURCE_DATE_EPOCH"] == "1795737600"
 
 
 def test_renderer_choice(monkeypatch):
@@ -105,36 +232,42 @@ def test_renderer_choice(monkeypatch):
     assert pick_renderer("auto") == "quarto"
 
 
-@pytest.mark.skipif(
-    shutil.which("quarto") is None, reason="no quarto binary on PATH (conda-forge quarto)"
-)
-def test_render_quarto(qmd, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    out_html, out_pdf = tmp_path / "q.html", tmp_path / "q.pdf"
-    render_quarto(
-        str(qmd),
-        {"x": 4},
-        {"title": "T", "lang": "nb"},
-        str(out_html),
-        str(out_pdf),
-        workdir=str(tmp_path),
-    )
-    assert "8" in out_html.read_text(encoding="utf-8")
-    assert out_pdf.read_bytes()[:5] == b"%PDF-"
-
-
 def test_missing_pdf_font_is_a_clear_error(qmd, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (qmd.parent / "typst-header.typ").write_text('#set text(font: "Nosuch Sans Zz")\n')
-    out_pdf = tmp_path / "out" / "r.pdf"
+    (qmd.parent / "hdr.typ").write_text('#set text(font: "Nosuch Sans Zz")\n')
     with pytest.raises(RenderError, match="Nosuch Sans Zz"):
-        render_pandoc(
-            str(qmd),
-            {},
-            {"title": "T", "lang": "nb"},
-            None,
-            str(tmp_path / "out" / "r.html"),
-            str(out_pdf),
-            workdir=str(tmp_path),
-        )
-    assert not out_pdf.exists()
+        _render(qmd, tmp_path, "pandoc")
+    assert not (tmp_path / "out" / "r.pdf").exists()
+
+
+@pytest.mark.parametrize("renderer", ["pandoc", "quarto"])
+def test_long_table_breaks_across_pages(tmp_path, monkeypatch, renderer):
+    """A labelled table longer than a page (Quarto: figure kind "quarto-float-tbl") breaks
+    across pages instead of running off the page: every row is in the PDF."""
+    if renderer == "quarto":
+        needs_quarto()
+    monkeypatch.chdir(tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    shutil.copyfile(Path(__file__).parents[1] / "reports/typst-header.typ", reports / "h.typ")
+    rows = "\n".join(f"| rad{i:03d} | {i} |" for i in range(120))
+    (reports / "t.qmd").write_text(
+        "---\nformat:\n  html: {embed-resources: true}\n  typst: {include-in-header: h.typ}\n"
+        f"---\n\n| navn | verdi |\n|---|--:|\n{rows}\n\n: Lang tabell {{#tbl-long}}\n",
+        encoding="utf-8",
+    )
+    out_pdf = tmp_path / "out" / "t.pdf"
+    render(
+        reports / "t.qmd",
+        {},
+        {"lang": "nb"},
+        renderer,
+        str(out_pdf.with_suffix(".html")),
+        str(out_pdf),
+        workdir=tmp_path,
+    )
+    text = pdf_text(out_pdf)
+    missing = [i for i in range(120) if f"rad{i:03d}" not in text]
+    assert missing == [] and "Tabell 1: Lang tabell" in text
+    pages = subprocess.run(["pdfinfo", str(out_pdf)], capture_output=True, text=True).stdout
+    assert int(next(x.split()[-1] for x in pages.splitlines() if x.startswith("Pages"))) >= 2

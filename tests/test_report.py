@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from digikom.panel import read_panel
-from digikom.report import pct
+from digikom.text import Text
 from workflow_utils import copy_repo, run_snakemake
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,9 @@ def test_provenance(built):
     paths = {i["path"] for i in prov["inputs"]}
     assert "data/reference/municipalities_2018.csv" in paths and "config/synthetic.yaml" in paths
     assert all(len(i["sha256"]) == 64 for i in prov["inputs"])
-    assert prov["renderer"] in ("pandoc", "quarto") and prov["packages"]["snakemake"]
+    # report.renderer: auto -> Quarto whenever it is on PATH (CI installs it)
+    assert prov["renderer"] == ("quarto" if shutil.which("quarto") else "pandoc")
+    assert prov["packages"]["snakemake"]
     assert prov["config"]["seed"] == 20230601 and prov["data_mode"] == "synthetic"
 
 
@@ -93,7 +95,7 @@ def test_second_run_has_nothing_to_do(built):
 
 
 def test_html_is_self_contained_and_carries_panel_numbers(built):
-    html = html_text(built / "results/report/report.html")
+    html = html_text(built / "results/report/report.nb.html")
     assert "<img" in html and not re.search(r'<img[^>]+src="(?!data:)', html)
     assert "<style" in html and 'rel="stylesheet"' not in html
     # a number computed here, independently, from the panel appears in the report
@@ -102,8 +104,16 @@ def test_html_is_self_contained_and_carries_panel_numbers(built):
     share = (r.has_strategy == 1).mean()
     assert f"{100 * share:.1f}".replace(".", ",") + " (" in html
     comp = r.competence_barrier.dropna().isin([4, 5]).mean()
-    assert pct(comp, "nb") in html
-    assert "pandoc" in html and "Renderer" in html
+    assert Text("nb").pct(comp) in html
+    # the header names the renderer that ran, the one provenance.json records
+    renderer = json.loads((built / "results/provenance.json").read_text())["renderer"]
+    assert re.search(rf"Laget med:</strong>\s*{renderer} \(", html), renderer
+    # the build directory is removed after a successful render
+    assert sorted(p.name for p in (built / "results/report").iterdir()) == [
+        "context.json",
+        "report.nb.html",
+        "report.nb.pdf",
+    ]
     assert "SYNTETISK" in html.upper()
 
 
@@ -142,7 +152,7 @@ def open_page(browser, path: Path):
 
 
 def test_report_in_browser(built, browser, tmp_path):
-    page, errors = open_page(browser, built / "results/report/report.html")
+    page, errors = open_page(browser, built / "results/report/report.nb.html")
     assert errors == []
     imgs = page.evaluate(
         "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])"
@@ -165,7 +175,7 @@ def test_report_in_browser(built, browser, tmp_path):
         & (sh.group == "all")
         & ~sh.weighted
     ].iloc[0]
-    assert pct(row.estimate, "nb") in findings
+    assert Text("nb").pct(row.estimate) in findings
     assert f"{round(100 * row.conf_low)}–{round(100 * row.conf_high)}" in findings
     card = pd.read_csv(built / "results/replication/scorecard.csv")
     n_ok = int(card.within_tolerance.astype(str).str.lower().eq("true").sum())
@@ -185,7 +195,7 @@ def test_pdf_pages(built, tmp_path):
             "-r",
             "40",
             "-png",
-            str(built / "results/report/report.pdf"),
+            str(built / "results/report/report.nb.pdf"),
             str(tmp_path / "p"),
         ],
         check=True,
@@ -207,13 +217,17 @@ def built_en(built, tmp_path_factory):
     return wd, proc
 
 
-def test_english_report(built_en, browser):
+def test_english_report(built, built_en, browser):
     wd, proc = built_en
+    # the English report does not replace the Norwegian one: both exist, nb unchanged
+    for suffix in ("html", "pdf"):
+        nb = wd / f"results/report/report.nb.{suffix}"
+        assert nb.read_bytes() == (built / f"results/report/report.nb.{suffix}").read_bytes()
     out = proc.stdout + proc.stderr
     assert "fit_model" not in out  # language changes labels, not models
-    html = html_text(wd / "results/report/report.html")
+    html = html_text(wd / "results/report/report.en.html")
     assert 'lang="en"' in html
-    page, errors = open_page(browser, wd / "results/report/report.html")
+    page, errors = open_page(browser, wd / "results/report/report.en.html")
     assert errors == []
     h1 = page.evaluate("Array.from(document.querySelectorAll('h1')).map(h => h.textContent.trim())")
     for h in HEADINGS["en"]:
@@ -223,7 +237,7 @@ def test_english_report(built_en, browser):
     assert (
         (wd / "results/figures/fig_size_has_strategy.alt.txt").read_text().startswith("Bar chart")
     )
-    assert (wd / "results/report/report.pdf").stat().st_size > 50_000
+    assert (wd / "results/report/report.en.pdf").stat().st_size > 50_000
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +264,7 @@ def test_microdata_run_and_disclosure_control(built_micro):
     assert (
         sh[(sh.year == 2024) & (sh.group == "ge50k") & (sh.indicator == "cloud_use")].n == 2
     ).all()
-    html = html_text(wd / "results/report/report.html")
+    html = html_text(wd / "results/report/report.nb.html")
     assert "Mikrodatafil" in html
     assert "SYNTETISKE DATA" not in html.upper().replace("SYNTETISKE DATA – IKKE", "")
     # the size-group table shows ":" for the 2-municipality cell, with the footnote

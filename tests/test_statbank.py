@@ -41,6 +41,11 @@ def data_requests(srv):
     return [r for r in srv.requests if r["path"].endswith("/data")]
 
 
+def cached(raw_dir: Path) -> list[Path]:
+    """The cache files (not the shared call budget, a dot file)."""
+    return [p for p in raw_dir.iterdir() if not p.name.startswith(".")]
+
+
 def expected_12019() -> pd.DataFrame:
     return read_jsonstat2(FIXTURES / "12019_data.json")
 
@@ -53,7 +58,7 @@ def test_normal_fetch_writes_raw_and_sidecar(server, tmp_path):
     assert df.loc[4, "ContentsCode_label"] == "Kommuner med særskilt strategi for digitalisering"
     stem = f"12019_no_{query_hash('12019', s, SEL)}"
     raw, side = tmp_path / f"{stem}.json", tmp_path / f"{stem}.meta.json"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [raw.name, side.name]
+    assert sorted(p.name for p in cached(tmp_path)) == [raw.name, side.name]
     meta = json.loads(side.read_text(encoding="utf-8"))
     assert meta["sha256"] == sha256_file(raw)
     assert meta["updated"] == "2024-06-20T06:00:00Z"
@@ -112,7 +117,7 @@ def test_503_forever_gives_up_with_clear_message(server, tmp_path):
     server.add_faults("503", n=50)
     with pytest.raises(StatbankError, match=r"giving up after 5 attempts.*HTTP 503"):
         fetch_table("12019", SEL, cfg(server, retries=4), tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert cached(tmp_path) == []
 
 
 def test_timeout_then_success(server, tmp_path):
@@ -149,7 +154,7 @@ def test_malformed_body_forever_is_an_error(server, tmp_path):
     server.add_faults("malformed", n=50)
     with pytest.raises(StatbankError, match="malformed response body.*not valid JSON"):
         fetch_table("12019", SEL, cfg(server, retries=2), tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert cached(tmp_path) == []
 
 
 def test_unknown_code_lists_available_codes(server, tmp_path):

@@ -1,7 +1,8 @@
 """digikom: reproducible pipeline for "Digitalisering i kommunene".
 
-Reusable, importable code lives here; the per-rule scripts beside this package
-(``scripts/*.py``) only read ``snakemake.input/params`` and call these functions.
+Reusable, importable code lives here. The rule scripts beside this package
+(``scripts/*.py``, three lines each) call their rule's function in :mod:`digikom.rules`,
+which reads ``snakemake.input/output/params`` and calls the plain functions.
 """
 
 __version__ = "0.1.0"

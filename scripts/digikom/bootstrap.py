@@ -21,7 +21,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from .models import cluster_column, fit_model
+from .models.fit import fit_model
+from .models.spec import cluster_column
 
 log = logging.getLogger(__name__)
 

@@ -68,13 +68,21 @@ def _resolve(module: str, node: ast.ImportFrom | None, is_package: bool) -> str 
 
 
 def _imports(module: str, nodes, is_package: bool, root: Path) -> set[tuple[str, str | None]]:
-    """(module, symbol-or-None) requirements of the import statements among ``nodes``."""
+    """(module, symbol-or-None) requirements of the import statements among ``nodes``.
+
+    A submodule bound to a name (``from digikom import rules``) that the code only uses as
+    ``rules.f`` requires just the functions it names (``(digikom.rules, f)``), not all of
+    the module: a hub of entry points does not make every rule depend on every module."""
+    nodes = list(nodes)
     out: set[tuple[str, str | None]] = set()
+    bound: dict[str, str] = {}  # local name -> submodule it is bound to
     for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
                     out.add((alias.name, None))
+                    if alias.asname:
+                        bound[alias.asname] = alias.name
         elif isinstance(node, ast.ImportFrom):
             target = _resolve(module, node, is_package)
             if target is None:
@@ -83,8 +91,24 @@ def _imports(module: str, nodes, is_package: bool, root: Path) -> set[tuple[str,
                 sub = f"{target}.{alias.name}"
                 if alias.name != "*" and _module_file(root, sub) is not None:
                     out.add((sub, None))  # a submodule
+                    bound[alias.asname or alias.name] = sub
                 else:
                     out.add((target, None if alias.name == "*" else alias.name))
+    for name, sub in bound.items():
+        uses = [n for n in nodes if isinstance(n, ast.Name) and n.id == name]
+        attrs = {
+            n.attr
+            for n in nodes
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name
+        }
+        n_attr_uses = sum(
+            1
+            for n in nodes
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name
+        )
+        if uses and n_attr_uses == len(uses):
+            out.discard((sub, None))
+            out |= {(sub, a) for a in attrs}
     return out
 
 
@@ -109,28 +133,21 @@ def _top_defs(tree: ast.Module) -> dict[str, ast.AST]:
     }
 
 
-_IMPORT = ast.Import | ast.ImportFrom
-
-
 @functools.cache
 def _index(path: str):
-    """One pass over a module: its import-time imports, and per top-level function/class
-    the imports inside it and the names it uses."""
+    """One pass over a module, kept per scope (the nodes, for :func:`_imports`, which also
+    looks at how a bound submodule is used): the nodes run at import time; per top-level
+    function/class its nodes and the same-module functions it names; all nodes."""
     tree = _parse(path)
     defs = _top_defs(tree)
-    top = [n for n in _walk_no_defs(tree.body) if isinstance(n, _IMPORT)]
+    top = list(_walk_no_defs(tree.body))
     inside: dict[str, list] = {}
     names: dict[str, set[str]] = {}
     for name, node in defs.items():
-        imps, used = [], set()
-        for n in ast.walk(node):
-            if isinstance(n, _IMPORT):
-                imps.append(n)
-            elif isinstance(n, ast.Name):
-                used.add(n.id)
-        inside[name], names[name] = imps, used & set(defs) - {name}
-    everything = [n for n in ast.walk(tree) if isinstance(n, _IMPORT)]
-    return top, inside, names, everything
+        inside[name] = list(ast.walk(node))
+        used = {n.id for n in inside[name] if isinstance(n, ast.Name)}
+        names[name] = used & (set(defs) - {name})
+    return top, inside, names, list(ast.walk(tree))
 
 
 @functools.cache

@@ -3,6 +3,7 @@ codebook, size groups, indicator rules, model specifications, synthetic paramete
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +24,31 @@ def load_schema(name: str) -> dict:
     return read_yaml(SCHEMA_DIR / name)
 
 
+def _with_defaults(validator_class):
+    """A validator class that also fills in each property's schema ``default`` (as
+    Snakemake's ``validate`` does for config.yaml), so every config file gets its defaults
+    from its schema and from nowhere else."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for prop, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(prop, copy.deepcopy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+DefaultFillingValidator = _with_defaults(jsonschema.Draft202012Validator)
+
+
 def validate_against(data: Any, schema_name: str, source: str | os.PathLike) -> Any:
-    """Validate ``data`` against a JSON schema; raise ConfigError naming the file, the key,
-    the bad value and (for enums) the allowed values. All errors are reported at once."""
+    """Validate ``data`` against a JSON schema and fill in the schema's defaults; raise
+    ConfigError naming the file, the key, the bad value and (for enums) the allowed values.
+    All errors are reported at once."""
     schema = load_schema(schema_name)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
@@ -55,6 +76,7 @@ class Settings:
     robustness: dict
     synthetic: dict
     size_groups: list[dict] = field(default_factory=list)
+    labels: dict = field(default_factory=dict)  # short variable labels (config/models.yaml)
 
     @property
     def lang(self) -> str:
@@ -99,40 +121,54 @@ def load_codebook(path: str | os.PathLike) -> dict:
 
 
 def load_models(path: str | os.PathLike, codebook: dict | None = None) -> tuple[list[dict], dict]:
+    """Model specs and robustness variants of config/models.yaml, schema-validated (with
+    defaults); with the codebook, every formula, subset, replacement text, reference and
+    effect is checked before patsy or pandas could evaluate it."""
+    data = load_models_file(path, codebook)
+    return data["models"], data["robustness"]
+
+
+def load_models_file(path: str | os.PathLike, codebook: dict | None = None) -> dict:
+    from .models.spec import check_models
+
     data = validate_against(read_yaml(path), "models.schema.yaml", path)
     ids = [m["id"] for m in data["models"]]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ConfigError(f"{path}: duplicate model id(s): {', '.join(dupes)}")
     for m in data["models"]:
-        m.setdefault("weights", "none")
-        m.setdefault("cov_type", "cluster")
         if m["family"] == "binomial" and "trials" not in m:
             raise ConfigError(f"{path}: model '{m['id']}': family binomial needs 'trials'")
         if codebook is not None and m["outcome"] not in codebook["variables"]:
             raise ConfigError(
                 f"{path}: model '{m['id']}': outcome '{m['outcome']}' is not a codebook variable"
             )
-    return data["models"], data.get("robustness", {"models": [], "variants": []})
+    if codebook is not None:
+        check_models(data["models"], data["robustness"], codebook, path)
+        unknown = sorted(set(data["labels"]) - set(codebook["variables"]))
+        if unknown:
+            raise ConfigError(
+                f"{path}: key 'labels': {', '.join(unknown)} is not a codebook variable"
+            )
+    return data
 
 
 def load_all(config: dict) -> Settings:
     codebook = load_codebook(_path(config, "codebook"))
     ind_path = _path(config, "indicators")
     indicators = validate_against(read_yaml(ind_path), "indicators.schema.yaml", ind_path)
-    indicators.setdefault("confidence", 0.95)
-    indicators.setdefault("reference_wave", 2018)
-    models, robustness = load_models(_path(config, "models"), codebook)
+    models_file = load_models_file(_path(config, "models"), codebook)
     syn_path = _path(config, "synthetic")
     synthetic = validate_against(read_yaml(syn_path), "synthetic.schema.yaml", syn_path)
     return Settings(
         config=config,
         codebook=codebook,
         indicators=indicators,
-        models=models,
-        robustness=robustness,
+        models=models_file["models"],
+        robustness=models_file["robustness"],
         synthetic=synthetic,
         size_groups=config["size_groups"],
+        labels=models_file["labels"],
     )
 
 
@@ -144,6 +180,14 @@ def figure_ids(settings: Settings) -> list[str]:
     ids += [f"composite_{c['id']}" for c in settings.indicators["composites"]]
     ids += ["crosstab", "barrier_dist"]
     return ids
+
+
+def validate_config(config: dict, source: str = "config/config.yaml") -> dict:
+    """The main configuration: schema-validated with its defaults filled in by the same
+    validator as every other config file, then the checks a schema cannot express."""
+    validate_against(config, "config.schema.yaml", source)
+    validate_config_extras(config)
+    return config
 
 
 def validate_config_extras(config: dict) -> None:

@@ -13,42 +13,32 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from .io import atomic_path, write_text
+from .text import Text
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
-TEXT = {
-    "source": {
-        "nb": "Kilde: SSB, Digitalisering og IKT i offentlig sektor (iktbruks); digikom.",
-        "en": "Source: Statistics Norway, ICT usage in the public sector (iktbruks); digikom.",
-    },
-    "synthetic": {
-        "nb": "SYNTETISKE DATA – ikke SSBs mikrodata",
-        "en": "SYNTHETIC DATA – not SSB microdata",
-    },
-    "share": {"nb": "Andel kommuner (%)", "en": "Share of municipalities (%)"},
-    "all": {"nb": "Alle kommuner", "en": "All municipalities"},
-    "year": {"nb": "År", "en": "Year"},
-    "size": {"nb": "Kommunestørrelse (innbyggere)", "en": "Municipality size (inhabitants)"},
-    # model figures
-    "logodds": {"nb": "Estimat (log-odds) med 95 % KI", "en": "Estimate (log odds) with 95 % CI"},
-    "linear": {"nb": "Estimat med 95 % KI", "en": "Estimate with 95 % CI"},
-    "failed": {"nb": "Modellen kunne ikke estimeres", "en": "The model could not be estimated"},
-    "prob": {
-        "nb": "Predikert sannsynlighet (gjennomsnitt over kommunene) med 95 % KI",
-        "en": "Predicted probability (average over municipalities) with 95 % CI",
-    },
-    "prob_short": {"nb": "Predikert sannsynlighet (%)", "en": "Predicted probability (%)"},
-    "none": {"nb": "Ingen logit-modeller å vise", "en": "No logit models to show"},
-    "separation": {"nb": "ikke estimerbar (separasjon)", "en": "not estimable (separation)"},
-}
+# The confidence level printed in axis labels and alt texts ("95 %"); set from
+# config/indicators.yaml `confidence` by setup_style().
+CONFIDENCE = 0.95
 
 
-def t(key: str, lang: str) -> str:
-    return TEXT[key][lang]
+def text(lang: str) -> Text:
+    """The string tables (reports/strings/) of ``lang`` at the configured confidence."""
+    return Text(lang, confidence=CONFIDENCE)
 
 
-def setup_style() -> None:
+def t(key: str, lang: str, **values) -> str:
+    """The figure text ``figures.<key>`` in ``lang`` (``{level}`` filled in)."""
+    tx = text(lang)
+    pattern = tx(f"figures.{key}")
+    return tx(f"figures.{key}", level=tx.level, **values) if "{" in pattern else pattern
+
+
+def setup_style(confidence: float | None = None) -> None:
+    global CONFIDENCE
+    if confidence is not None:
+        CONFIDENCE = float(confidence)
     plt.rcParams.update(
         {
             "figure.dpi": 100,
@@ -80,7 +70,7 @@ def save_figure(
 ) -> None:
     """Add the source line (and the synthetic-data note), then write PNG, SVG and the alt
     text atomically. Metadata dates are removed so the files are byte-reproducible."""
-    note = source or t("source", lang)
+    note = source or t("source_synthetic" if synthetic else "source", lang)
     # Put the source line below everything already drawn (tick labels, legends).
     renderer = fig.canvas.get_renderer()
     bottom = fig.get_tightbbox(renderer).y0 / fig.get_figheight()
@@ -111,7 +101,3 @@ def save_figure(
 def wrap_group(text: str) -> str:
     """Break a size-group label after its dash so tick labels do not collide."""
     return text.replace("–", "–\n", 1)
-
-
-def pct(x: float, digits: int = 0) -> str:
-    return f"{100 * x:.{digits}f}"

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .config import Settings, label
 from .disclosure import SYMBOL, suppress
-from .figures import PALETTE, pct, save_figure, setup_style, t, wrap_group
+from .figures import PALETTE, save_figure, setup_style, t, text, wrap_group
 from .indicators import ALL
 
 
@@ -68,7 +68,7 @@ def plot_size(shares: pd.DataFrame, settings: Settings, ind: str, waves: list[in
         lines.append(
             f"{year}: "
             + ", ".join(
-                f"{glabels[g]} {v:.0f} %"
+                f"{glabels[g]} {text(lang).pct(v / 100)}"
                 for g, v in zip(groups, est, strict=True)
                 if not np.isnan(v)
             )
@@ -79,12 +79,14 @@ def plot_size(shares: pd.DataFrame, settings: Settings, ind: str, waves: list[in
     ax.set_ylim(0, 100)
     ax.set_title(_ind_label(settings, ind), loc="left", fontsize=11)
     ax.legend(frameon=False, ncols=2, loc="upper left")
-    alt = {
-        "nb": f"Stolpediagram: {_ind_label(settings, ind)} etter kommunestørrelse, "
-        f"{first} og {last}, med 95 % konfidensintervall. " + "; ".join(lines) + ".",
-        "en": f"Bar chart: {_ind_label(settings, ind)} by municipality size, {first} and "
-        f"{last}, with 95 % confidence intervals. " + "; ".join(lines) + ".",
-    }[lang]
+    alt = t(
+        "size_alt",
+        lang,
+        name=_ind_label(settings, ind),
+        first=first,
+        last=last,
+        values="; ".join(lines),
+    )
     return fig, alt
 
 
@@ -103,7 +105,7 @@ def plot_trend(shares: pd.DataFrame, settings: Settings, theme: str, inds: list[
         parts.append(
             _ind_label(settings, ind)
             + ": "
-            + ", ".join(f"{y} {pct(v)} %" for y, v in zip(d.year, d.estimate, strict=True))
+            + ", ".join(f"{y} {text(lang).pct(v)}" for y, v in zip(d.year, d.estimate, strict=True))
         )
     years = sorted(shares.year.unique())
     ax.set_xticks(years, [str(y) for y in years])
@@ -111,11 +113,7 @@ def plot_trend(shares: pd.DataFrame, settings: Settings, theme: str, inds: list[
     ax.set_ylabel(t("share", lang))
     ax.set_title(label(settings.codebook["themes"][theme], lang), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8.5, loc="upper left", bbox_to_anchor=(0, -0.12), ncols=1)
-    alt = {
-        "nb": "Linjediagram med utvikling over bølgene (95 % konfidensbånd). ",
-        "en": "Line chart of the development across waves (95 % confidence bands). ",
-    }[lang]
-    return fig, alt + "; ".join(parts) + "."
+    return fig, t("trend_alt", lang, values="; ".join(parts))
 
 
 def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, wave: int):
@@ -155,12 +153,10 @@ def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, wav
     ax.set_title(f"{label(spec, lang)}, {wave}", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, ncols=2, loc="upper left", bbox_to_anchor=(0, -0.13))
     nat = d[d.group == ALL].set_index("category")["estimate"]
-    alt = {
-        "nb": f"Stablede stolper: {label(spec, lang)} i {wave} etter kommunestørrelse. Alle kommuner: ",
-        "en": f"Stacked bars: {label(spec, lang)} in {wave} by municipality size. All municipalities: ",
-    }[lang]
-    alt += ", ".join(f"{label(spec['groups'][c], lang)} {pct(nat.get(c, np.nan))} %" for c in cats)
-    return fig, alt + "."
+    values = ", ".join(
+        f"{label(spec['groups'][c], lang)} {text(lang).pct(nat.get(c, np.nan))}" for c in cats
+    )
+    return fig, t("composite_alt", lang, name=label(spec, lang), year=wave, values=values)
 
 
 def plot_crosstab(crosstab: pd.DataFrame, settings: Settings, wave: int):
@@ -184,24 +180,14 @@ def plot_crosstab(crosstab: pd.DataFrame, settings: Settings, wave: int):
             label=label(sspec, lang),
         )
         ax.bar_label(bars, fmt="%.0f", fontsize=7.5, padding=1)
-        parts.append(label(sspec, lang) + ": " + ", ".join(f"{vv:.0f} %" for vv in v))
+        parts.append(label(sspec, lang) + ": " + ", ".join(text(lang).pct(vv / 100) for vv in v))
     ax.set_xticks(x, [label(lv, lang) for lv in levels.values()], fontsize=8.5)
     ax.set_ylim(0, 100)
-    ax.set_ylabel({"nb": "Prosent innen hindringsgrad", "en": "Percent within barrier level"}[lang])
-    ax.set_title(
-        {
-            "nb": f"Kompetansemangel som hinder og rekruttering, {wave}",
-            "en": f"Competence barrier and recruitment, {wave}",
-        }[lang],
-        loc="left",
-        fontsize=11,
-    )
+    ax.set_ylabel(t("crosstab_y", lang))
+    ax.set_title(t("crosstab_title", lang, year=wave), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8.5, ncols=3, loc="upper left")
-    alt = {
-        "nb": f"Grupperte stolper for {wave}, per hindringsgrad ({', '.join(label(lv, lang) for lv in levels.values())}). ",
-        "en": f"Grouped bars for {wave}, per barrier level ({', '.join(label(lv, lang) for lv in levels.values())}). ",
-    }[lang]
-    return fig, alt + "; ".join(parts) + "."
+    levels_text = ", ".join(label(lv, lang) for lv in levels.values())
+    return fig, t("crosstab_alt", lang, year=wave, levels=levels_text, values="; ".join(parts))
 
 
 def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
@@ -218,12 +204,18 @@ def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
     years = sorted(d.year.unique())
     colours = ["#BBBBBB", PALETTE[4], "#E5E5E5", PALETTE[1], PALETTE[5]]
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    parts = []
     left = np.zeros(len(years))
     yy = np.arange(len(years))[::-1]
     for v, colour in zip(values, colours, strict=False):
         s = d[d.indicator == f"competence_barrier_dist_{v}"].set_index("year").reindex(years)
         w = s["estimate"].fillna(0).to_numpy() * 100
         ax.barh(yy, w, left=left, color=colour, label=label(var["values"][v], lang), height=0.65)
+        parts.append(
+            label(var["values"][v], lang)
+            + ": "
+            + ", ".join(f"{y} {text(lang).pct(x / 100)}" for y, x in zip(years, w, strict=True))
+        )
         for i, (li, wi) in enumerate(zip(left, w, strict=True)):
             if wi >= 6:
                 ax.text(li + wi / 2, yy[i], f"{wi:.0f}", ha="center", va="center", fontsize=8)
@@ -231,18 +223,10 @@ def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
     ax.set_yticks(yy, [str(y) for y in years])
     ax.set_xlim(0, 100)
     ax.grid(False)
-    ax.set_xlabel(
-        {"nb": "Andel kommuner som svarte (%)", "en": "Share of responding municipalities (%)"}[
-            lang
-        ]
-    )
+    ax.set_xlabel(t("barrier_x", lang))
     ax.set_title(label(var, lang), loc="left", fontsize=10.5)
     ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.18))
-    alt = {
-        "nb": "Stablede stolper: fordeling av svarene på spørsmålet om manglende kompetanse, per bølge.",
-        "en": "Stacked bars: distribution of answers on lack of competence, by wave.",
-    }[lang]
-    return fig, alt
+    return fig, t("barrier_alt", lang, values="; ".join(parts))
 
 
 def draw_all(
@@ -257,7 +241,7 @@ def draw_all(
     """Draw every figure of figure_ids(settings) into outdir/fig_<id>.{png,svg,alt.txt}.
     With real microdata (``min_cell`` set), cells on fewer municipalities are left out and
     marked ":"."""
-    setup_style()
+    setup_style(settings.indicators["confidence"])
     shares = suppress(shares, min_cell)
     composites = suppress(composites, min_cell)
     crosstab = suppress(crosstab, min_cell)
@@ -311,7 +295,7 @@ def plot_replication(card: pd.DataFrame, lang: str):
         marker="o",
         s=28,
         zorder=3,
-        label={"nb": "Innenfor toleransen", "en": "Within tolerance"}[lang],
+        label=t("within", lang),
     )
     ax.scatter(
         mid[~ok],
@@ -320,22 +304,13 @@ def plot_replication(card: pd.DataFrame, lang: str):
         marker="X",
         s=40,
         zorder=3,
-        label={"nb": "Utenfor toleransen", "en": "Outside tolerance"}[lang],
+        label=t("outside", lang),
     )
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.set_aspect("equal")
     ax.grid(True, axis="both")
-    ax.set_xlabel(
-        {
-            "nb": "Publisert (%; intervall for tall i ord)",
-            "en": "Published (%; interval for figures in words)",
-        }[lang]
-    )
-    ax.set_ylabel({"nb": "Gjenskapt (%)", "en": "Reproduced (%)"}[lang])
+    ax.set_xlabel(t("published_x", lang))
+    ax.set_ylabel(t("reproduced_y", lang))
     ax.legend(frameon=False, loc="upper left")
-    alt = {
-        "nb": f"Spredningsplott av {len(d)} publiserte tall mot gjenskapte verdier; {int(ok.sum())} ligger innenfor toleransen.",
-        "en": f"Scatter plot of {len(d)} published figures against reproduced values; {int(ok.sum())} lie within tolerance.",
-    }[lang]
-    return fig, alt
+    return fig, t("replication_alt", lang, n=len(d), ok=int(ok.sum()))

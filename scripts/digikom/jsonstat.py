@@ -226,3 +226,15 @@ def read_jsonstat2(path: str | os.PathLike) -> pd.DataFrame:
     except OSError as exc:
         raise StatbankError(f"{path}: cannot read: {exc}") from exc
     return loads_jsonstat2(data, str(path))
+
+
+def read_tidy_csv(path: str | os.PathLike, dims: list[str]) -> pd.DataFrame:
+    """Read back a tidy StatBank CSV: codes and labels as text (``"01"`` stays ``"01"``),
+    ``value`` as float (NaN where empty), ``status`` as text (``""`` where none)."""
+    text_cols = {c: str for d in dims for c in (d, f"{d}_label")} | {"status": str}
+    df = pd.read_csv(path, dtype=text_cols, keep_default_na=False, na_values={"value": [""]})
+    missing = [c for c in [*dims, "value", "status"] if c not in df.columns]
+    if missing:
+        raise StatbankError(f"{path}: missing column(s) {missing}")
+    df["value"] = pd.to_numeric(df["value"], errors="raise")
+    return df

@@ -1,17 +1,22 @@
-"""Figures of the models stage: a coefficient plot per model (estimates with 95 % CIs,
-log-odds scale for logit/binomial/ordinal) and predicted probabilities by size group and
-wave for the logit models. A failed model gets a figure that says so, not an empty plot."""
+"""Figures of the models stage: a coefficient plot per model (estimates with confidence
+intervals, log-odds scale for logit/binomial/ordinal) and predicted probabilities by size
+group and wave for the logit models. Terms are shown in readers' words
+(:func:`digikom.models.term_label`); texts come from reports/strings/models.yaml. A failed
+model gets a figure that says so, not an empty plot."""
 
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .figures import PALETTE, save_figure, setup_style, t
+from .figures import PALETTE, save_figure, setup_style, text
+from .models.labels import level_label, term_label
 
 
 def _read_json(path) -> dict:
@@ -19,21 +24,40 @@ def _read_json(path) -> dict:
         return json.load(fh)
 
 
-def plot_coefficients(coef_path, json_path, lang, synthetic, png, svg, alt):
-    setup_style()
+def _wrap(label: str, width: int) -> str:
+    """Wrap a tick label, never inside a number with a thousands space ("2 000")."""
+    return textwrap.fill(re.sub(r"(\d) (\d{3})", "\\1\u00a0\\2", label), width)
+
+
+def _settings(labels: dict) -> SimpleNamespace:
+    """A rule's ``labels`` param (:func:`~digikom.models.labels.label_settings`) as the
+    ``settings`` argument of :func:`~digikom.models.labels.term_label`."""
+    return SimpleNamespace(**labels)
+
+
+def plot_coefficients(
+    coef_path, json_path, spec, labels, lang, confidence, synthetic, png, svg, alt
+):
+    setup_style(confidence)
+    tx = text(lang)
+    settings = _settings(labels)
     info = _read_json(json_path)
+    spec = {**spec, "reference": info.get("reference") or spec.get("reference") or {}}
     title = info.get("label", {}).get(lang) or info.get("model")
     coef = pd.read_csv(coef_path)
     if len(coef):
         coef = coef[coef["term_type"] == "coefficient"]
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(coef), 3) + 1.6))
+    names = [term_label(t, spec, settings, tx) for t in coef["term"]] if len(coef) else []
+    height = 0.42 * max(len(coef), 3) + 1.6
+    width = 7.5 if max((len(n) for n in names), default=0) < 40 else 10
+    fig, ax = plt.subplots(figsize=(width, height))
     if info.get("status") == "failed" or coef.empty:
-        msg = t("failed", lang) + ":\n" + "\n".join(info.get("warnings", []))
+        msg = tx("figures.failed") + ":\n" + "\n".join(info.get("warnings", []))
         ax.text(0.5, 0.5, msg, ha="center", va="center", wrap=True, fontsize=9)
         ax.set_axis_off()
         alt_text = f"{title}. {msg}"
     else:
-        coef = coef.iloc[::-1]
+        coef = coef.assign(label=names).iloc[::-1]
         ypos = np.arange(len(coef))
         ok = coef["estimate"].notna().to_numpy()
         est = coef["estimate"].to_numpy(float)
@@ -48,14 +72,21 @@ def plot_coefficients(coef_path, json_path, lang, synthetic, png, svg, alt):
             capsize=3,
         )
         for y in ypos[~ok]:
-            ax.text(0, y, t("separation", lang), va="center", ha="center", fontsize=8)
+            ax.text(0, y, tx("figures.separation"), va="center", ha="center", fontsize=8)
         ax.axvline(0, color="#555555", lw=0.8)
-        ax.set_yticks(ypos, coef["term"].tolist())
+        ax.set_yticks(ypos, [_wrap(n, 56) for n in coef["label"]])
         ax.grid(axis="x", color="#d9d9d9")
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(t("linear" if info.get("family") == "linear" else "logodds", lang))
+        axis = "figures.linear" if info.get("family") == "linear" else "figures.logodds"
+        ax.set_xlabel(tx(axis, level=tx.level))
         parts = [
-            f"{r.term}: {r.estimate:.2f} ({r.conf_low:.2f} to {r.conf_high:.2f})"
+            tx(
+                "models.coef_alt",
+                term=r.label,
+                estimate=tx.num(r.estimate, 2),
+                low=tx.num(r.conf_low, 2),
+                high=tx.num(r.conf_high, 2),
+            )
             for r in coef.iloc[::-1].itertuples()
             if np.isfinite(r.estimate)
         ]
@@ -76,20 +107,31 @@ def plot_coefficients(coef_path, json_path, lang, synthetic, png, svg, alt):
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)
 
 
-def plot_predictions(pred_path, json_paths, size_groups, lang, synthetic, png, svg, alt):
-    setup_style()
+def plot_predictions(pred_path, json_paths, labels, lang, confidence, synthetic, png, svg, alt):
+    """One panel per logit model (two per row), size groups in config order on the x axis,
+    one marker per wave; large enough to read at page width."""
+    setup_style(confidence)
+    tx = text(lang)
+    settings = _settings(labels)
     infos = [_read_json(p) for p in json_paths]
     logits = [i for i in infos if i.get("family") == "logit" and i.get("status") != "failed"]
     pred = pd.read_csv(pred_path, dtype={"category": str, "size_group": str})
-    order = [g["id"] for g in size_groups]
-    glabel = {g["id"]: g.get(lang) or g["id"] for g in size_groups}
+    order = [g["id"] for g in settings.size_groups]
+    glabel = {g: level_label("size_group", g, settings, tx) for g in order}
     n = max(len(logits), 1)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.2), sharey=True, squeeze=False)
+    ncols = min(n, 2)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(5.6 * ncols, 4.6 * nrows), sharey=True, squeeze=False
+    )
+    flat = list(axes.flat)
     alt_parts = []
     if not logits:
-        axes[0, 0].text(0.5, 0.5, t("none", lang), ha="center", va="center")
-        axes[0, 0].set_axis_off()
-    for ax, info in zip(axes[0], logits, strict=False):
+        flat[0].text(0.5, 0.5, tx("figures.none"), ha="center", va="center")
+        flat[0].set_axis_off()
+    for ax in flat[len(logits) :] if logits else []:
+        ax.set_axis_off()
+    for ax, info in zip(flat, logits, strict=False):
         d = pred[(pred["model"] == info["model"]) & (pred["quantity"] == "prediction")]
         d = d[d["size_group"].isin(order)]
         years = sorted(d["year"].dropna().unique())
@@ -103,41 +145,48 @@ def plot_predictions(pred_path, json_paths, size_groups, lang, synthetic, png, s
                 100 * est,
                 yerr=[100 * (est - dy["conf_low"]), 100 * (dy["conf_high"] - est)],
                 fmt="o",
-                ms=4,
+                ms=5,
                 capsize=2,
                 color=PALETTE[k % len(PALETTE)],
                 label=str(int(year)),
             )
-        ax.set_xticks(np.arange(len(order)), [glabel[g] for g in order], rotation=45, ha="right")
+        ax.set_xticks(
+            np.arange(len(order)), [glabel[g] for g in order], rotation=30, ha="right", fontsize=9
+        )
         ax.set_ylim(0, 100)
         ax.set_title(
-            textwrap.fill(info.get("label", {}).get(lang) or info["model"], 38),
+            textwrap.fill(info.get("label", {}).get(lang) or info["model"], 48),
             loc="left",
-            fontsize=9,
+            fontsize=10,
         )
-        ax.set_xlabel(t("size", lang))
+        ax.set_xlabel(tx("figures.size"))
+        if ax.get_subplotspec().is_first_col():
+            ax.set_ylabel(tx("figures.prob_short"))
         last = d[d["year"] == years[-1]] if years else d
         alt_parts.append(
             f"{info.get('label', {}).get(lang)}: {int(years[-1]) if years else ''} "
             + ", ".join(
-                f"{glabel.get(r.size_group, r.size_group)} {100 * r.estimate:.0f} %"
+                tx(
+                    "figures.value",
+                    name=glabel.get(r.size_group, r.size_group),
+                    v=tx.pct(r.estimate),
+                )  # fmt: skip
                 for r in last.set_index("size_group").reindex(order).reset_index().itertuples()
                 if np.isfinite(r.estimate)
             )
         )
-    axes[0, 0].set_ylabel(t("prob_short", lang))
     if logits:
-        handles, labels = axes[0, -1].get_legend_handles_labels()
+        handles, leg = flat[0].get_legend_handles_labels()
         fig.legend(
             handles,
-            labels,
-            title=t("year", lang),
-            fontsize=8,
+            leg,
+            title=tx("figures.year"),
+            fontsize=9,
             frameon=False,
             loc="upper center",
             bbox_to_anchor=(0.5, 0.0),
-            ncols=len(labels),
+            ncols=len(leg),
         )
     fig.tight_layout()
-    alt_text = t("prob", lang) + ". " + ". ".join(alt_parts) + "."
+    alt_text = tx("figures.prob", level=tx.level) + ". " + ". ".join(alt_parts) + "."
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)

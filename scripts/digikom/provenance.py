@@ -123,6 +123,7 @@ def build_context(config: dict, targets_path: str) -> dict:
         "indicators": s.indicators,
         "models": s.models,
         "robustness": s.robustness,
+        "model_labels": s.labels,
         "calibration": calibration,
     }
 

@@ -1,14 +1,21 @@
-"""Rendering the Quarto report source to HTML and PDF.
+"""Rendering the report source (reports/report.qmd) to HTML and PDF.
 
-Two renderers, one source (reports/report.qmd):
+One source, prepared once, typeset by either renderer:
 
-* ``quarto``: ``quarto render`` (HTML with embed-resources, Typst for PDF), used whenever a
-  ``quarto`` binary is on PATH.
-* ``pandoc``: the same .qmd is executed here (its ``{python}`` chunks run in one namespace,
-  the ``parameters`` cell is overridden like Quarto's ``-P``, inline `` `{python} expr` ``
-  is evaluated), figure/table cross-references (``#fig-``, ``#tbl-``, ``@fig-…``) are
-  numbered as Quarto numbers them, and pandoc (pypandoc-binary) writes HTML and Typst; the
-  ``typst`` wheel compiles the PDF.
+1. :func:`prepare` executes the ``{python}`` chunks of the .qmd once, in this process (the
+   ``parameters`` cell is overridden as Quarto's ``-P`` would, inline `` `{python} expr` ``
+   is evaluated). It writes the resulting Markdown, with the source's front matter (minus
+   the execution options) and the run's metadata, to ``<build>/report.qmd``, and copies
+   every image it references, plus the CSS and Typst header, into ``<build>`` so that all
+   paths resolve from there (a missing image is a :class:`RenderError`).
+2. :func:`render_quarto` runs ``quarto render`` on that prepared file (HTML with
+   embed-resources, and Typst PDF). Nothing is executed by Quarto a second time.
+3. :func:`render_pandoc` numbers the ``#fig-``/``#tbl-`` cross-references as Quarto does
+   and lets pandoc (pypandoc-binary) write HTML and Typst; the ``typst`` wheel compiles it.
+
+A renderer warning about a resource it could not fetch fails the render (RenderError);
+on success the build directory is removed, on failure it is kept for debugging.
+Measurements behind this design are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -35,8 +43,16 @@ FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 FIG_IMG = re.compile(
     r"!\[(?P<cap>[^\]]*)\]\((?P<src>[^)]+)\)\{#(?P<id>fig-[\w-]+)(?P<rest>[^}]*)\}"
 )
+IMG = re.compile(r"(?P<pre>!\[[^\]]*\]\()(?P<src>[^)\s]+)(?P<post>[^)]*\))")
 TBL_CAP = re.compile(r"^:\s+(?P<cap>.*?)\s*\{#(?P<id>tbl-[\w-]+)(?P<rest>[^}]*)\}\s*$", re.M)
 REF = re.compile(r"@((?:fig|tbl)-[\w-]+)")
+# What Quarto and pandoc print when an image or other resource cannot be read.
+MISSING_RESOURCE = re.compile(r"^.*could not fetch.*$", re.I | re.M)
+# Quarto gives every float caption a random id (``tbl-x-caption-<uuid4>``); it is only
+# referenced from the same float, so a stable id keeps rebuilds byte-identical.
+CAPTION_UUID = re.compile(r"-caption-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Front-matter keys that only concern executing the chunks (done once, by prepare()).
+EXECUTION_KEYS = ("jupyter", "execute", "engine", "knitr", "params")
 
 WORDS = {"nb": {"fig": "Figur", "tbl": "Tabell"}, "en": {"fig": "Figure", "tbl": "Table"}}
 
@@ -96,7 +112,7 @@ def knit(qmd: str, params: dict, source: str = "report.qmd") -> tuple[dict, str]
         if text:
             out.append(text if opts.get("output") == "asis" else f"```\n{text}```\n")
     out.append(_inline(body[pos:], ns, source))
-    return meta, "".join(out)
+    return meta or {}, "".join(out)
 
 
 def _inline(text: str, ns: dict, source: str) -> str:
@@ -150,76 +166,176 @@ def crossref(md: str, lang: str, prefix_captions: bool) -> str:
     return REF.sub(ref, md)
 
 
-def _pandoc(args: list[str], stdin: str) -> None:
+# --------------------------------------------------------------------------- prepare
+def _localise_images(md: str, workdir: Path, build: Path, source: str) -> str:
+    """Copy every local image ``md`` references into ``build/figures/`` and point the
+    Markdown there, so that the prepared file is self-contained (HTML embedding and the
+    Typst root both resolve paths from ``build``)."""
+    figdir = build / "figures"
+    seen: dict[Path, str] = {}
+
+    def repl(m):
+        src = m.group("src").strip("<>")
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):  # data:, https:, file: ...
+            return m.group(0)
+        path = (workdir / src).resolve() if not os.path.isabs(src) else Path(src)
+        if not path.is_file():
+            raise RenderError(
+                f"{source}: the report refers to an image that does not exist: {src} "
+                f"(looked for {path})"
+            )
+        if path not in seen:
+            name = path.name
+            if any(v == f"figures/{name}" for v in seen.values()):
+                name = f"{len(seen)}-{name}"
+            figdir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, figdir / name)
+            seen[path] = f"figures/{name}"
+        return f"{m.group('pre')}{seen[path]}{m.group('post')}"
+
+    return IMG.sub(repl, md)
+
+
+def prepare(
+    qmd_path: str | os.PathLike,
+    params: dict,
+    meta_extra: dict,
+    build: str | os.PathLike,
+    workdir: str | os.PathLike = ".",
+) -> Path:
+    """Execute the .qmd once and write the typeset-only source ``<build>/report.qmd``.
+
+    Its front matter is the source's (formats and their options) without execution keys,
+    plus ``meta_extra`` (title, date, lang, ...). Files the front matter names relative to
+    the source (``css``, ``include-in-header``) and every image are copied into ``build``.
+    Returns the path of the prepared file."""
+    qmd_path, build, workdir = Path(qmd_path), Path(build), Path(workdir).resolve()
+    if build.exists():
+        shutil.rmtree(build)
+    build.mkdir(parents=True)
+    front, md = knit(qmd_path.read_text(encoding="utf-8"), params, source=str(qmd_path))
+    md = _localise_images(md, workdir, build, str(qmd_path))
+    front = {k: v for k, v in front.items() if k not in EXECUTION_KEYS}
+    for fmt in (front.get("format") or {}).values():
+        for key in ("css", "include-in-header"):
+            for name in _as_list((fmt or {}).get(key)):
+                src = qmd_path.parent / name
+                if not src.is_file():
+                    raise RenderError(f"{qmd_path}: format option {key}: {name} does not exist")
+                shutil.copyfile(src, build / Path(name).name)
+    front.update(meta_extra)
+    head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+    out = build / "report.qmd"
+    write_text(out, f"---\n{head}---\n\n{md}")
+    # pin the Quarto project to the build directory (Typst's root; no parent _quarto.yml)
+    write_text(build / "_quarto.yml", "project:\n  type: default\n")
+    return out
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _fail_on_missing_resources(stderr: str, what: str) -> None:
+    missing = MISSING_RESOURCE.findall(stderr)
+    if missing:
+        raise RenderError(
+            f"{what} could not fetch {len(missing)} resource(s); first: {missing[0].strip()}"
+        )
+
+
+# --------------------------------------------------------------------------- quarto
+def quarto_env(date: str | None = None) -> dict:
+    """The environment for ``quarto``: QUARTO_PYTHON is this interpreter unless set, so
+    any Python Quarto starts is the project's (with its Jupyter packages); the typst CLI
+    that Quarto runs dates the PDF by SOURCE_DATE_EPOCH, set here (unless set) to the same
+    :func:`pdf_timestamp` the pandoc path uses."""
+    env = dict(os.environ)
+    env.setdefault("QUARTO_PYTHON", sys.executable)
+    stamp = pdf_timestamp(date)
+    if stamp is not None:
+        env.setdefault("SOURCE_DATE_EPOCH", str(stamp))
+    return env
+
+
+def render_quarto(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> None:
+    """Typeset the prepared source with ``quarto render`` to HTML and Typst PDF."""
+    prepared = Path(prepared)
+    build = prepared.parent
+    m = FRONT.match(prepared.read_text(encoding="utf-8"))
+    env = quarto_env((yaml.safe_load(m.group(1)) or {}).get("date") if m else None)
+    for fmt, final, produced in (
+        ("html", out_html, prepared.with_suffix(".html")),
+        ("typst", out_pdf, prepared.with_suffix(".pdf")),
+    ):
+        cmd = ["quarto", "render", prepared.name, "--to", fmt]
+        proc = subprocess.run(cmd, cwd=build, env=env, capture_output=True, text=True, check=False)
+        (build / f"quarto-{fmt}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        if proc.returncode != 0:
+            raise RenderError(f"quarto render --to {fmt} failed:\n{proc.stderr[-4000:]}")
+        _fail_on_missing_resources(proc.stderr, f"quarto render --to {fmt}")
+        if not produced.exists():
+            raise RenderError(f"quarto did not produce {produced}")
+        if fmt == "html":
+            html = produced.read_text(encoding="utf-8")
+            write_text(final, CAPTION_UUID.sub("-caption", html))
+        else:
+            Path(final).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(produced, final)
+
+
+# --------------------------------------------------------------------------- pandoc
+def _pandoc(args: list[str], stdin: str, cwd: Path) -> None:
     import pypandoc
 
     exe = pypandoc.get_pandoc_path()
-    proc = subprocess.run([exe, *args], input=stdin, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [exe, *args], input=stdin, capture_output=True, text=True, check=False, cwd=cwd
+    )
     if proc.returncode != 0:
         raise RenderError(f"pandoc {' '.join(args)} failed: {proc.stderr.strip()}")
+    _fail_on_missing_resources(proc.stderr, "pandoc")
     if proc.stderr.strip():
         log.warning("pandoc: %s", proc.stderr.strip())
 
 
-def render_pandoc(
-    qmd_path: str,
-    params: dict,
-    meta_extra: dict,
-    css: str | None,
-    out_html: str,
-    out_pdf: str,
-    workdir: str = ".",
-) -> None:
-    """Render with pandoc (HTML) and pandoc -> typst (PDF), from the same .qmd."""
-    qmd = Path(qmd_path).read_text(encoding="utf-8")
-    _, md = knit(qmd, params, source=str(qmd_path))
-    lang = meta_extra.get("lang", "nb")
-    build = Path(out_html).parent / "_build"
-    build.mkdir(parents=True, exist_ok=True)
+def render_pandoc(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> None:
+    """Typeset the prepared source with pandoc (HTML) and pandoc -> typst (PDF), using the
+    options of its front matter (``format: html`` / ``format: typst``)."""
+    prepared = Path(prepared).resolve()
+    build = prepared.parent
+    m = FRONT.match(prepared.read_text(encoding="utf-8"))
+    front = yaml.safe_load(m.group(1)) or {}
+    md = prepared.read_text(encoding="utf-8")[m.end() :]
+    formats = front.get("format") or {}
+    meta = {k: v for k, v in front.items() if k != "format"}
+    lang = str(meta.get("lang", "nb"))
     meta_file = build / "metadata.yaml"
-    write_text(meta_file, yaml.safe_dump(meta_extra, allow_unicode=True, sort_keys=True))
-    html_md = crossref(md, lang, prefix_captions=True)
-    typ_md = crossref(md, lang, prefix_captions=False)
-    write_text(build / "report.html.md", html_md)
-    common = [
-        "-f",
-        "markdown-citations",
-        "--standalone",
-        "--toc",
-        "--toc-depth=2",
-        f"--metadata-file={meta_file}",
-        f"--resource-path={workdir}",
-    ]
+    write_text(meta_file, yaml.safe_dump(meta, allow_unicode=True, sort_keys=True))
+    common = ["-f", "markdown-citations", "--standalone", f"--metadata-file={meta_file}"]
+
+    html_opt = formats.get("html") or {}
+    args = [*common, "-t", "html5", "--embed-resources", f"--resource-path={build}"]
+    if html_opt.get("toc"):
+        args += ["--toc", f"--toc-depth={html_opt.get('toc-depth', 3)}"]
+    args += [f"--css={build / Path(c).name}" for c in _as_list(html_opt.get("css"))]
     with atomic_path(out_html, suffix=".html") as tmp:
-        args = [*common, "-t", "html5", "--embed-resources", "-o", str(tmp)]
-        if css:
-            args.append(f"--css={css}")
-        _pandoc(args, html_md)
-    # Typst resolves "/x" relative to --root: make figure paths root-relative.
-    typ_md = FIG_IMG.sub(
-        lambda m: m.group(0).replace(f"]({m.group('src')})", f"](/{m.group('src').lstrip('/')})"),
-        typ_md,
-    )
+        _pandoc([*args, "-o", str(tmp)], crossref(md, lang, prefix_captions=True), build)
+
+    typ_opt = formats.get("typst") or {}
     typ = build / "report.typ"
-    header = Path(qmd_path).with_name("typst-header.typ")
-    extra = [f"--include-in-header={header}"] if header.exists() else []
-    _pandoc(
-        [
-            *common,
-            "-t",
-            "typst",
-            "-V",
-            "papersize=a4",
-            "-V",
-            "fontsize=10pt",
-            "-V",
-            "section-numbering=1.1",
-            *extra,
-            "-o",
-            str(typ),
-        ],
-        typ_md,
-    )
+    args = [*common, "-t", "typst"]
+    if typ_opt.get("toc"):
+        args += ["--toc", f"--toc-depth={typ_opt.get('toc-depth', 3)}"]
+    for key in ("papersize", "fontsize", "section-numbering"):
+        if key in typ_opt:
+            args += ["-V", f"{key}={typ_opt[key]}"]
+    headers = [build / Path(h).name for h in _as_list(typ_opt.get("include-in-header"))]
+    args += [f"--include-in-header={h}" for h in headers]
+    _pandoc([*args, "-o", str(typ)], crossref(md, lang, prefix_captions=False), build)
+
     import typst
 
     from .fonts import check_fonts, fonts_in_typst, raise_on_font_warnings
@@ -227,16 +343,16 @@ def render_pandoc(
     # A font named in the Typst source (e.g. in reports/typst-header.typ) must exist:
     # typst would otherwise silently substitute another one.
     source = typ.read_text(encoding="utf-8")
-    if header.exists():
-        source += header.read_text(encoding="utf-8")
+    for h in headers:
+        source += h.read_text(encoding="utf-8")
     check_fonts(fonts_in_typst(source))
     with atomic_path(out_pdf, suffix=".pdf") as tmp:
         try:
             _, warnings = typst.compile_with_warnings(
                 str(typ),
                 output=str(tmp),
-                root=str(Path(workdir).resolve()),
-                timestamp=pdf_timestamp(meta_extra.get("date")),
+                root=str(build),
+                timestamp=pdf_timestamp(meta.get("date")),
             )
         except Exception as exc:  # typst.TypstError and friends
             raise RenderError(f"typst could not compile {typ}: {exc}") from exc
@@ -261,39 +377,29 @@ def pdf_timestamp(date: str | None) -> int | None:
     return None
 
 
-def render_quarto(
-    qmd_path: str, params: dict, meta_extra: dict, out_html: str, out_pdf: str, workdir: str = "."
+# --------------------------------------------------------------------------- both
+def render(
+    qmd_path: str | os.PathLike,
+    params: dict,
+    meta_extra: dict,
+    renderer: str,
+    out_html: str,
+    out_pdf: str,
+    workdir: str | os.PathLike = ".",
 ) -> None:
-    """Render with Quarto: copy the .qmd next to the outputs, pass every parameter with -P,
-    execute in the working directory, then move the results into place."""
-    build = Path(out_html).parent / "_quarto"
-    build.mkdir(parents=True, exist_ok=True)
-    src = build / "report.qmd"
-    shutil.copyfile(qmd_path, src)
-    css = Path(qmd_path).with_name("report.css")
-    if css.exists():
-        shutil.copyfile(css, build / "report.css")
-    (build / "_quarto.yml").write_text("project:\n  type: default\n", encoding="utf-8")
-    meta_file = build / "metadata.yaml"
-    write_text(meta_file, yaml.safe_dump(meta_extra, allow_unicode=True, sort_keys=True))
-    ps = [x for k, v in params.items() for x in ("-P", f"{k}:{v}")]
-    for fmt, final in (("html", out_html), ("typst", out_pdf)):
-        cmd = [
-            "quarto",
-            "render",
-            str(src.name),
-            "--to",
-            fmt,
-            "--execute-dir",
-            str(Path(workdir).resolve()),
-            "--metadata-file",
-            meta_file.name,
-            *ps,
-        ]
-        proc = subprocess.run(cmd, cwd=build, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise RenderError(f"quarto render --to {fmt} failed:\n{proc.stderr[-4000:]}")
-        produced = build / ("report.html" if fmt == "html" else "report.pdf")
-        if not produced.exists():
-            raise RenderError(f"quarto did not produce {produced}")
-        os.replace(produced, final)
+    """Prepare the source once in ``<out dir>/_build/<stem of out_html>/`` and typeset it
+    with ``renderer``. The build directory is removed after a successful render and kept
+    (for debugging) after a failure."""
+    build = Path(out_html).parent / "_build" / Path(out_html).stem
+    prepared = prepare(qmd_path, params, meta_extra, build, workdir)
+    if renderer == "quarto":
+        render_quarto(prepared, out_html, out_pdf)
+    elif renderer == "pandoc":
+        render_pandoc(prepared, out_html, out_pdf)
+    else:
+        raise RenderError(f"unknown renderer {renderer!r} (quarto or pandoc)")
+    shutil.rmtree(build)
+    with contextlib.suppress(OSError):
+        build.parent.rmdir()  # _build/ itself, unless another language is being built
+    # the build directory of earlier digikom versions (the .qmd copied for Quarto)
+    shutil.rmtree(Path(out_html).parent / "_quarto", ignore_errors=True)

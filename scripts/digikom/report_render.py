@@ -7,7 +7,8 @@ import json
 import logging
 import os
 
-from .render import pick_renderer, render_pandoc, render_quarto, renderer_version
+from .errors import RenderError
+from .render import pick_renderer, render, renderer_version
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +18,17 @@ TITLES = {
 }
 
 
-def render_report(qmd, css, provenance, results, lang, choice, out_html, out_pdf):
+def render_report(qmd, provenance, results, lang, choice, out_html, out_pdf):
+    """Render ``qmd`` in language ``lang``. ``choice`` is the renderer the workflow resolved
+    (the one recorded in provenance.json); it is checked to be available here."""
     renderer = pick_renderer(choice)
     version = renderer_version(renderer)
     prov = json.loads(open(provenance, encoding="utf-8").read())
+    if prov.get("renderer") != renderer:
+        raise RenderError(
+            f"{provenance}: renderer is {prov.get('renderer')!r} but this render uses "
+            f"{renderer!r}; re-run the workflow so that both agree"
+        )
     waves = sorted(prov["config"]["waves"])
     title, subtitle = TITLES[lang]
     meta = {
@@ -35,8 +43,5 @@ def render_report(qmd, css, provenance, results, lang, choice, out_html, out_pdf
     }
     params = {"results": results, "lang": lang, "renderer": renderer, "renderer_version": version}
     log.info("rendering %s with %s (%s)", qmd, renderer, version)
-    if renderer == "quarto":
-        render_quarto(qmd, params, meta, out_html, out_pdf, workdir=os.getcwd())
-    else:
-        render_pandoc(qmd, params, meta, css, out_html, out_pdf, workdir=os.getcwd())
+    render(qmd, params, meta, renderer, out_html, out_pdf, workdir=os.getcwd())
     log.info("wrote %s and %s on %s", out_html, out_pdf, dt.date.today())

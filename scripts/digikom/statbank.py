@@ -6,22 +6,26 @@ One call, :func:`fetch_table`, does the whole job for one configured table:
    (``{table}_{lang}_{queryhash}[_partN].json`` plus a ``.meta.json`` sidecar each). If
    every file's sha256 matches its sidecar, the cache is used and no request is made.
 2. Otherwise read ``{base_url}/config`` (limits, license, source line) and the table's
-   metadata, check that the requested dimensions and codes exist (selection expressions
-   ``*``, ``?``, ``top(N[,offset])``, ``bottom(N[,offset])``, ``range(X,Y)``, ``from(X)``,
-   ``to(X)`` are evaluated as PxWebApi does), split the query along its largest dimension
-   if it exceeds ``maxDataCells``, and GET each part as JSON-stat2 while throttling to
-   ``maxCallsPerTimeWindow``/``timeWindow``, honouring 429 ``Retry-After`` and retrying
-   5xx, timeouts and malformed bodies with exponential backoff within ``max_total_wait_s``.
-3. Store each raw body byte-for-byte with its sidecar (atomic writes), parse all parts
-   with :mod:`digikom.jsonstat` and merge them into one tidy frame.
+   metadata (with any code lists applied: ``/metadata?codelist[VAR]=ID``), check that the
+   requested dimensions and codes exist (selection expressions ``*``, ``?``,
+   ``top(N[,offset])``, ``bottom(N[,offset])``, ``range(X,Y)``, ``from(X)``, ``to(X)`` are
+   evaluated as PxWebApi does), split the query along its largest dimension if it exceeds
+   ``maxDataCells``, and GET each part as JSON-stat2 (expressions with a comma in square
+   brackets), within one call budget shared by all processes (:class:`CallBudget`),
+   honouring 429 ``Retry-After`` and retrying 5xx, timeouts and malformed bodies with
+   exponential backoff (tenacity) within ``max_total_wait_s``.
+3. Check each response against the request (every dimension, exactly the codes asked
+   for), store each raw body byte-for-byte with its sidecar (atomic writes), parse all
+   parts with :mod:`digikom.jsonstat` and merge them into one tidy frame.
 
 Why not pxwebpy: see docs/statbank.md.
 """
 
 from __future__ import annotations
 
-import collections
+import contextlib
 import email.utils
+import fcntl
 import hashlib
 import json
 import logging
@@ -35,6 +39,7 @@ from typing import Any
 
 import pandas as pd
 import requests
+import tenacity
 
 from .errors import StatbankError
 from .io import sha256_file, write_bytes, write_csv, write_json
@@ -46,6 +51,7 @@ OFFLINE_HINT = (
     "To build the report without StatBank, run with `--config fetch_statbank=false` (the default)."
 )
 MAX_GET_URL = 2000  # longer selections are sent as POST, as the API guide recommends
+BUDGET_FILE = ".api_budget.json"  # shared call budget in raw_dir (see CallBudget)
 
 
 # --------------------------------------------------------------------------- settings
@@ -85,23 +91,41 @@ def query_hash(table: str, settings: Settings, selection: dict[str, Any]) -> str
 
 
 def split_items(expr: str) -> list[str]:
-    """Split ``"a,b,range(X,Y)"`` on commas outside parentheses."""
+    """The items of a ``valueCodes`` list.
+
+    Split on commas outside square brackets, as PxWebApi does (its model binder), and
+    also outside parentheses, so ``range(2018,2022)`` may be written without brackets in
+    the config. An item wrapped in ``[...]`` is unwrapped: ``[top(2,1)],2018`` gives
+    ``["top(2,1)", "2018"]``."""
     items, depth, cur = [], 0, []
     for ch in str(expr):
-        if ch == "(":
+        if ch in "([":
             depth += 1
-        elif ch == ")":
-            depth -= 1
+        elif ch in ")]":
+            depth = max(depth - 1, 0)
         if ch == "," and depth == 0:
-            items.append("".join(cur).strip())
+            items.append("".join(cur))
             cur = []
         else:
             cur.append(ch)
-    items.append("".join(cur).strip())
-    return [i for i in items if i]
+    items.append("".join(cur))
+    out = []
+    for item in (i.strip() for i in items):
+        if item.startswith("[") and item.endswith("]"):
+            item = item[1:-1].strip()
+        if item:
+            out.append(item)
+    return out
 
 
-_FUNC = re.compile(r"^(top|bottom|range|from|to)\((.*)\)$", re.IGNORECASE)
+def join_items(items: list[str]) -> str:
+    """A ``valueCodes`` value for GET: items joined by commas, every item that contains a
+    comma in square brackets (the server splits on commas outside brackets)."""
+    return ",".join(f"[{i}]" if "," in i else i for i in items)
+
+
+_TOP = re.compile(r"^(top|bottom)\((.*)\)$", re.IGNORECASE)
+_FUNC = re.compile(r"^(range|from|to)\((.*)\)$", re.IGNORECASE)
 
 
 def _index_of(codes: list[str], code: str) -> int:
@@ -115,32 +139,57 @@ def _index_of(codes: list[str], code: str) -> int:
     return -1
 
 
+def _wildcard(item: str, codes: list[str]) -> list[str]:
+    """``*`` as PxWebApi's WildcardExpression: only ``*``, ``x*``, ``*x`` and ``*x*``."""
+    n = item.count("*")
+    if item == "*":
+        return list(codes)
+    if (
+        n > 2
+        or (n == 1 and item[0] != "*" and item[-1] != "*")
+        or (n == 2 and not (item[0] == "*" and item[-1] == "*"))
+    ):
+        raise ValueError(f"{item!r}: illegal wildcard; the API allows only *, x*, *x and *x*")
+    core = item.strip("*").casefold()
+    if n == 2:
+        return [c for c in codes if core in c.casefold()]
+    if item[0] == "*":
+        return [c for c in codes if c.casefold().endswith(core)]
+    return [c for c in codes if c.casefold().startswith(core)]
+
+
 def expand_item(item: str, codes: list[str], is_time: bool) -> list[str]:
-    """Codes selected by one item of a ``valueCodes`` list (unordered, may repeat).
+    """Codes selected by one item of a ``valueCodes`` list, evaluated as PxWebApi's
+    SelectionHandler does: a code (case-insensitive) first, then ``?`` (tested before
+    ``*``, so in ``20?*`` the star is a literal character), ``*``, ``top``/``bottom``
+    (time: the latest/earliest periods), ``range``, ``from``, ``to``.
 
     Raises ``ValueError`` with a short reason if the item is malformed or names a code
     that does not exist."""
+    i = _index_of(codes, item)
+    if i >= 0:
+        return [codes[i]]
     asc = sorted(codes) if is_time else list(codes)
     desc = sorted(codes, reverse=True) if is_time else list(codes)
-    if "*" in item or "?" in item:
-        regex = re.escape(item).replace(r"\*", ".*").replace(r"\?", ".")
-        pattern = re.compile(regex, re.IGNORECASE | re.DOTALL)
-        return [c for c in codes if pattern.fullmatch(c)]
-    m = _FUNC.match(item)
-    if not m:
-        i = _index_of(codes, item)
-        if i < 0:
-            raise ValueError(f"code {item!r} does not exist")
-        return [codes[i]]
-    func, args = m.group(1).lower(), [a.strip() for a in m.group(2).split(",")]
-    if func in ("top", "bottom"):
-        if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
-            raise ValueError(f"{item!r}: expected {func}(N) or {func}(N,offset)")
+    if "?" in item:
+        regex = "^" + re.escape(item).replace(r"\?", ".") + "$"
+        pattern = re.compile(regex, re.IGNORECASE)
+        return [c for c in codes if pattern.match(c)]
+    if "*" in item:
+        return _wildcard(item, codes)
+    if m := _TOP.match(item):
+        func, args = m.group(1).lower(), [a.strip() for a in m.group(2).split(",")]
+        if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args) or args[0] == "0":
+            raise ValueError(f"{item!r}: expected {func}(N) or {func}(N,offset), N >= 1")
         count, offset = int(args[0]), int(args[1]) if len(args) == 2 else 0
         if func == "top":
             return desc[offset : offset + count]
         end = len(desc) - offset
         return desc[max(end - count, 0) : max(end, 0)]
+    m = _FUNC.match(item)
+    if not m:
+        raise ValueError(f"code {item!r} does not exist")
+    func, args = m.group(1).lower(), [a.strip() for a in m.group(2).split(",")]
     if func == "range":
         if len(args) != 2:
             raise ValueError(f"{item!r}: expected range(X,Y)")
@@ -189,16 +238,14 @@ def resolve_selection(
     table: str,
     meta: dict[str, Any],
     selection: dict[str, Any],
-    codelist_codes: dict[str, list[str]] | None = None,
     source: str = "metadata",
 ) -> Plan:
     """Check a configured selection against the table metadata and expand it.
 
-    Dimensions the selection does not name get ``"*"``. ``codelist_codes`` maps a
-    variable to the codes of the code list chosen for it (fetched by the caller)."""
+    Dimensions the selection does not name get ``"*"``. With code lists, ``meta`` is the
+    metadata read with them applied (``/metadata?codelist[VAR]=ID``)."""
     value_codes = dict(selection.get("valueCodes") or {})
     codelist = dict(selection.get("codelist") or {})
-    codelist_codes = codelist_codes or {}
     try:
         dims = list(meta["id"])
         dimension = meta["dimension"]
@@ -214,7 +261,7 @@ def resolve_selection(
         )
     plan = Plan(dims=dims, expr={}, codes={}, codelist=codelist)
     for d in dims:
-        codes = codelist_codes.get(d) or category_codes(d, dimension[d], source)
+        codes = category_codes(d, dimension[d], source)
         expr = str(value_codes.get(d, "*"))
         try:
             chosen = expand_selection(expr, codes, d in time_dims)
@@ -240,7 +287,7 @@ def split_plan(plan: Plan, max_cells: int) -> list[dict[str, str]]:
         cells = math.prod(len(v) for v in codes.values())
         splittable = [d for d in plan.dims if len(codes[d]) > 1]
         if cells <= max_cells or not splittable:
-            return [{d: ",".join(codes[d]) if d in explicit else plan.expr[d] for d in plan.dims}]
+            return [{d: join_items(codes[d]) if d in explicit else plan.expr[d] for d in plan.dims}]
         big = max(splittable, key=lambda d: len(codes[d]))
         chunk = max(max_cells // (cells // len(codes[big])), 1)
         out = []
@@ -287,34 +334,152 @@ def _problem_detail(resp: requests.Response) -> str:
     return str(body)[:200]
 
 
-class Client:
-    """A small PxWebApi v2 client: throttled, retrying, bounded in time."""
+class CallBudget:
+    """At most ``max_calls`` requests start within any ``window`` seconds.
 
-    def __init__(self, settings: Settings, session: requests.Session | None = None):
+    The start times (and the limits last read from ``/config``) live in a small JSON file
+    guarded by an exclusive ``flock``, so every process that uses the same file shares one
+    budget: parallel Snakemake fetch jobs (``--cores all``) together stay under SSB's
+    per-IP limit, and so do runs that follow each other within a window. ``path=None``
+    keeps the budget in memory (one process). ``MARGIN_S`` covers the time between our
+    clock and the server's."""
+
+    MARGIN_S = 0.25
+    KEEP_S = 300.0  # how long start times are kept while the limits are not known yet
+
+    def __init__(self, path: Path | None, max_calls: int = 0, window: float = 0.0):
+        self.path = path
+        self.max_calls = max_calls
+        self.window = window
+        self.state: dict[str, Any] = {}
+
+    @contextlib.contextmanager
+    def _locked(self):
+        if self.path is None:
+            yield self.state
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a+", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fh.seek(0)
+                try:
+                    state = json.loads(fh.read() or "{}")
+                    state = state if isinstance(state, dict) else {}
+                except ValueError:
+                    state = {}  # a damaged budget file only costs one window
+                yield state
+                fh.seek(0)
+                fh.truncate()
+                fh.write(json.dumps(state))
+                fh.flush()
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def set_limits(self, max_calls: int, window: float) -> None:
+        self.max_calls, self.window = max_calls, window
+        with self._locked() as state:
+            state["limits"] = [max_calls, window]
+
+    def acquire(self) -> None:
+        """Wait until one more call fits in the budget, and book it."""
+        while True:
+            with self._locked() as state:
+                max_calls, window = self.max_calls, self.window
+                if max_calls <= 0 or window <= 0:  # not read yet: the last known limits
+                    max_calls, window = state.get("limits") or (0, 0.0)
+                span = window + self.MARGIN_S if window > 0 else self.KEEP_S
+                now = time.time()
+                stamps = [float(t) for t in state.get("stamps") or []]
+                stamps = [t for t in stamps if now - span < t <= now + 1]
+                if max_calls <= 0 or len(stamps) < max_calls:
+                    state["stamps"] = [*stamps, now]
+                    return
+                state["stamps"] = stamps
+                wait = span - (now - min(stamps))
+            log.info(
+                "throttling: %d calls in %.0f s (budget %s), waiting %.2f s",
+                len(stamps),
+                window,
+                self.path or "in memory",
+                wait,
+            )
+            time.sleep(max(wait, 0.01))
+
+
+class _Retryable(Exception):
+    """A failed attempt worth repeating (429, 5xx, timeout, malformed body)."""
+
+    def __init__(self, problem: str, retry_after: float | None = None):
+        super().__init__(problem)
+        self.problem, self.retry_after = problem, retry_after
+
+
+def _client_error(url: str, path: str, code: int, resp: requests.Response) -> str:
+    """The message for a 4xx other than 429, worded for what PxWebApi actually answers:
+    400 for a bad selection, for too many cells and for an unknown table on /data;
+    404 for an unknown table on /metadata."""
+    detail = _problem_detail(resp)
+    table = path.split("/")[2] if path.startswith("/tables/") else ""
+    low = detail.casefold()
+    if code == 400 and "too many cells" in low:
+        hint = "the server counts more cells than its maxDataCells"
+    elif "non-existent table" in low or (code == 404 and table):
+        hint = f"table {table} does not exist on this server" if table else "unknown table"
+    elif code == 400:
+        hint = "the server rejected the query"
+    elif code == 404:
+        hint = "unknown endpoint"
+    else:
+        hint = "client error"
+    return f"{url}: HTTP {code} ({hint}): {detail}"
+
+
+class Client:
+    """A small PxWebApi v2 client: throttled (shared budget), retrying, bounded in time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: requests.Session | None = None,
+        budget_file: Path | None = None,
+    ):
         self.settings = settings
         self.base = settings.base_url.rstrip("/")
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", "digikom (github: digikom pipeline)")
-        self.max_calls = 0
-        self.window = 0.0
-        self.calls: collections.deque[float] = collections.deque()
+        self.budget = CallBudget(budget_file)
         self.api_config: dict[str, Any] = {}
 
-    # -- throttling: at most max_calls requests finish within any `window` seconds
-    def _throttle(self) -> None:
-        if self.max_calls <= 0 or self.window <= 0:
-            return
-        while True:
-            now = time.monotonic()
-            while self.calls and now - self.calls[0] >= self.window:
-                self.calls.popleft()
-            if len(self.calls) < self.max_calls:
-                return
-            wait = self.window - (now - self.calls[0])
-            log.info(
-                "throttling: %d calls in %.0f s, waiting %.2f s", len(self.calls), self.window, wait
-            )
-            time.sleep(wait)
+    def _attempt(self, url: str, path: str, params, body, validate) -> tuple[bytes, str]:
+        s = self.settings
+        self.budget.acquire()
+        try:
+            if body is None:
+                resp = self.session.get(url, params=params, timeout=s.timeout_s)
+            else:
+                resp = self.session.post(url, params=params, json=body, timeout=s.timeout_s)
+        except requests.exceptions.Timeout as exc:
+            raise _Retryable(f"no response within timeout_s={s.timeout_s}") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise OfflineError(f"{url}: cannot connect ({exc.__class__.__name__})") from exc
+        except requests.exceptions.RequestException as exc:
+            raise StatbankError(f"{url}: request failed: {exc}") from exc
+        code = resp.status_code
+        if code == 200:
+            try:
+                if validate:
+                    validate(resp.content, resp.url)
+            except StatbankError as exc:
+                raise _Retryable(f"malformed response body ({exc})") from exc
+            return resp.content, resp.url
+        if code == 429:
+            wait = _retry_after(resp.headers.get("Retry-After"))
+            raise _Retryable("HTTP 429 Too Many Requests", wait)
+        if code >= 500:
+            wait = _retry_after(resp.headers.get("Retry-After"))
+            raise _Retryable(f"HTTP {code} server error", wait)
+        raise StatbankError(_client_error(resp.url, path, code, resp))
 
     def request(
         self,
@@ -325,69 +490,51 @@ class Client:
     ) -> tuple[bytes, str]:
         """GET (or POST with ``body``) ``base + path``; return (raw bytes, URL).
 
-        ``validate(raw, url)`` may raise StatbankError for a malformed body, which is
-        retried like a 5xx."""
+        429, 5xx, timeouts and bodies that ``validate(raw, url)`` rejects are retried with
+        tenacity: waiting ``Retry-After`` when the server sends one, else
+        ``backoff_s * 2**n``; at most ``retries`` times and never past
+        ``max_total_wait_s`` since the first attempt."""
         s = self.settings
         url = self.base + path
-        start = time.monotonic()
-        attempt = 0
-        while True:
-            self._throttle()
-            attempt += 1
-            wait: float | None = None
-            try:
-                if body is None:
-                    resp = self.session.get(url, params=params, timeout=s.timeout_s)
-                else:
-                    resp = self.session.post(url, params=params, json=body, timeout=s.timeout_s)
-            except requests.exceptions.Timeout:
-                problem = f"no response within timeout_s={s.timeout_s}"
-            except requests.exceptions.ConnectionError as exc:
-                raise OfflineError(f"{url}: cannot connect ({exc.__class__.__name__})") from exc
-            except requests.exceptions.RequestException as exc:
-                raise StatbankError(f"{url}: request failed: {exc}") from exc
-            else:
-                self.calls.append(time.monotonic())
-                full_url = resp.url
-                code = resp.status_code
-                if code == 200:
-                    try:
-                        if validate:
-                            validate(resp.content, full_url)
-                        return resp.content, full_url
-                    except StatbankError as exc:
-                        problem = f"malformed response body ({exc})"
-                elif code == 429:
-                    wait = _retry_after(resp.headers.get("Retry-After"))
-                    problem = "HTTP 429 Too Many Requests"
-                elif code >= 500:
-                    wait = _retry_after(resp.headers.get("Retry-After"))
-                    problem = f"HTTP {code} server error"
-                else:
-                    hint = {
-                        400: "bad query",
-                        403: "too many cells or forbidden",
-                        404: "unknown table or endpoint",
-                    }.get(code, "client error")
-                    raise StatbankError(
-                        f"{full_url}: HTTP {code} ({hint}): {_problem_detail(resp)}"
-                    )
-            if wait is None:
-                wait = s.backoff_s * 2 ** (attempt - 1)
-            elapsed = time.monotonic() - start
-            if attempt > s.retries:
+
+        def wait(rs: tenacity.RetryCallState) -> float:
+            exc = rs.outcome.exception() if rs.outcome else None
+            if isinstance(exc, _Retryable) and exc.retry_after is not None:
+                return exc.retry_after
+            return s.backoff_s * 2 ** (rs.attempt_number - 1)
+
+        def too_long(rs: tenacity.RetryCallState) -> bool:
+            return (rs.seconds_since_start or 0) + rs.upcoming_sleep > s.max_total_wait_s
+
+        def give_up(rs: tenacity.RetryCallState):
+            exc = rs.outcome.exception()
+            n, elapsed = rs.attempt_number, rs.seconds_since_start or 0.0
+            if n > s.retries:
                 raise StatbankError(
-                    f"{url}: giving up after {attempt} attempts in {elapsed:.1f} s; "
-                    f"last problem: {problem}"
-                )
-            if elapsed + wait > s.max_total_wait_s:
-                raise StatbankError(
-                    f"{url}: giving up after {attempt} attempts in {elapsed:.1f} s: waiting "
-                    f"{wait:.1f} s more would exceed max_total_wait_s={s.max_total_wait_s}; "
-                    f"last problem: {problem}"
-                )
-            log.warning("%s: %s; retry %d in %.1f s", url, problem, attempt, wait)
-            time.sleep(wait)
+                    f"{url}: giving up after {n} attempts in {elapsed:.1f} s; "
+                    f"last problem: {exc.problem}"
+                ) from exc
+            raise StatbankError(
+                f"{url}: giving up after {n} attempts in {elapsed:.1f} s: waiting "
+                f"{rs.upcoming_sleep:.1f} s more would exceed "
+                f"max_total_wait_s={s.max_total_wait_s}; last problem: {exc.problem}"
+            ) from exc
+
+        def before_sleep(rs: tenacity.RetryCallState) -> None:
+            exc = rs.outcome.exception()
+            log.warning(
+                "%s: %s; retry %d in %.1f s", url, exc.problem, rs.attempt_number, rs.upcoming_sleep
+            )
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            wait=wait,
+            stop=lambda rs: rs.attempt_number > s.retries or too_long(rs),
+            retry_error_callback=give_up,
+            before_sleep=before_sleep,
+            sleep=time.sleep,
+        )
+        return retrying(self._attempt, url, path, params, body, validate)
 
     def get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         def check(raw: bytes, url: str) -> None:
@@ -399,17 +546,18 @@ class Client:
     def load_config(self) -> dict[str, Any]:
         cfg = self.get_json("/config")
         try:
-            self.max_calls = int(cfg.get("maxCallsPerTimeWindow") or 0)
-            self.window = float(cfg.get("timeWindow") or 0)
+            max_calls = int(cfg.get("maxCallsPerTimeWindow") or 0)
+            window = float(cfg.get("timeWindow") or 0)
             int(cfg["maxDataCells"])
         except (KeyError, TypeError, ValueError) as exc:
             raise StatbankError(f"{self.base}/config: missing or bad limits ({exc})") from exc
+        self.budget.set_limits(max_calls, window)
         self.api_config = cfg
         log.info(
             "API limits: maxDataCells=%s, %s calls per %s s",
             cfg["maxDataCells"],
-            self.max_calls,
-            self.window,
+            max_calls,
+            window,
         )
         return cfg
 
@@ -504,7 +652,7 @@ def read_cached(files: list[Path]) -> pd.DataFrame:
 
 def _params(lang: str, value_codes: dict[str, str], codelist: dict[str, str]) -> dict[str, str]:
     params = {"lang": lang, "outputFormat": "json-stat2"}
-    params.update({f"valueCodes[{k}]": v for k, v in value_codes.items()})
+    params.update({f"valueCodes[{k}]": join_items(split_items(v)) for k, v in value_codes.items()})
     params.update({f"codelist[{k}]": v for k, v in codelist.items()})
     return params
 
@@ -519,24 +667,64 @@ def _post_body(value_codes: dict[str, str], codelist: dict[str, str]) -> dict[st
     return {"selection": sel}
 
 
-def _codelist_codes(client: Client, table: str, meta: dict, codelist: dict[str, str]) -> dict:
-    out = {}
-    lang = client.settings.lang
+def _codelist_metadata(
+    client: Client, table: str, meta: dict, codelist: dict[str, str]
+) -> dict[str, Any]:
+    """The table's metadata with the configured code lists applied, read from
+    ``/tables/{id}/metadata?codelist[VAR]=ID`` (the server's own view of the codes and
+    cell counts; ``outputValues`` no longer exists). Each code list must be one the
+    dimension offers in ``extension.codeLists``."""
     for var, cl_id in codelist.items():
         dim = (meta.get("dimension") or {}).get(var) or {}
         ext = dim.get("extension") or {}
-        known = [c.get("id") for c in ext.get("codelists") or ext.get("codeLists") or []]
+        known = [c.get("id") for c in ext.get("codeLists") or ext.get("codelists") or []]
         if cl_id not in known:
             raise StatbankError(
                 f"table {table}: dimension {var} has no code list {cl_id!r}; "
                 f"available code lists: {', '.join(map(str, known)) or 'none'}"
             )
-        body = client.get_json(f"/codelists/{cl_id}", {"lang": lang})
-        try:
-            out[var] = [str(v["code"]) for v in body["values"]]
-        except (KeyError, TypeError) as exc:
-            raise StatbankError(f"code list {cl_id}: unexpected format ({exc})") from exc
-    return out
+    if not codelist:
+        return meta
+    params = {"lang": client.settings.lang, "outputFormat": "json-stat2"}
+    params.update({f"codelist[{k}]": v for k, v in codelist.items()})
+    return client.get_json(f"/tables/{table}/metadata", params)
+
+
+def _part_codes(plan: Plan, value_codes: dict[str, str]) -> dict[str, list[str]]:
+    """The codes one (possibly split) query asks for, per dimension."""
+    return {
+        d: plan.codes[d] if value_codes[d] == plan.expr[d] else split_items(value_codes[d])
+        for d in plan.dims
+    }
+
+
+def check_response(
+    table: str, obj: dict[str, Any], plan: Plan, value_codes: dict[str, str], url: str
+) -> None:
+    """Fail unless the response has exactly the dimensions and codes asked for.
+
+    PxWebApi silently eliminates an eliminable dimension whose selection matched nothing
+    by its own rules, and may answer with other codes than a client expects; a table
+    that then looks complete would be wrong."""
+    want = _part_codes(plan, value_codes)
+    got_dims = list(obj.get("id") or [])
+    gone = [d for d in plan.dims if d not in got_dims]
+    if gone:
+        asked = ", ".join(f"{d} = {value_codes[d]!r}" for d in gone)
+        raise StatbankError(
+            f"{url}: table {table}: the server eliminated dimension(s) {asked}: by its rules "
+            "that selection matched no codes. Select the codes explicitly."
+        )
+    extra = [d for d in got_dims if d not in plan.dims]
+    if extra:
+        raise StatbankError(f"{url}: table {table}: unexpected dimension(s) {extra}")
+    for d in plan.dims:
+        got = category_codes(d, obj["dimension"][d], url)
+        if sorted(got) != sorted(want[d]):
+            raise StatbankError(
+                f"{url}: table {table}: dimension {d}: asked for {_short_list(want[d])} "
+                f"({value_codes[d]!r}) but got {_short_list(got) or 'none'}"
+            )
 
 
 def fetch_table(
@@ -558,7 +746,7 @@ def fetch_table(
     for p in problems:
         log.warning("cache invalid, refetching: %s", p)
 
-    client = Client(settings, session)
+    client = Client(settings, session, budget_file=raw_dir / BUDGET_FILE)
     try:
         cfg = client.load_config()
     except OfflineError as exc:
@@ -577,9 +765,8 @@ def fetch_table(
         f"/tables/{table}/metadata", {"lang": lang, "outputFormat": "json-stat2"}
     )
     codelist = dict(selection.get("codelist") or {})
-    plan = resolve_selection(
-        table, meta, selection, _codelist_codes(client, table, meta, codelist), f"{table} metadata"
-    )
+    meta = _codelist_metadata(client, table, meta, codelist)
+    plan = resolve_selection(table, meta, selection, f"{table} metadata")
     queries = split_plan(plan, int(cfg["maxDataCells"]))
     log.info(
         "table %s: %d cells in %d quer%s (maxDataCells=%s)",
@@ -599,9 +786,19 @@ def fetch_table(
         if url_len > MAX_GET_URL:
             body = _post_body(value_codes, plan.codelist)
             params = {"lang": lang, "outputFormat": "json-stat2"}
-        raw, url = client.request(
-            f"/tables/{table}/data", params, body=body, validate=loads_jsonstat2
-        )
+        try:
+            raw, url = client.request(
+                f"/tables/{table}/data", params, body=body, validate=loads_jsonstat2
+            )
+        except StatbankError as exc:
+            if "too many cells" not in str(exc).casefold():
+                raise
+            cells = math.prod(len(v) for v in _part_codes(plan, value_codes).values())
+            raise StatbankError(
+                f"{exc}. This query has {cells} cells by the table's metadata and /config "
+                f"says maxDataCells={cfg['maxDataCells']}; select fewer codes"
+            ) from exc
+        check_response(table, _decode(raw, url), plan, value_codes, url)
         fetched.append((raw, url, value_codes, body))
 
     for old in _part_paths(raw_dir, stem):
@@ -646,15 +843,75 @@ def fetch_table(
     return read_cached(paths)
 
 
+def table_meta(files: list[Path]) -> dict[str, Any]:
+    """What the report needs to know about a fetched table, from its cached raw
+    response(s) and sidecars: title, source, ``updated``, licence, and per dimension its
+    label, role, codes (in table order), category labels, units and elimination code."""
+    objs = [_decode(f.read_bytes(), str(f)) for f in files]
+    sides = [json.loads(sidecar_path(f).read_text(encoding="utf-8")) for f in files]
+    first = objs[0]
+    role = first.get("role") or {}
+    dims = []
+    for d in first.get("id") or []:
+        codes: dict[str, None] = {}
+        labels: dict[str, str] = {}
+        units: dict[str, Any] = {}
+        for obj in objs:
+            dim = obj["dimension"][d]
+            for c in category_codes(d, dim, str(files[0])):
+                codes[c] = None
+            cat = dim.get("category") or {}
+            labels.update({str(k): str(v) for k, v in (cat.get("label") or {}).items()})
+            units.update(cat.get("unit") or {})
+        dim = first["dimension"][d]
+        dims.append(
+            {
+                "id": d,
+                "label": str(dim.get("label") or d),
+                "role": next((r for r in ("time", "metric") if d in (role.get(r) or [])), ""),
+                "codes": list(codes),
+                "labels": {c: labels.get(c, c) for c in codes},
+                "units": units,
+                "elimination_code": (dim.get("extension") or {}).get("eliminationValueCode"),
+            }
+        )
+    px = (first.get("extension") or {}).get("px") or {}
+    return {
+        "table": str(sides[0].get("table") or px.get("tableid") or ""),
+        "label": str(first.get("label") or ""),
+        "source": str(first.get("source") or ""),
+        "updated": first.get("updated"),
+        "note": first.get("note") or [],
+        "decimals": px.get("decimals"),
+        "license": sides[0].get("license"),
+        "source_line": sides[0].get("source"),
+        "lang": sides[0].get("lang"),
+        "fetched_at": sides[0].get("fetched_at"),
+        "urls": [side.get("url") for side in sides],
+        "raw_files": [f.name for f in files],
+        "dimensions": dims,
+    }
+
+
 def fetch_table_to_csv(
     table: str,
     selection: dict[str, Any],
     settings: dict[str, Any],
     raw_dir: str,
     out_csv: str,
+    out_meta: str | None = None,
 ) -> pd.DataFrame:
-    """Snakemake entry point: fetch one table and write the tidy CSV atomically."""
-    df = fetch_table(table, selection, Settings.from_config(settings), raw_dir)
+    """Snakemake entry point: fetch one table and write the tidy CSV and (``out_meta``)
+    the table's metadata for the report, atomically."""
+    s = Settings.from_config(settings)
+    df = fetch_table(table, selection, s, raw_dir)
     write_csv(df, out_csv)
+    if out_meta:
+        files, problems = check_cache(
+            Path(raw_dir), f"{table}_{s.lang}_{query_hash(table, s, selection)}"
+        )
+        if not files:
+            raise StatbankError(f"table {table}: cache incomplete after fetching: {problems}")
+        write_json(out_meta, table_meta(files))
     log.info("table %s: %d rows -> %s", table, len(df), out_csv)
     return df

@@ -25,7 +25,7 @@ rule bootstrap_chunk:
         mem_mb=2000,
         runtime=60,
     params:
-        spec=model_spec,
+        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
         seed=config["seed"],
         replicates=BOOT["replicates"],
         chunks=BOOT["chunks"],
@@ -51,5 +51,7 @@ rule bootstrap_combine:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        confidence=CONFIDENCE,
     script:
         "../../scripts/bootstrap_combine.py"

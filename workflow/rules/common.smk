@@ -12,6 +12,7 @@ from digikom.codedeps import code_files
 from digikom.config import load_all, validate_config_extras
 from digikom.errors import DigikomError
 from digikom.io import check_readable_file, warning_summary
+from digikom.render import pick_renderer
 
 RUN_START = time.time()
 
@@ -108,20 +109,25 @@ def frame_files():
 
 
 def renderer():
-    choice = config["report"]["renderer"]
-    if choice == "auto":
-        return "quarto" if shutil.which("quarto") else "pandoc"
-    return choice
+    """The renderer that will run (report.renderer resolved: auto -> quarto if on PATH)."""
+    return pick_renderer(config["report"]["renderer"])
+
+
+def report_outputs():
+    """The rendered report, named by language so that nb and en can both exist."""
+    return {
+        "html": f"results/report/report.{config['lang']}.html",
+        "pdf": f"results/report/report.{config['lang']}.pdf",
+    }
 
 
 def final_targets():
     targets = [
-        "results/report/report.html",
-        "results/report/report.pdf",
+        *report_outputs().values(),
         "results/provenance.json",
         "results/replication/scorecard.csv",
     ]
-    targets += statbank_targets()
+    targets += statbank_report_targets()
     targets += bootstrap_targets()
     return targets
 
@@ -166,9 +172,34 @@ def statbank_targets():
     )
 
 
+def statbank_report_targets():
+    """Everything the report shows of the StatBank tables: the CSVs, the metadata, the
+    resolved views and the figures; empty unless fetch_statbank is on."""
+    if not statbank_enabled():
+        return []
+    return statbank_targets() + expand(
+        [
+            "results/statbank/{table}.meta.json",
+            "results/statbank/{table}.view.json",
+            "results/figures/statbank_{table}.png",
+            "results/figures/statbank_{table}.svg",
+            "results/figures/statbank_{table}.alt.txt",
+        ],
+        table=sorted(config["statbank"]["tables"]),
+    )
+
+
 def statbank_selection(wildcards):
-    """The configured valueCodes/codelist of one table (a params change re-runs it)."""
-    return config["statbank"]["tables"][wildcards.table]
+    """The configured valueCodes/codelist of one table (a params change re-runs it;
+    the `report` view does not take part in the query)."""
+    table = config["statbank"]["tables"][wildcards.table]
+    return {k: v for k, v in table.items() if k in ("valueCodes", "codelist")}
+
+
+def statbank_report(wildcards):
+    """The configured view of one table in the report (axis, series, select); {} = the
+    defaults derived from the table's metadata."""
+    return config["statbank"]["tables"][wildcards.table].get("report") or {}
 
 
 def statbank_settings(wildcards):
@@ -177,7 +208,7 @@ def statbank_settings(wildcards):
 
 
 # ---- models stage helpers
-from digikom.models import resolve_spec
+from digikom.models.spec import resolve_spec
 
 
 def model_spec(wildcards):

@@ -1,6 +1,12 @@
 # Models stage: one job per model spec of config/models.yaml (wildcard {model}). A model's
 # spec reaches its job as a param, not via config/models.yaml as an input, so editing one
 # model re-runs only that model and what depends on it (Snakemake's params rerun trigger).
+from digikom.models.labels import label_settings, model_label_settings
+from digikom.models.spec import job_spec
+
+CONFIDENCE = SETTINGS.indicators["confidence"]
+
+
 wildcard_constraints:
     model="|".join(MODEL_IDS),
 
@@ -24,8 +30,9 @@ rule fit_model:
         mem_mb=2000,
         runtime=30,
     params:
-        spec=model_spec,
+        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
         seed=config["seed"],
+        confidence=CONFIDENCE,
     script:
         "../../scripts/fit_model.py"
 
@@ -63,8 +70,9 @@ rule robustness:
         runtime=30,
     params:
         robustness=SETTINGS.robustness,
-        specs=robustness_specs(),
+        specs=[job_spec(SETTINGS, i) for i in SETTINGS.robustness["models"]],
         seed=config["seed"],
+        confidence=CONFIDENCE,
     script:
         "../../scripts/robustness.py"
 
@@ -83,7 +91,10 @@ rule plot_model:
     conda:
         CONDA_ENV
     params:
+        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
+        labels=lambda wildcards: model_label_settings(SETTINGS, wildcards.model),
         lang=config["lang"],
+        confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
     script:
         "../../scripts/plot_model.py"
@@ -103,8 +114,9 @@ rule plot_predictions:
     conda:
         CONDA_ENV
     params:
+        labels=label_settings(SETTINGS, []),
         lang=config["lang"],
+        confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
-        size_groups=config["size_groups"],
     script:
         "../../scripts/plot_predictions.py"

@@ -56,10 +56,10 @@ rule report:
         figures=rules.indicator_figures.output,
         replication_figure=rules.replication_figure.output,
         models=model_targets(),
-        statbank=statbank_targets(),
+        statbank=statbank_report_targets(),
+        bootstrap=bootstrap_targets(),
     output:
-        html="results/report/report.html",
-        pdf="results/report/report.pdf",
+        **report_outputs(),
     log:
         "logs/report/report.log",
     benchmark:
@@ -71,6 +71,6 @@ rule report:
         runtime=15,
     params:
         lang=config["lang"],
-        renderer=config["report"]["renderer"],
+        renderer=renderer(),
     script:
         "../../scripts/render_report.py"

@@ -2,6 +2,9 @@
 # Off by default; `--config fetch_statbank=true` turns it on. Raw JSON-stat2 responses are
 # cached immutably in data/raw/statbank/ (keyed by query hash, with provenance sidecars),
 # so re-running the rule is cheap and makes no request when the cache is intact.
+# All fetch jobs share one call budget (data/raw/statbank/.api_budget.json, locked), and
+# each holds one unit of the resource statbank_api: with `--resources statbank_api=1`
+# Snakemake runs them one at a time.
 
 if statbank_enabled():
 
@@ -9,7 +12,8 @@ if statbank_enabled():
         input:
             code=code("scripts/fetch_statbank.py"),
         output:
-            ensure("results/statbank/{table}.csv", non_empty=True),
+            csv=ensure("results/statbank/{table}.csv", non_empty=True),
+            meta="results/statbank/{table}.meta.json",
         log:
             "logs/statbank/{table}.log",
         benchmark:
@@ -19,9 +23,33 @@ if statbank_enabled():
         localrule: True
         conda:
             CONDA_ENV
+        resources:
+            statbank_api=1,
         params:
             selection=statbank_selection,
             settings=statbank_settings,
             raw_dir=STATBANK_RAW_DIR,
         script:
             "../../scripts/fetch_statbank.py"
+
+    rule statbank_figure:
+        input:
+            code=code("scripts/plot_statbank.py"),
+            csv="results/statbank/{table}.csv",
+            meta="results/statbank/{table}.meta.json",
+        output:
+            view="results/statbank/{table}.view.json",
+            png="results/figures/statbank_{table}.png",
+            svg="results/figures/statbank_{table}.svg",
+            alt="results/figures/statbank_{table}.alt.txt",
+        log:
+            "logs/statbank/{table}_figure.log",
+        wildcard_constraints:
+            table="[A-Za-z0-9_]+",
+        conda:
+            CONDA_ENV
+        params:
+            report=statbank_report,
+            lang=config["lang"],
+        script:
+            "../../scripts/plot_statbank.py"

@@ -1,0 +1,315 @@
+"""The rule entry points, one function per Snakemake rule, in one module.
+
+Each rule script in scripts/ is three lines: it calls :func:`run` with its ``snakemake``
+object and the function of its rule. :func:`run` logs to the rule's log file and turns a
+:class:`~digikom.errors.DigikomError` into a one-line message and a non-zero exit. A rule
+function reads ``job.input``, ``job.output``, ``job.params`` and ``job.wildcards`` (the
+``snakemake`` object, or any object with those attributes in a test), calls the plain
+functions of the package and writes its outputs atomically (``digikom.io``).
+
+Rules whose .smk files still pass the whole configuration read ``job.config``
+(synthesize_microdata, build_panel, indicators, scorecard, indicator_figures,
+report_context, provenance); the models and bootstrap rules get what they need as params.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .io import run_rule, write_csv, write_json, write_text
+
+log = logging.getLogger(__name__)
+
+
+def run(snakemake, func) -> None:
+    """Run the rule function ``func`` for this ``snakemake`` job."""
+    run_rule(snakemake, func, snakemake)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def synthesize_microdata(job) -> None:
+    from . import panel as P
+    from . import synthetic as S
+    from .config import load_all
+    from .published import read_targets
+
+    config = job.config
+    settings = load_all(config)
+    frames = P.read_frames(dict(zip(config["waves"], job.input.frames, strict=True)))
+    micro = S.generate(
+        frames, settings.synthetic, settings.codebook, read_targets(job.input.targets),
+        config["seed"],
+    )  # fmt: skip
+    write_csv(micro, job.output[0])
+
+
+def build_panel(job) -> None:
+    from . import panel as P
+    from .config import load_all
+
+    config = job.config
+    settings = load_all(config)
+    microdata = job.input.microdata
+    frames = P.read_frames(dict(zip(config["waves"], job.input.frames, strict=True)))
+    raw = P.read_microdata(microdata)
+    typed = P.validate_microdata(raw, settings.codebook, frames, config["waves"], str(microdata))
+    log.info("microdata %s: %d valid rows", microdata, len(typed))
+    pan = P.build_panel(
+        typed,
+        frames,
+        settings.size_groups,
+        settings.codebook,
+        P.read_crosswalk(job.input.crosswalk),
+    )
+    for year, g in pan.groupby("year"):
+        log.info(
+            "wave %s: frame %d, respondents %d (%.1f %%)",
+            year,
+            len(g),
+            g["responded"].sum(),
+            100 * g["responded"].mean(),
+        )
+    write_csv(pan, job.output[0])
+
+
+def statbank_fetch(job) -> None:
+    from .statbank import fetch_table_to_csv
+
+    fetch_table_to_csv(
+        table=job.wildcards.table,
+        selection=job.params.selection,
+        settings=job.params.settings,
+        raw_dir=job.params.raw_dir,
+        out_csv=job.output.csv,
+        out_meta=job.output.meta,
+    )
+
+
+def statbank_figure(job) -> None:
+    from .statbank_view import statbank_figure as draw
+
+    draw(
+        csv=job.input.csv,
+        meta=job.input.meta,
+        report=job.params.report,
+        table=job.wildcards.table,
+        lang=job.params.lang,
+        out=dict(job.output.items()),
+    )
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+def indicators(job) -> None:
+    from . import indicators as ind
+    from .config import load_all
+    from .panel import read_panel
+
+    settings = load_all(job.config)
+    pan = read_panel(job.input.panel)
+    rules = settings.indicators
+    write_csv(ind.compute_shares(pan, rules, settings.codebook), job.output.shares)
+    write_csv(ind.compute_composites(pan, rules), job.output.composites)
+    write_csv(ind.compute_crosstab(pan, rules, settings.codebook), job.output.crosstab)
+
+
+def scorecard(job) -> None:
+    from .config import load_all
+    from .published import read_targets
+    from .replication import scorecard as make_scorecard
+
+    settings = load_all(job.config)
+    tables = {
+        Path(p).stem: pd.read_csv(p, dtype=str).assign(
+            value=lambda d: pd.to_numeric(d["value"], errors="coerce")
+        )
+        for p in job.input.statbank
+    }
+    card = make_scorecard(
+        read_targets(job.input.targets),
+        pd.read_csv(job.input.shares),
+        pd.read_csv(job.input.crosstab),
+        settings.indicators,
+        job.config["waves"],
+        statbank=tables,
+    )
+    n_ok = int(card["within_tolerance"].eq(True).sum())
+    n_comp = int(card["reproduced"].notna().sum())
+    log.info(
+        "scorecard: %d of %d computable targets within tolerance; %d not computable",
+        n_ok,
+        n_comp,
+        len(card) - n_comp,
+    )
+    write_csv(card, job.output[0])
+
+
+def indicator_figures(job) -> None:
+    """Figures of the indicator stage; disclosure control applies to real microdata."""
+    from .config import load_all
+    from .indicator_plots import draw_all
+
+    settings = load_all(job.config)
+    synthetic = job.params.synthetic
+    made = draw_all(
+        pd.read_csv(job.input.shares),
+        pd.read_csv(job.input.composites),
+        pd.read_csv(job.input.crosstab),
+        settings,
+        os.path.dirname(job.output.png[0]),
+        synthetic,
+        min_cell=None if synthetic else job.config["report"]["min_cell"],
+    )
+    log.info("drew %d figures: %s", len(made), ", ".join(made))
+
+
+def replication_figure(job) -> None:
+    from .figures import save_figure, setup_style
+    from .indicator_plots import plot_replication
+
+    setup_style()
+    lang = job.params.lang
+    fig, alt = plot_replication(pd.read_csv(job.input.scorecard), lang)
+    out = job.output
+    save_figure(fig, out.png, out.svg, out.alt, alt, lang, job.params.synthetic)
+
+
+# --------------------------------------------------------------------------- models
+
+
+def fit_model(job) -> None:
+    """Fit one model spec (params.spec, resolved) and write its four outputs, also when
+    the model failed (then the tables are empty and the JSON says why). The fit's wall
+    time goes to the log (and Snakemake's benchmark file), not into the results."""
+    from .models.fit import fit_model as fit_one
+    from .models.fit import json_stats
+    from .panel import read_panel
+
+    spec = dict(job.params.spec)
+    fit = fit_one(
+        read_panel(job.input.panel), spec, None, job.params.seed, True, job.params.confidence
+    )
+    log.info(
+        "model %s: status %s, n=%s, %.2f s",
+        spec["id"],
+        fit.status,
+        fit.stats.get("n_obs"),
+        fit.seconds,
+    )
+    out = job.output
+    write_csv(fit.coefficients, out.coefficients)
+    write_csv(fit.predictions, out.predictions)
+    write_json(out.json, json_stats(fit))
+    write_text(out.txt, fit.summary)
+
+
+def _concat(paths, columns) -> pd.DataFrame:
+    frames = [pd.read_csv(p, dtype={"category": str, "size_group": str}) for p in paths]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def collect_models(job) -> None:
+    """Concatenate the per-model coefficient and prediction tables."""
+    from .models.fit import COEF_COLUMNS, COEF_EXTRA
+    from .models.margins import PRED_COLUMNS
+
+    write_csv(_concat(job.input.coefficients, COEF_COLUMNS + COEF_EXTRA), job.output.coefficients)
+    pred = _concat(job.input.predictions, PRED_COLUMNS)
+    if "year" in pred:
+        pred["year"] = pred["year"].astype("Int64")
+    write_csv(pred, job.output.predictions)
+
+
+def robustness(job) -> None:
+    """Refit the main models under each robustness variant (one table)."""
+    from .models.robustness import robustness_table
+    from .panel import read_panel
+
+    t0 = time.perf_counter()
+    p = job.params
+    table = robustness_table(
+        read_panel(job.input.panel),
+        [dict(s) for s in p.specs],
+        dict(p.robustness),
+        None,
+        p.seed,
+        p.confidence,
+    )
+    log.info("robustness: %d rows, %.2f s", len(table), time.perf_counter() - t0)
+    write_csv(table, job.output[0])
+
+
+def plot_model(job) -> None:
+    from .model_plots import plot_coefficients
+
+    o, p = job.output, job.params
+    plot_coefficients(
+        job.input.coefficients, job.input.json, p.spec, p.labels, p.lang, p.confidence,
+        p.synthetic, o.png, o.svg, o.alt,
+    )  # fmt: skip
+
+
+def plot_predictions(job) -> None:
+    from .model_plots import plot_predictions as plot
+
+    o, p = job.output, job.params
+    plot(
+        job.input.predictions, list(job.input.json), p.labels, p.lang, p.confidence,
+        p.synthetic, o.png, o.svg, o.alt,
+    )  # fmt: skip
+
+
+def bootstrap_chunk(job) -> None:
+    from .bootstrap import run_chunk
+
+    p = job.params
+    run_chunk(
+        job.input.panel, p.spec, p.seed, int(job.wildcards.chunk), p.replicates, p.chunks,
+        job.output[0],
+    )  # fmt: skip
+
+
+def bootstrap_combine(job) -> None:
+    from .bootstrap import run_combine
+
+    run_combine(job.input.point, list(job.input.chunks), job.output[0], job.params.confidence)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report_context(job) -> None:
+    from .provenance import write_context
+
+    write_context(job.config, job.input.targets, job.output[0])
+
+
+def provenance(job) -> None:
+    from .provenance import write_provenance
+
+    write_provenance(list(job.input.files), job.params.config, job.params.renderer, job.output[0])
+
+
+def report(job) -> None:
+    from .report_render import render_report
+
+    render_report(
+        qmd=job.input.qmd,
+        provenance=job.input.provenance,
+        results=os.path.dirname(job.input.provenance),
+        lang=job.params.lang,
+        choice=job.params.renderer,
+        out_html=job.output.html,
+        out_pdf=job.output.pdf,
+    )

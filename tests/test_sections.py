@@ -1,0 +1,260 @@
+"""The report's sections on small hand-made results (fast; no workflow run): the
+sentences say what the numbers say, in both languages, and tables show the values."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from digikom.report import Report
+from digikom.sections import findings, methods, replication, themes
+from digikom.text import MINUS
+
+GROUPS = [
+    {"id": "small", "lower": 0, "upper": 5000, "nb": "Under 5 000", "en": "Under 5,000"},
+    {"id": "large", "lower": 5000, "upper": None, "nb": "5 000 og over", "en": "5,000 and over"},
+]
+SHARE_SPECS = [
+    {
+        "id": "has_strategy",
+        "variable": "has_strategy",
+        "theme": "priority",
+        "nb": "Har strategi",
+        "en": "Has a strategy",
+    },
+    {
+        "id": "cloud_use",
+        "variable": "cloud_use",
+        "theme": "activity",
+        "nb": "Bruker sky <b>",
+        "en": "Uses cloud <b>",
+    },
+]
+
+
+def share(ind, year, group, n, est, lo, hi, weighted=False):
+    return dict(
+        indicator=ind,
+        kind="share",
+        theme="x",
+        year=year,
+        group=group,
+        n=n,
+        estimate=est,
+        conf_low=lo,
+        conf_high=hi,
+        weighted=weighted,
+    )
+
+
+@pytest.fixture
+def results(tmp_path):
+    r = tmp_path / "results"
+    for d in ("report", "indicators", "replication", "figures", "models"):
+        (r / d).mkdir(parents=True)
+    ctx = {
+        "lang": "nb",
+        "waves": [2018, 2022],
+        "data_mode": "synthetic",
+        "microdata": None,
+        "fetch_statbank": False,
+        "min_cell": 3,
+        "seed": 1,
+        "size_groups": GROUPS,
+        "codebook": {
+            "themes": {
+                t: {"nb": t.upper(), "en": t.title()}
+                for t in ("priority", "competence", "activity")
+            },
+            "variables": {"weight": {"question": {"nb": "Vekt", "en": "Weight"}}},
+        },
+        "indicators": {
+            "confidence": 0.95,
+            "reference_wave": 2018,
+            "shares": SHARE_SPECS,
+            "means": [],
+            "composites": [],
+            "figures": {},
+            "findings": [
+                {"type": "change", "indicator": "has_strategy"},
+                {"type": "change", "indicator": "cloud_use"},
+                {"type": "gradient", "indicator": "has_strategy"},
+                {"type": "out_of_ten", "indicator": "has_strategy"},
+            ],
+        },
+        "models": [],
+        "robustness": {},
+        "calibration": [],
+    }
+    (r / "report" / "context.json").write_text(json.dumps(ctx))
+    (r / "provenance.json").write_text(
+        json.dumps(
+            {
+                "created_utc": "2026-01-01T00:00:00",
+                "git": {"short": "abc", "commit": "abc"},
+                "python": "3.11",
+                "packages": {},
+                "inputs": [],
+            }
+        )
+    )
+    rows = [
+        share("has_strategy", 2018, "all", 400, 0.60, 0.55, 0.65),
+        share("has_strategy", 2022, "all", 350, 0.80, 0.76, 0.84),
+        share("has_strategy", 2022, "small", 150, 0.70, 0.62, 0.77),
+        share("has_strategy", 2022, "large", 200, 0.90, 0.85, 0.93),
+        share("cloud_use", 2018, "all", 400, 0.50, 0.45, 0.55),
+        share("cloud_use", 2022, "all", 350, 0.52, 0.47, 0.57),
+        share("response_rate", 2018, "all", 422, 0.89, 0.86, 0.92),
+        share("response_rate", 2022, "all", 356, 0.99, 0.97, 1.0),
+    ]
+    pd.DataFrame(rows).to_csv(r / "indicators" / "shares.csv", index=False)
+    pd.DataFrame(columns=["composite", "x_median", "y_median"]).to_csv(
+        r / "indicators" / "composites.csv", index=False
+    )
+    pd.DataFrame(
+        columns=["year", "level", "status", "n", "estimate", "conf_low", "conf_high"]
+    ).to_csv(r / "indicators" / "crosstab.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(
+                target_id="t1",
+                year=2018,
+                indicator="has_strategy",
+                group="all",
+                published="60",
+                reproduced=0.6,
+                diff_pp=0.0,
+                within_tolerance=True,
+                reference="published",
+            ),
+            dict(
+                target_id="t2",
+                year=2022,
+                indicator="cloud_use",
+                group="all",
+                published="40",
+                reproduced=0.52,
+                diff_pp=12.0,
+                within_tolerance=False,
+                reference="published",
+            ),
+            dict(
+                target_id="t3",
+                year=2019,
+                indicator="x",
+                group="all",
+                published="1/3",
+                reproduced=None,
+                diff_pp=None,
+                within_tolerance=None,
+                reference="published",
+            ),
+        ]
+    ).to_csv(r / "replication" / "scorecard.csv", index=False)
+    return r
+
+
+def test_findings_follow_the_numbers_nb(results):
+    R = Report(results=results, lang="nb")
+    s = findings.sentences(R)
+    assert (
+        s[0]
+        == "Andelen «Har strategi» økte fra 60\u00a0% i 2018 til 80\u00a0% i 2022 (95\u00a0% KI 76–84 for 2022)."
+    )
+    assert s[1].startswith(
+        "Andelen «Bruker sky \\<b\\>» var 50\u00a0% i 2018 og 52\u00a0% i 2022, en forskjell innenfor"
+    )
+    assert "klart høyere blant de største" in s[2] and "90\u00a0%" in s[2] and "70\u00a0%" in s[2]
+    assert "åtte av ti" in s[3]
+    assert "1 av 2 publiserte tall" in s[4]
+
+
+def test_findings_en_has_no_norwegian(results):
+    R = Report(results=results, lang="en")
+    text = " ".join(findings.sentences(R))
+    assert (
+        "The share 'Has a strategy' rose from 60% in 2018 to 80% in 2022 (95% CI 76–84 for 2022)."
+        in text
+    )
+    assert not set("æøåÆØÅ«»") & set(text)
+
+
+def test_the_confidence_level_comes_from_config(results):
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["indicators"]["confidence"] = 0.9
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    R = Report(results=results, lang="en")
+    assert "(90% CI 76–84 for 2022)" in findings.sentences(R)[0]
+    assert "95" not in themes.theme_table(R, "priority", ["has_strategy"]).split("{#")[1]
+
+
+def test_tables_show_the_values(results):
+    R = Report(results=results, lang="nb")
+    md = themes.theme_table(R, "priority", ["has_strategy"])
+    assert "| Har strategi | 60,0 (55–65) | 80,0 (76–84) |" in md
+    assert "{#tbl-priority}" in md
+    md = methods.response_table(R)
+    assert "| 2018 | 422 | 376 | 89,0\u00a0% |" in md
+    md = replication.render(R)
+    assert "| t2 | 2022 | Uses cloud" not in md  # nb report
+    assert "Bruker sky \\<b\\>" in md and "✗" in md and "✓" in md
+
+
+def test_disclosure_hides_small_cells_with_microdata(results):
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["data_mode"] = "microdata"
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    sh = pd.read_csv(results / "indicators/shares.csv")
+    sh.loc[(sh.indicator == "has_strategy") & (sh.group == "large"), "n"] = 2
+    sh.to_csv(results / "indicators/shares.csv", index=False)
+    R = Report(results=results, lang="nb")
+    row = R.est("has_strategy", 2022, "large")
+    assert R.cell_pct(row) == ":"
+    assert R.cell_pct(R.est("has_strategy", 2022, "small")) == "70\u00a0%"
+
+
+def test_negative_numbers_use_a_real_minus(results):
+    R = Report(results=results, lang="en")
+    assert R.tx.pp(-0.078) == f"{MINUS}7.8 percentage points"
+
+
+def test_bootstrap_intervals_reach_the_models_section(results):
+    from digikom.sections import model_results
+
+    R = Report(results=results, lang="en")
+    assert model_results.bootstrap_table(R) == ""  # bootstrap off: no table
+    keys = dict(model="m", outcome="y", family="logit", year=2022, size_group="all", category="")
+    pd.DataFrame(
+        [
+            dict(
+                **keys,
+                quantity="prediction",
+                effect="",
+                estimate=0.5,
+                std_error=0.02,
+                conf_low=0.46,
+                conf_high=0.54,
+                n_obs=300,
+            )
+        ]
+    ).to_csv(results / "models/predictions.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(
+                **keys,
+                estimate=0.5,
+                boot_mean=0.5,
+                boot_se=0.03,
+                conf_low=0.44,
+                conf_high=0.56,
+                level=0.95,
+                n_replicates=200,
+                n_failed=0,
+            )
+        ]
+    ).to_csv(results / "models/bootstrap_predictions.csv", index=False)
+    md = model_results.bootstrap_table(R)
+    assert "| m | 2022 | 50.0% | 46.0–54.0 | 44.0–56.0 | 200 |" in md
+    assert "{#tbl-bootstrap}" in md

@@ -10,6 +10,10 @@ so the working tree's results/ are untouched. Measured:
 * no-op rebuild (everything up to date);
 * incremental rebuild after editing one model's specification (config/models.yaml);
 * the report render alone (`--forcerun report`), by renderer;
+* the floor: every job of the full build run one after the other in ONE Python process,
+  without Snakemake (no start-up, DAG, scheduling or per-job interpreter and imports):
+  the scripts Snakemake generated for the cold build (`--skip-script-cleanup`, each with
+  its job's inputs, outputs and params) are executed in their start order;
 * the pipeline on a panel 10x and 100x larger (municipalities replicated with new
   kommunenr codes, in the microdata and in every wave's frame), per-stage times from
   Snakemake's benchmarks/*.tsv.
@@ -109,6 +113,34 @@ def stage_times(wd: Path) -> dict[str, float]:
     return out
 
 
+FLOOR_RUNNER = """
+import runpy, sys, time
+t0 = time.perf_counter()
+for path in sys.argv[1:]:
+    runpy.run_path(path, run_name="__main__")
+print(time.perf_counter() - t0)
+"""
+
+
+def floor_run(wd: Path) -> dict:
+    """All jobs of the cold build in one process (see the module docstring)."""
+    scripts = sorted((wd / ".snakemake/scripts").glob("*.py"), key=lambda p: p.stat().st_mtime)
+    if not scripts:
+        raise SystemExit("no generated job scripts: run the cold build with --skip-script-cleanup")
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", FLOOR_RUNNER, *map(str, scripts)],
+        cwd=wd,
+        env=env_for(wd),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"floor run failed in {wd}:\n{proc.stderr[-4000:]}")
+    return {"wall_s": time.perf_counter() - t0, "jobs": len(scripts)}
+
+
 # --------------------------------------------------------------------------- scaled panel
 def scale_copy(wd: Path, base_micro: Path, factor: int) -> None:
     """Replicate every municipality ``factor`` times (new 4-digit-pattern codes) in each
@@ -192,7 +224,7 @@ def main() -> None:
     print(f"working in {tmp}", flush=True)
 
     wd = copy_repo(tmp / "base")
-    res["cold"] = timed_run(wd, cores=a.cores)
+    res["cold"] = timed_run(wd, "--skip-script-cleanup", cores=a.cores)
     print(f"cold full rebuild {res['cold']['wall_s']:.1f} s", flush=True)
     base_stages = stage_times(wd)
     res["noop"] = timed_run(wd, cores=a.cores)
@@ -212,6 +244,8 @@ def main() -> None:
     renders[renderer] = {"wall_s": r["wall_s"], "rule_s": float(rows[-1]["s"])}
     res["render"] = renders
     print(f"render {renders}", flush=True)
+    res["floor"] = floor_run(wd)
+    print(f"floor {res['floor']['wall_s']:.1f} s ({res['floor']['jobs']} jobs)", flush=True)
 
     scaled = {
         1: {
@@ -250,7 +284,7 @@ def shutil_which(name: str) -> str | None:
 
 
 def write_markdown(out: Path, m: dict, res: dict, command: str, cores: int) -> None:
-    cold, noop, inc = res["cold"], res["noop"], res["incremental"]
+    cold, noop, inc, floor = res["cold"], res["noop"], res["incremental"], res["floor"]
     ok = lambda b: "yes" if b else "**no**"  # noqa: E731
     lines = [
         "# Benchmarks",
@@ -285,6 +319,10 @@ def write_markdown(out: Path, m: dict, res: dict, command: str, cores: int) -> N
         f"{inc['peak_mib']:.0f} | < 30 % of full ({0.3 * cold['wall_s']:.1f} s) | "
         f"{ok(inc['wall_s'] < 0.3 * cold['wall_s'])} ({100 * inc['wall_s'] / cold['wall_s']:.0f} %) |",
     ]
+    lines.append(
+        f"| floor: the {floor['jobs']} jobs in one process, no Snakemake | {floor['wall_s']:.1f} "
+        f"| | full / floor = {cold['wall_s'] / floor['wall_s']:.2f} | |"
+    )
     for r, v in res["render"].items():
         lines.append(
             f"| report render alone ({r}; rule time {v['rule_s']:.1f} s) | {v['wall_s']:.1f} | "
@@ -292,6 +330,12 @@ def write_markdown(out: Path, m: dict, res: dict, command: str, cores: int) -> N
         )
     scaled = res["scaled"]
     factors = sorted(scaled)
+    previous = out.read_text(encoding="utf-8") if out.exists() else ""
+    if factors == [1] and "\n## Scaling" in previous and "\n## Notes\n" in previous:
+        # run without --scales: keep the scaling section of the previous run
+        kept = "## Scaling" + previous.split("\n## Scaling", 1)[1].split("\n## Notes\n", 1)[0]
+        lines += ["", kept.rstrip("\n")]
+        return _finish(out, lines, previous)
     stages = sorted({s for f in factors for s in scaled[f]["stages"]})
     lines += [
         "",
@@ -338,9 +382,13 @@ def write_markdown(out: Path, m: dict, res: dict, command: str, cores: int) -> N
         + " | ".join("" for f in factors if f != 1)
         + " |"
     )
+    _finish(out, lines, previous)
+
+
+def _finish(out: Path, lines: list[str], previous: str) -> None:
     notes = "<!-- notes: kept when the script re-runs -->\n"
-    if out.exists() and "\n## Notes\n" in out.read_text(encoding="utf-8"):
-        notes = out.read_text(encoding="utf-8").split("\n## Notes\n", 1)[1].strip("\n") + "\n"
+    if "\n## Notes\n" in previous:
+        notes = previous.split("\n## Notes\n", 1)[1].strip("\n") + "\n"
     lines += ["", "## Notes", "", notes.rstrip("\n")]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -41,6 +41,7 @@ def _parse(path: str) -> ast.Module:
     return ast.parse(text, filename=path)
 
 
+@functools.cache
 def _module_file(root: Path, module: str) -> Path | None:
     """The file of ``module`` (dotted) under ``root``: x/y.py or x/y/__init__.py."""
     base = root.joinpath(*module.split("."))
@@ -132,6 +133,45 @@ def _top_defs(tree: ast.Module) -> dict[str, ast.AST]:
     }
 
 
+@functools.cache
+def _index(path: str):
+    """One pass over a module, kept per scope (the nodes, for :func:`_imports`, which also
+    looks at how a bound submodule is used): the nodes run at import time; per top-level
+    function/class its nodes and the same-module functions it names; all nodes."""
+    tree = _parse(path)
+    defs = _top_defs(tree)
+    top = list(_walk_no_defs(tree.body))
+    inside: dict[str, list] = {}
+    names: dict[str, set[str]] = {}
+    for name, node in defs.items():
+        inside[name] = list(ast.walk(node))
+        used = {n.id for n in inside[name] if isinstance(n, ast.Name)}
+        names[name] = used & (set(defs) - {name})
+    return top, inside, names, list(ast.walk(tree))
+
+
+@functools.cache
+def _requirements(root: Path, module: str, symbol: str | None):
+    """(file of ``module``, what using ``symbol`` of it requires); cached per workflow."""
+    path = _module_file(root, module)
+    if path is None:
+        return None, ()
+    todo: list[tuple[str, str | None]] = []
+    parts = module.split(".")
+    for i in range(1, len(parts)):  # importing a.b.c runs the __init__ of a and of a.b
+        todo.append((".".join(parts[:i]), "__init__"))
+    is_package = path.name == "__init__.py"
+    top, inside, names, everything = _index(str(path))
+    if symbol is None:
+        todo += _imports(module, everything, is_package, root)
+        return path, tuple(todo)
+    todo += _imports(module, top, is_package, root)
+    if symbol in inside:  # else a constant, or a name the module imports (followed above)
+        todo += _imports(module, inside[symbol], is_package, root)
+        todo += [(module, n) for n in sorted(names[symbol])]  # same-module functions used
+    return path, tuple(todo)
+
+
 def code_files(sources, root: str | os.PathLike) -> list[str]:
     """Every file of package ``digikom`` (under ``root``, e.g. scripts/) that the code in
     ``sources`` (rule scripts, .qmd files) may run; sorted paths as given by ``root``."""
@@ -139,35 +179,15 @@ def code_files(sources, root: str | os.PathLike) -> list[str]:
     files: set[Path] = set()
     todo: list[tuple[str, str | None]] = []
     for src in sources:
-        tree = _parse(str(src))
-        todo += _imports("", ast.walk(tree), False, root)
+        todo += _imports("", _index(str(src))[3], False, root)
     seen: set[tuple[str, str | None]] = set()
     while todo:
         item = todo.pop()
         if item in seen:
             continue
         seen.add(item)
-        module, symbol = item
-        path = _module_file(root, module)
-        if path is None:
-            continue
-        # importing a.b.c runs the __init__ of a and of a.b
-        parts = module.split(".")
-        for i in range(1, len(parts)):
-            todo.append((".".join(parts[:i]), "__init__"))
-        files.add(path)
-        is_package = path.name == "__init__.py"
-        tree = _parse(str(path))
-        defs = _top_defs(tree)
-        if symbol is None:
-            todo += _imports(module, ast.walk(tree), is_package, root)
-            continue
-        todo += _imports(module, _walk_no_defs(tree.body), is_package, root)
-        node = defs.get(symbol)
-        if node is None:
-            continue  # a constant, or a name the module imports (followed above)
-        todo += _imports(module, ast.walk(node), is_package, root)
-        for n in ast.walk(node):  # functions of the same module that this one names
-            if isinstance(n, ast.Name) and n.id in defs and n.id != symbol:
-                todo.append((module, n.id))
+        path, more = _requirements(root, *item)
+        if path is not None:
+            files.add(path)
+            todo += more
     return sorted(str(p) for p in files)

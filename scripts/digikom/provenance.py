@@ -11,9 +11,7 @@ import platform
 import subprocess
 import sys
 
-from .config import load_all
 from .io import sha256_file, write_json
-from .published import read_targets, resolve_share
 
 PACKAGES = [
     "snakemake",
@@ -86,6 +84,10 @@ def write_provenance(inputs, config, renderer, out) -> None:
 
 
 def build_context(config: dict, targets_path: str) -> dict:
+    # imported here: the provenance job (a step of every rebuild) needs none of them
+    from .config import load_all
+    from .published import read_targets, resolve_share
+
     s = load_all(config)
     calibration = []
     if config.get("microdata") is None:

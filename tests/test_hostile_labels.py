@@ -71,3 +71,40 @@ def test_hostile_labels_run_through_to_the_figures(tmp_path):
     assert "<script>" not in size
     alt = (figures / "fig_size_cloud_use.alt.txt").read_text(encoding="utf-8")
     assert HOSTILE in alt
+
+
+@pytest.mark.slow
+def test_hostile_labels_render_as_text_in_html_and_pdf(tmp_path):
+    """The whole report with markup in every indicator, size-group and model label: the HTML
+    shows the labels as text (no <script> element from config, no broken figure syntax)
+    and the PDF prints them literally."""
+    import html as htmllib
+    import subprocess
+
+    wd = copy_repo(tmp_path / "hostile-report")
+    path = wd / "config/indicators.yaml"
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for section in ("shares", "means"):
+        for spec in rules[section]:
+            for lang in ("nb", "en"):
+                spec[lang] = f"{spec[lang]} {HOSTILE}"
+    path.write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False))
+    models = wd / "config/models.yaml"
+    spec = yaml.safe_load(models.read_text(encoding="utf-8"))
+    spec["models"][0]["nb"] = f"Modell {HOSTILE} @fig-x [lenke](http://x)"
+    models.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False))
+    run_snakemake(wd, "--configfile", str(FIXTURE), timeout=1200, check=True)
+    (html_path,) = (wd / "results/report").glob("report.nb.html")
+    page = html_path.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in page
+    assert 'href="http://x"' not in page  # a label is not a link
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert HOSTILE in " ".join(text.split()) or "<script>alert(1)</script> ] $x$ *" in text
+    assert "Modell <script>alert(1)</script>" in text
+    pdf = subprocess.run(
+        ["pdftotext", str(html_path.with_suffix(".pdf")), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "<script>alert(1)</script> ] $x$ *" in pdf

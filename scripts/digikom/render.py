@@ -41,11 +41,12 @@ CHUNK = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 INLINE = re.compile(r"`\{python\}\s+([^`]+)`")
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 FIG_IMG = re.compile(
-    r"!\[(?P<cap>[^\]]*)\]\((?P<src>[^)]+)\)\{#(?P<id>fig-[\w-]+)(?P<rest>[^}]*)\}"
+    r"!\[(?P<cap>(?:\\.|[^\]\\])*)\]\((?P<src>[^)]+)\)\{#(?P<id>fig-[\w-]+)(?P<rest>[^}]*)\}"
 )
-IMG = re.compile(r"(?P<pre>!\[[^\]]*\]\()(?P<src>[^)\s]+)(?P<post>[^)]*\))")
+IMG = re.compile(r"(?P<pre>!\[(?:\\.|[^\]\\])*\]\()(?P<src>[^)\s]+)(?P<post>[^)]*\))")
 TBL_CAP = re.compile(r"^:\s+(?P<cap>.*?)\s*\{#(?P<id>tbl-[\w-]+)(?P<rest>[^}]*)\}\s*$", re.M)
-REF = re.compile(r"@((?:fig|tbl)-[\w-]+)")
+# a cross-reference; "\@fig-x" (an escaped @ in text from config) is not one
+REF = re.compile(r"(?<!\\)@((?:fig|tbl)-[\w-]+)")
 # What Quarto and pandoc print when an image or other resource cannot be read.
 MISSING_RESOURCE = re.compile(r"^.*could not fetch.*$", re.I | re.M)
 # Quarto gives every float caption a random id (``tbl-x-caption-<uuid4>``); it is only
@@ -53,8 +54,6 @@ MISSING_RESOURCE = re.compile(r"^.*could not fetch.*$", re.I | re.M)
 CAPTION_UUID = re.compile(r"-caption-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Front-matter keys that only concern executing the chunks (done once, by prepare()).
 EXECUTION_KEYS = ("jupyter", "execute", "engine", "knitr", "params")
-
-WORDS = {"nb": {"fig": "Figur", "tbl": "Tabell"}, "en": {"fig": "Figure", "tbl": "Table"}}
 
 
 def pick_renderer(choice: str = "auto") -> str:
@@ -128,7 +127,10 @@ def _inline(text: str, ns: dict, source: str) -> str:
 def crossref(md: str, lang: str, prefix_captions: bool) -> str:
     """Number figures and tables in order of appearance (as Quarto does), replace
     ``@fig-x``/``@tbl-x`` by links, and (for HTML) prefix captions with "Figur N:"."""
-    words = WORDS.get(lang, WORDS["en"])
+    from .text import Text
+
+    tx = Text(lang)
+    words = {"fig": tx("common.fig"), "tbl": tx("common.tbl")}
     numbers: dict[str, int] = {}
     found = sorted(
         [(m.start(), m.group("id")) for m in FIG_IMG.finditer(md)]

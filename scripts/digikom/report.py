@@ -222,7 +222,9 @@ class Report:
         png = Path(png)
         alt_path = png.with_name(png.name.removesuffix(".png") + ".alt.txt")
         alt = alt_path.read_text(encoding="utf-8").strip() if alt_path.exists() else caption
-        alt = " ".join(alt.replace('"', "'").replace("\\", "/").split())
+        # an attribute value: no quotes, and no "@" that a renderer could take for a
+        # cross-reference (the full-width at sign reads the same)
+        alt = " ".join(alt.replace('"', "'").replace("\\", "/").replace("@", "\uff20").split())
         src = os.path.relpath(png).replace(os.sep, "/")
         return f'![{caption}]({src}){{#{label} fig-alt="{alt}" width="100%"}}\n'
 

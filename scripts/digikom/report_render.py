@@ -9,13 +9,9 @@ import os
 
 from .errors import RenderError
 from .render import pick_renderer, render, renderer_version
+from .text import Text
 
 log = logging.getLogger(__name__)
-
-TITLES = {
-    "nb": ("Digitalisering i kommunene", "Utviklingen fra {first} til {last}"),
-    "en": ("Digitalisation in the municipalities", "Development from {first} to {last}"),
-}
 
 
 def render_report(qmd, provenance, results, lang, choice, out_html, out_pdf):
@@ -29,17 +25,20 @@ def render_report(qmd, provenance, results, lang, choice, out_html, out_pdf):
             f"{provenance}: renderer is {prov.get('renderer')!r} but this render uses "
             f"{renderer!r}; re-run the workflow so that both agree"
         )
+    tx = Text(lang)
     waves = sorted(prov["config"]["waves"])
-    title, subtitle = TITLES[lang]
+    first, last = (prov["config"].get("report") or {}).get("comparison") or [waves[0], waves[-1]]
+    key = "common.subtitle" + ("_update" if waves[-1] > last else "")
+    subtitle = tx(key, first=first, last=last, update=waves[-1])
+    if prov["data_mode"] == "synthetic":
+        subtitle = tx("common.subtitle_synthetic", subtitle=subtitle)
     meta = {
-        "title": title,
-        "subtitle": subtitle.format(first=waves[0], last=waves[-1])
-        + (" – syntetiske data" if lang == "nb" else " – synthetic data")
-        * (prov["data_mode"] == "synthetic"),
+        "title": tx("common.title"),
+        "subtitle": subtitle,
         "date": prov["created_utc"][:10],
         "lang": lang,
         "author": "digikom",
-        "toc-title": "Innhold" if lang == "nb" else "Contents",
+        "toc-title": tx("common.contents"),
     }
     params = {"results": results, "lang": lang, "renderer": renderer, "renderer_version": version}
     log.info("rendering %s with %s (%s)", qmd, renderer, version)

@@ -178,7 +178,10 @@ class Report:
         if unit == "out_of_10":
             return self.tx.out_of_ten(x / 10)
         if unit.startswith("percent"):
-            return self.tx.pct(x / 100)
+            digits = len(value.split(".", 1)[1]) if "." in value else 0
+            return self.tx.pct(x / 100, digits)
+        if unit.startswith("count_of_"):
+            return self.tx("common.count_of", k=self.tx.num(x), n=unit.removeprefix("count_of_"))
         return self.esc(value)
 
     def value(self, ind: str, year: int, group: str = ALL) -> tuple[str, str]:

@@ -4,6 +4,7 @@ average marginal effects of each model's effects of interest, robustness and war
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
@@ -243,13 +244,33 @@ def robustness(R) -> str:
     )
 
 
+# a model term inside a warning's text: C(var)[T.level], possibly an interaction
+TERM = re.compile(r"C\([^)]*\)(?:\[T\.[^\]]*\])?(?::C\([^)]*\)(?:\[T\.[^\]]*\])?)*")
+
+
+def warning_text(R, text: str, spec: dict) -> str:
+    """A fitting warning with the model terms in it in readers' words."""
+    out, pos = [], 0
+    for m in TERM.finditer(text):
+        out += [
+            R.esc(text[pos : m.start()]),
+            R.tx("common.quote", x=term_text(R, m.group(0), spec)),
+        ]
+        pos = m.end()
+    return "".join(out) + R.esc(text[pos:])
+
+
 def warnings(R) -> str:
     tx = R.tx
     rows = []
     for m in R.ctx["models"]:
         js = model_json(R, m["id"])
         for w in js.get("warnings", []):
-            rows.append([R.label(m), R.esc(js.get("status", "")), R.esc(w)])
+            status = js.get("status", "")
+            key = f"model_results.status_{status}"
+            rows.append(
+                [R.label(m), tx(key) if tx.has(key) else R.esc(status), warning_text(R, w, m)]
+            )
     head = R.heading(2, "model_results.warnings", "sec-model-warnings")
     if not rows:
         return head + "\n" + tx("model_results.no_warnings")

@@ -10,9 +10,27 @@ from .findings import replication_counts
 
 
 def indicator_name(R, ind: str) -> str:
-    """The indicator's label when it is one of ours; the panel's own name otherwise."""
+    """A scorecard row's statistic in words: an indicator, a composite group or axis
+    ("priority/both", "priority/y_high"), a cross-tab cell ("not_tried/high"), the frame."""
+    tx = R.tx
+    cfg = R.ctx["indicators"]
+    if ind in ("frame_count", "response_rate"):
+        return tx(f"replication.{ind}")
+    if "/" in ind:
+        a, b = ind.split("/", 1)
+        comp = next((c for c in cfg["composites"] if c["id"] == a), None)
+        if comp is not None:
+            if b in comp["groups"]:
+                return f"{tx.label(comp)}: {tx.label(comp['groups'][b])}"
+            axis = b.split("_", 1)[0]
+            if axis in ("x", "y"):
+                return tx("replication.axis_high", axis=tx.label(comp[axis]))
+        statuses = cfg.get("crosstab", {}).get("statuses", {})
+        levels = R.ctx["codebook"]["variables"]["competence_barrier"].get("levels", {})
+        if a in statuses and b in levels:
+            return f"{tx.label(statuses[a])}: {tx.label(levels[b])}"
     try:
-        return R.tx.label(R.ind_spec(ind))
+        return tx.label(R.ind_spec(ind))
     except KeyError:
         return str(ind)
 
@@ -50,9 +68,8 @@ def rows_of(R, sc: pd.DataFrame, with_caveat: bool) -> list[list[str]]:
         row = [
             R.esc(r.target_id),
             year,
-            R.esc(indicator_name(R, r.indicator))
-            + (f" ({R.esc(r.group)})" if r.group != "all municipalities" else ""),
-            R.esc(r.published),
+            R.esc(indicator_name(R, r.indicator)),
+            R.published_text(r.published, r.target_id),
             reproduced,
             tx("common.within" if ok else "common.outside"),
         ]

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+from pathlib import Path
 
 from .errors import RenderError
 from .render import pick_renderer, render, renderer_version
@@ -19,7 +20,7 @@ def render_report(qmd, provenance, results, lang, choice, out_html, out_pdf):
     (the one recorded in provenance.json); it is checked to be available here."""
     renderer = pick_renderer(choice)
     version = renderer_version(renderer)
-    prov = json.loads(open(provenance, encoding="utf-8").read())
+    prov = json.loads(Path(provenance).read_text(encoding="utf-8"))
     if prov.get("renderer") != renderer:
         raise RenderError(
             f"{provenance}: renderer is {prov.get('renderer')!r} but this render uses "

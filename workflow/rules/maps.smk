@@ -3,6 +3,7 @@
 # What is mapped: config/indicators.yaml `maps:`; code: scripts/digikom/maps.py.
 rule map_tables:
     input:
+        code=code("scripts/map_tables.py"),
         **MAP_GEO,
         panel="results/data/panel.csv",
         frame=config["files"]["frames"].format(year=GEO_YEAR),
@@ -30,6 +31,7 @@ rule map_tables:
 
 rule map_figures:
     input:
+        code=code("scripts/plot_maps.py"),
         **MAP_GEO,
         **MAP_UNIT_OUTPUT,
         frame="results/maps/frame_2024.csv",

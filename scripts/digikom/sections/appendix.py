@@ -15,7 +15,7 @@ def value_range(R, v: dict) -> str:
         rng = "0/1"
     elif v["kind"] == "ordinal":
         rng = ", ".join(f"{k} = {R.label(lab)}" for k, lab in v["values"].items())
-    elif v["kind"] == "count" and "max" in v:
+    elif v["kind"] == "count" and "max" in v and v.get("bounded", True):
         rng = tx("common.range", lo="0", hi=str(v["max"]))
     elif v["kind"] == "count":
         rng = "≥ 0"

@@ -196,6 +196,9 @@ class Report:
         cls = prov["class"]
         if cls == "published" and prov["published"] is not None and not prov["complement"]:
             pub = self.published_text(prov["published"], prov["target_id"])
+            value = str(prov["published"])
+            digits = len(value.split(".", 1)[1]) if "." in value else 0
+            shown = self.tx.pct(row["estimate"], digits)  # at the published precision
             if pub == shown:
                 return self.tx("common.value_published", value=pub), cls
             return self.tx("common.value_published_panel", value=pub, panel=shown), cls

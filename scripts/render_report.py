@@ -1,4 +1,4 @@
-"""Rule report: reports/report.qmd -> results/report/report.html and report.pdf."""
+"""Rule report: reports/report.qmd -> results/report/report.<lang>.html and .pdf."""
 
 from digikom import rules
 

@@ -431,13 +431,25 @@ def _lookup_in_browser(html_path: Path, query: str):
 
 @pytest.mark.slow
 def test_default_report_has_frame_and_county_maps_and_a_frame_only_lookup(built):
-    html = (built / "results/report/report.html").read_text(encoding="utf-8")
+    html = (built / "results/report/report.nb.html").read_text(encoding="utf-8")
     assert 'id="sec-maps"' in html and 'id="dk-lookup"' in html
+    # the PDF gets the maps, not the lookup (Quarto would otherwise typeset the HTML table)
+    import subprocess
+
+    pdf = subprocess.run(
+        ["pdftotext", str(built / "results/report/report.nb.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Kommunestørrelse 1. januar 2024" in pdf and "Eigersund" not in pdf
     assert "<script src" not in html  # the filter script is inline
     assert not (built / "results/maps/municipalities.csv").exists()
     lookup = pd.read_csv(built / "results/maps/lookup.csv", dtype=str)
     assert len(lookup) == 357 and "has_strategy" not in lookup.columns
-    before, after, alts, errors = _lookup_in_browser(built / "results/report/report.html", "bærum")
+    before, after, alts, errors = _lookup_in_browser(
+        built / "results/report/report.nb.html", "bærum"
+    )
     assert errors == []
     assert len(before) == 357 and after == ["Bærum"]
     stems = {p.name.removesuffix(".png") for p in (built / "results/figures").glob("map_*.png")}
@@ -468,7 +480,7 @@ def test_microdata_with_municipality_level_adds_maps_and_lookup_values(built_uni
     wd = built_unit_level
     meta = json.loads((wd / "results/maps/maps.json").read_text())
     assert meta["unit_level"] and not meta["synthetic"]
-    html_path = wd / "results/report/report.html"
+    html_path = wd / "results/report/report.nb.html"
     html = html_path.read_text(encoding="utf-8")
     assert 'id="sec-maps-municipality"' in html
     for s in meta["subjects"]:

@@ -20,7 +20,7 @@ def copy_with_results(tmp_path_factory) -> Path:
     """A copy of the repository with a (fake) previous run's results/."""
     wd = copy_repo(tmp_path_factory.mktemp("parse"))
     for rel, text in {
-        "results/report/report.html": "<p>previous report</p>",
+        "results/report/report.nb.html": "<p>previous report</p>",
         "results/provenance.json": '{"previous": true}\n',
         "results/report/context.json": '{"previous": true}\n',
         "results/data/panel.csv": "kommunenr,year\n",

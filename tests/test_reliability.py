@@ -670,7 +670,7 @@ def test_failed_run_leaves_previous_provenance_and_context(tmp_path, micro):
     records = {
         "results/provenance.json": '{"previous": "run"}\n',
         "results/report/context.json": '{"previous": "run"}\n',
-        "results/report/report.html": "<p>previous report</p>\n",
+        "results/report/report.nb.html": "<p>previous report</p>\n",
     }
     for rel, text in records.items():
         (wd / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -157,7 +157,7 @@ def lookup_html(R, meta: dict, lookup: pd.DataFrame) -> str:
             f'<input id="dk-lookup-q" type="search" autocomplete="off" '
             f'placeholder="{html.escape(tx("maps.lookup_placeholder"))}">',
             '<div class="dk-lookup-scroll">',
-            f'<table id="dk-lookup"><thead><tr>{head}</tr></thead><tbody>',
+            f'<table id="dk-lookup" data-quarto-disable-processing="true"><thead><tr>{head}</tr></thead><tbody>',
             *rows,
             "</tbody></table>",
             "</div>",

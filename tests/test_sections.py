@@ -221,8 +221,8 @@ def test_tables_show_the_values(results):
     assert "| 2018 | 422 | 376 | 89,0\u00a0% |" in md
     md = replication.render(R)
     validation, calibration = md.split("{#tbl-validation}")
-    assert "| t2 | 2022 | Bruker sky \\<b\\> | 40\u00a0% | 52,0\u00a0% | ✗ |  |" in validation
-    assert "| t1 | 2018 | Har strategi | 60\u00a0% | 60,0\u00a0% | ✓ |" in calibration
+    assert "| 2022 | Bruker sky \\<b\\> | 40\u00a0% | 52,0\u00a0% | ✗ |  |" in validation
+    assert "| 2018 | Har strategi | 60\u00a0% | 60,0\u00a0% | ✓ |" in calibration
 
 
 def test_disclosure_hides_small_cells_with_microdata(results):

@@ -48,11 +48,16 @@ def high_share(R, composite: str, axis: str) -> float:
 def expression_words(R, expr: str) -> str:
     """An axis expression in readers' words: each codebook variable by its label."""
     variables = R.ctx["codebook"]["variables"]
+
+    def name(var: str) -> str:
+        return R.tx("common.quote", x=R.esc(R.tx.label(variables[var])))
+
+    # "x == 1" is "«x»", "x == 0" is "not «x»"; other expressions keep their operators
+    m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*==\s*([01])\s*", expr)
+    if m and m.group(1) in variables:
+        return name(m.group(1)) if m.group(2) == "1" else R.tx("methods.not", x=name(m.group(1)))
     parts = re.split(r"([A-Za-z_][A-Za-z0-9_]*)", expr)
-    return "".join(
-        R.tx("common.quote", x=R.esc(R.tx.label(variables[p]))) if p in variables else R.esc(p)
-        for p in parts
-    )
+    return "".join(name(p) if p in variables else R.esc(p) for p in parts)
 
 
 def composite_rules(R) -> list[dict]:

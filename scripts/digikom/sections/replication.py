@@ -66,7 +66,6 @@ def rows_of(R, sc: pd.DataFrame, with_caveat: bool) -> list[list[str]]:
             tx.pct(r.reproduced, 1) if r.indicator != "frame_count" else tx.num(r.reproduced)
         )
         row = [
-            R.esc(r.target_id),
             year,
             R.esc(indicator_name(R, r.indicator)),
             R.published_text(r.published, r.target_id),
@@ -86,7 +85,6 @@ def render(R) -> str:
     ok_c, n_c = replication_counts(R, "calibration")
     n_other = int(sc.reproduced.isna().sum())
     head = [
-        tx("replication.target"),
         tx("common.year"),
         tx("common.indicator"),
         tx("replication.published"),
@@ -103,7 +101,7 @@ def render(R) -> str:
             rows_of(R, sc[sc.role == "validation"], True),
             tx("replication.validation_caption"),
             "tbl-validation",
-            ["l", "r", "l", "r", "r", "c", "l"],
+            ["r", "l", "r", "r", "c", "l"],
         ),
     ]
     if n_c:
@@ -121,7 +119,7 @@ def render(R) -> str:
                 rows_of(R, sc[sc.role == "calibration"], False),
                 tx("replication.calibration_caption"),
                 "tbl-scorecard",
-                ["l", "r", "l", "r", "r", "c"],
+                ["r", "l", "r", "r", "c"],
             ),
         ]
     parts += [R.fig("fig_replication", tx("replication.fig")), R.source_line()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from .errors import ConfigError
 
@@ -36,15 +37,12 @@ def _row(**fields) -> dict:
 
 
 def wilson(k: float, n: float, conf: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion k/n (n may be an effective, non-integer n)."""
+    """Wilson score interval for a proportion k/n (n may be an effective, non-integer n),
+    from statsmodels."""
     if n <= 0:
         return (np.nan, np.nan)
-    z = stats.norm.ppf(0.5 + conf / 2)
-    p = k / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    lo, hi = proportion_confint(k, n, alpha=1 - conf, method="wilson")
+    return (max(0.0, float(lo)), min(1.0, float(hi)))
 
 
 def kish_n(w: np.ndarray) -> float:

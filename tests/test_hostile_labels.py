@@ -45,9 +45,8 @@ def test_broken_mathtext_does_not_fail(tmp_path):
     assert "costs $\\frac{$" in drawn
 
 
-@pytest.mark.slow
-def test_hostile_labels_run_through_to_the_figures(tmp_path):
-    wd = copy_repo(tmp_path / "hostile")
+def hostile_indicator_labels(wd) -> None:
+    """Append HOSTILE to every indicator label of the copy's config/indicators.yaml."""
     path = wd / "config/indicators.yaml"
     rules = yaml.safe_load(path.read_text(encoding="utf-8"))
     for section in ("shares", "means"):
@@ -55,6 +54,12 @@ def test_hostile_labels_run_through_to_the_figures(tmp_path):
             for lang in ("nb", "en"):
                 spec[lang] = f"{spec[lang]} {HOSTILE}"
     path.write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False))
+
+
+@pytest.mark.slow
+def test_hostile_labels_run_through_to_the_figures(tmp_path):
+    wd = copy_repo(tmp_path / "hostile")
+    hostile_indicator_labels(wd)
     proc = run_snakemake(
         wd, "indicator_figures", "--configfile", str(FIXTURE), timeout=900, check=True
     )
@@ -82,13 +87,7 @@ def test_hostile_labels_render_as_text_in_html_and_pdf(tmp_path):
     import subprocess
 
     wd = copy_repo(tmp_path / "hostile-report")
-    path = wd / "config/indicators.yaml"
-    rules = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for section in ("shares", "means"):
-        for spec in rules[section]:
-            for lang in ("nb", "en"):
-                spec[lang] = f"{spec[lang]} {HOSTILE}"
-    path.write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False))
+    hostile_indicator_labels(wd)
     models = wd / "config/models.yaml"
     spec = yaml.safe_load(models.read_text(encoding="utf-8"))
     spec["models"][0]["nb"] = f"Modell {HOSTILE} @fig-x [lenke](http://x)"

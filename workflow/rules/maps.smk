@@ -3,8 +3,8 @@
 # What is mapped: config/indicators.yaml `maps:`; code: scripts/digikom/maps.py.
 rule map_tables:
     input:
-        code=code("scripts/map_tables.py"),
         **MAP_GEO,
+        code=code("scripts/map_tables.py"),
         panel="results/data/panel.csv",
         frame=config["files"]["frames"].format(year=GEO_YEAR),
         changes="data/reference/municipality_changes.csv",
@@ -31,9 +31,9 @@ rule map_tables:
 
 rule map_figures:
     input:
-        code=code("scripts/plot_maps.py"),
         **MAP_GEO,
         **MAP_UNIT_OUTPUT,
+        code=code("scripts/plot_maps.py"),
         frame="results/maps/frame_2024.csv",
         counties="results/maps/counties.csv",
         strings="reports/strings/maps.yaml",

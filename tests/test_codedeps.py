@@ -126,7 +126,9 @@ REPORT = {"provenance", "report_context", "report", "all"}
         ("digikom.model_plots", {"plot_model", "plot_predictions"} | REPORT),
         (
             "digikom.figures",
-            {"indicator_figures", "replication_figure", "plot_model", "plot_predictions"} | REPORT,
+            {"indicator_figures", "replication_figure", "plot_model", "plot_predictions"}
+            | {"map_figures"}
+            | REPORT,
         ),
         ("digikom.replication", {"scorecard"} | {"replication_figure"} | REPORT),
         ("digikom.report", {"report", "all"}),

@@ -9,6 +9,7 @@ functions of the package and writes its outputs atomically (``digikom.io``).
 
 Rules whose .smk files still pass the whole configuration read ``job.config``
 (synthesize_microdata, build_panel, indicators, evidence_tables, scorecard, indicator_figures,
+map_tables, map_figures,
 report_context, provenance); the models and bootstrap rules get what they need as params.
 """
 
@@ -333,4 +334,38 @@ def report(job) -> None:
         choice=job.params.renderer,
         out_html=job.output.html,
         out_pdf=job.output.pdf,
+    )
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def map_tables(job) -> None:
+    from .maps import run_tables
+
+    run_tables(
+        panel_path=job.input.panel,
+        frame_path=job.input.frame,
+        changes_path=job.input.changes,
+        crosswalk_path=job.input.crosswalk,
+        municipalities_geo=job.input.geo_municipalities,
+        counties_geo=job.input.geo_counties,
+        config=job.config,
+        out=dict(job.output.items()),
+    )
+
+
+def map_figures(job) -> None:
+    from .maps import run_figures
+
+    run_figures(
+        frame_path=job.input.frame,
+        counties_path=job.input.counties,
+        municipalities_path=job.input.get("municipalities"),
+        municipalities_geo=job.input.geo_municipalities,
+        counties_geo=job.input.geo_counties,
+        config=job.config,
+        lang=job.params.lang,
+        synthetic=job.params.synthetic,
+        outdir=os.path.dirname(job.output.png[0]),
     )

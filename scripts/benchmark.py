@@ -79,17 +79,21 @@ def _tree_rss_kb(root: int) -> int:
 
 def timed_run(wd: Path, *args: str, cores: int = 2) -> dict:
     """Run snakemake; wall seconds and peak RSS (MiB) of the process tree."""
-    cmd = snakemake_cmd(wd, *args, cores=cores)
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=wd, env=env_for(wd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_kb(proc.pid))
-        time.sleep(0.05)
-    wall = time.perf_counter() - t0
-    out = proc.stdout.read() if proc.stdout else ""
+    # As `make report` runs it (the default profile's quiet console). The console goes to
+    # a file, not a pipe: a pipe nobody reads while polling fills up (64 KiB) and blocks
+    # Snakemake's logging for good.
+    profile = ("--workflow-profile", str(wd / "workflow/profiles/default"))
+    cmd = snakemake_cmd(wd, *profile, *args, cores=cores)
+    with tempfile.TemporaryFile("w+") as console:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=wd, env=env_for(wd), stdout=console, stderr=console)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+        wall = time.perf_counter() - t0
+        console.seek(0)
+        out = console.read()
     if proc.returncode != 0:
         raise SystemExit(f"snakemake {' '.join(args)} failed in {wd}:\n{out[-4000:]}")
     return {"wall_s": wall, "peak_mib": peak / 1024, "output": out}

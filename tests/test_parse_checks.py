@@ -4,7 +4,11 @@ the key and the path, and results/ is left exactly as it was."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +82,32 @@ def test_check_readable_file_names_key_path_and_problem(tmp_path, monkeypatch):
         monkeypatch.undo()
         with pytest.raises(ConfigError, match="is not readable"):
             check_readable_file("microdata", locked)
+
+
+# Libraries the jobs need but parsing the workflow must not load: every `snakemake` call
+# (a no-op rebuild too) pays for what the Snakefile imports, and statsmodels/scipy alone
+# cost about 0.4 s (the maps helpers once pulled them in through digikom.indicators).
+HEAVY = ("statsmodels", "scipy", "matplotlib", "geopandas", "pyogrio", "shapely", "pandera")
+
+
+def test_parsing_the_workflow_imports_no_heavy_library():
+    repo = Path(__file__).resolve().parents[1]
+    sources = [repo / "Snakefile", *sorted((repo / "workflow/rules").glob("*.smk"))]
+    modules = sorted(
+        {
+            m
+            for f in sources
+            for m in re.findall(r"^\s*from (digikom[\w.]*) import", f.read_text(), re.M)
+        }
+    )
+    assert "digikom.map_spec" in modules and "digikom.config" in modules
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        f"print(json.dumps(sorted(h for h in {HEAVY!r} if h in sys.modules)))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(repo / "scripts"))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == [], f"{modules} load {out.stdout.strip()}"

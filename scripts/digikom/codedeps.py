@@ -23,13 +23,14 @@ import ast
 import functools
 import os
 import re
+from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 PACKAGE = "digikom"
 _QMD_CELL = re.compile(r"^```\{python[^}]*\}[^\n]*\n(.*?)^```", re.M | re.S)
 
 
-@functools.cache
 def _parse(path: str) -> ast.Module:
     text = Path(path).read_text(encoding="utf-8")
     if path.endswith((".qmd", ".md", ".Rmd")):
@@ -67,23 +68,47 @@ def _resolve(module: str, node: ast.ImportFrom | None, is_package: bool) -> str 
     return None
 
 
-def _imports(module: str, nodes, is_package: bool, root: Path) -> set[tuple[str, str | None]]:
-    """(module, symbol-or-None) requirements of the import statements among ``nodes``.
+class _Scope(NamedTuple):
+    """What :func:`_imports` needs of a piece of code, without keeping its syntax tree (a
+    no-op ``snakemake`` run would otherwise carry every module's tree to its final garbage
+    collection): the import statements, how often each name is used, and per name the
+    attributes read from it (``name.attr``)."""
+
+    imports: tuple[ast.Import | ast.ImportFrom, ...]
+    names: Counter
+    attrs: dict[str, Counter]
+
+
+def _scope(nodes) -> _Scope:
+    imports, names, attrs = [], Counter(), {}
+    for n in nodes:
+        if isinstance(n, ast.Import | ast.ImportFrom):
+            imports.append(n)
+        elif isinstance(n, ast.Name):
+            names[n.id] += 1
+        elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+            attrs.setdefault(n.value.id, Counter())[n.attr] += 1
+    return _Scope(tuple(imports), names, attrs)
+
+
+def _imports(
+    module: str, scope: _Scope, is_package: bool, root: Path
+) -> set[tuple[str, str | None]]:
+    """(module, symbol-or-None) requirements of the import statements of ``scope``.
 
     A submodule bound to a name (``from digikom import rules``) that the code only uses as
     ``rules.f`` requires just the functions it names (``(digikom.rules, f)``), not all of
     the module: a hub of entry points does not make every rule depend on every module."""
-    nodes = list(nodes)
     out: set[tuple[str, str | None]] = set()
     bound: dict[str, str] = {}  # local name -> submodule it is bound to
-    for node in nodes:
+    for node in scope.imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
                     out.add((alias.name, None))
                     if alias.asname:
                         bound[alias.asname] = alias.name
-        elif isinstance(node, ast.ImportFrom):
+        else:
             target = _resolve(module, node, is_package)
             if target is None:
                 continue
@@ -95,18 +120,9 @@ def _imports(module: str, nodes, is_package: bool, root: Path) -> set[tuple[str,
                 else:
                     out.add((target, None if alias.name == "*" else alias.name))
     for name, sub in bound.items():
-        uses = [n for n in nodes if isinstance(n, ast.Name) and n.id == name]
-        attrs = {
-            n.attr
-            for n in nodes
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name
-        }
-        n_attr_uses = sum(
-            1
-            for n in nodes
-            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name
-        )
-        if uses and n_attr_uses == len(uses):
+        uses = scope.names[name]
+        attrs = scope.attrs.get(name, Counter())
+        if uses and sum(attrs.values()) == uses:
             out.discard((sub, None))
             out |= {(sub, a) for a in attrs}
     return out
@@ -135,19 +151,18 @@ def _top_defs(tree: ast.Module) -> dict[str, ast.AST]:
 
 @functools.cache
 def _index(path: str):
-    """One pass over a module, kept per scope (the nodes, for :func:`_imports`, which also
-    looks at how a bound submodule is used): the nodes run at import time; per top-level
-    function/class its nodes and the same-module functions it names; all nodes."""
+    """One pass over a module, kept per scope (see :class:`_Scope`): the code run at import
+    time; per top-level function/class its code and the same-module functions it names;
+    all of the module."""
     tree = _parse(path)
     defs = _top_defs(tree)
-    top = list(_walk_no_defs(tree.body))
-    inside: dict[str, list] = {}
+    top = _scope(_walk_no_defs(tree.body))
+    inside: dict[str, _Scope] = {}
     names: dict[str, set[str]] = {}
     for name, node in defs.items():
-        inside[name] = list(ast.walk(node))
-        used = {n.id for n in inside[name] if isinstance(n, ast.Name)}
-        names[name] = used & (set(defs) - {name})
-    return top, inside, names, list(ast.walk(tree))
+        inside[name] = _scope(ast.walk(node))
+        names[name] = set(inside[name].names) & (set(defs) - {name})
+    return top, inside, names, _scope(ast.walk(tree))
 
 
 @functools.cache

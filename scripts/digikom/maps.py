@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import Settings, assign_size_group, load_schema
+from .config import assign_size_group
 from .disclosure import suppress
 from .errors import ConfigError, InputDataError
 from .indicators import _query, composite_groups
+from .map_spec import GEO_YEAR, figure_ids, lookup_mode, map_settings, map_subjects, unit_level
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 MAP_DPI = 150
 PNG_COLOURS = 64
 CRS = "EPSG:25833"  # ETRS89 / UTM zone 33N, as Kartverket and SSB draw Norway
-GEO_YEAR = 2024  # the structure of the shipped polygons
 CATEGORIES = ("both", "y_only", "x_only", "neither")
 # Colours: sequential classes from viridis (colour-blind safe); categories from Okabe-Ito.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
@@ -43,71 +43,6 @@ GREY_SUPPRESSED = "#bdbdbd"
 GREY_EMPTY = "#e3e3e3"
 EDGE = "#ffffff"
 COUNTY_EDGE = "#4d4d4d"
-
-
-# --------------------------------------------------------------------------- settings
-def map_settings(settings: Settings) -> dict:
-    """The ``maps:`` section of config/indicators.yaml with the schema's defaults, the wave
-    resolved, and every indicator id checked against the shares and means."""
-    schema = load_schema("indicators.schema.yaml")["properties"]["maps"]["properties"]
-    raw = dict(settings.indicators.get("maps") or {"indicators": []})
-    out = {k: raw.get(k, spec.get("default")) for k, spec in schema.items()}
-    inset_schema = schema["inset"]["properties"]
-    out["inset"] = {
-        k: (raw.get("inset") or {}).get(k, spec["default"]) for k, spec in inset_schema.items()
-    }
-    where = f"{settings.config['files']['indicators']}: key 'maps"
-    waves = [int(w) for w in settings.config["waves"]]
-    if out["wave"] is None:
-        out["wave"] = max(waves)
-    elif int(out["wave"]) not in waves:
-        raise ConfigError(f"{where}/wave': {out['wave']} is not a configured wave (waves: {waves})")
-    specs = {s["id"]: dict(s, kind="share") for s in settings.indicators["shares"]}
-    specs |= {s["id"]: dict(s, kind="mean") for s in settings.indicators["means"]}
-    unknown = [i for i in out["indicators"] if i not in specs]
-    if unknown:
-        raise ConfigError(
-            f"{where}/indicators': unknown indicator(s) {', '.join(unknown)} "
-            f"(allowed: the ids of shares and means: {', '.join(specs)})"
-        )
-    out["indicator_specs"] = [specs[i] for i in out["indicators"]]
-    out["composite_specs"] = list(settings.indicators["composites"])
-    out["reference_wave"] = int(settings.indicators["reference_wave"])
-    return out
-
-
-def unit_level(config: dict) -> bool:
-    """Per-municipality survey values: only real microdata and municipality_level: true."""
-    return config.get("microdata") is not None and bool(config.get("municipality_level"))
-
-
-def lookup_mode(config: dict) -> str:
-    """What the "Din kommune" lookup shows: 'unit' (frame + survey values, unit level on),
-    'frame' (the public frame only: synthetic runs, where no survey value is real) or
-    'off' (real microdata without municipality_level: no per-municipality table at all)."""
-    if unit_level(config):
-        return "unit"
-    return "frame" if config.get("microdata") is None else "off"
-
-
-def map_subjects(ms: dict) -> list[dict]:
-    """The survey-theme maps: one per composite, then one per configured indicator."""
-    subs = [
-        {"id": f"composite_{c['id']}", "kind": "composite", "spec": c}
-        for c in ms["composite_specs"]
-    ]
-    subs += [{"id": s["id"], "kind": s["kind"], "spec": s} for s in ms["indicator_specs"]]
-    return subs
-
-
-def figure_ids(settings: Settings, config: dict) -> list[str]:
-    """Every map figure (file stem under results/figures/) of this configuration."""
-    ms = map_settings(settings)
-    ids = ["map_size_group", "map_reforms"]
-    ids += [f"map_county_{s['id']}" for s in map_subjects(ms)]
-    if unit_level(config):
-        ids += [f"map_municipality_{s['id']}" for s in map_subjects(ms)]
-    return ids
 
 
 # --------------------------------------------------------------------------- reading

@@ -255,7 +255,7 @@ def model_targets():
 
 
 # ---- maps stage helpers
-from digikom.maps import figure_ids as map_figure_ids, unit_level, GEO_YEAR
+from digikom.map_spec import figure_ids as map_figure_ids, unit_level, GEO_YEAR
 
 MAP_FIGURES = map_figure_ids(SETTINGS, config)
 MAP_UNIT_LEVEL = unit_level(config)

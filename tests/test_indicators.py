@@ -154,3 +154,19 @@ def test_parse_published_counts():
     p = parse_published("13", "count_of_38", {"count_share": 5.0})
     assert p.point == pytest.approx(13 / 38) and p.high == pytest.approx(13 / 38 + 0.05)
     assert p.contains(13 / 38 + 0.049) and not p.contains(13 / 38 + 0.051)
+
+
+@pytest.mark.parametrize("confidence", [0.5, 0.8, 0.9, 0.95, 0.99, 0.999])
+def test_z_value_is_the_normal_quantile(confidence):
+    from digikom.stats import z_value
+    from scipy.stats import norm
+
+    assert z_value(confidence) == pytest.approx(norm.ppf(0.5 + confidence / 2), abs=1e-12)
+
+
+@pytest.mark.parametrize("confidence", [0, 1, 1.5, -0.1])
+def test_z_value_rejects_a_confidence_outside_0_1(confidence):
+    from digikom.stats import z_value
+
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        z_value(confidence)

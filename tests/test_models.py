@@ -520,8 +520,8 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings
     assert list(coef.columns[:10]) == MF.COEF_COLUMNS and set(coef["model"]) == {"ok"}
     out = [tmp_path / f"pred.{e}" for e in ("png", "svg", "alt.txt")]
     model_plots.plot_predictions(
-        tmp_path / "predictions.csv", [p["json"] for p in paths.values()], labels, "en", 0.95,
-        True, *out,
+        [p["pred.csv"] for p in paths.values()], [p["json"] for p in paths.values()], labels,
+        "en", 0.95, True, *out,
     )  # fmt: skip
     alt = out[2].read_text()
     assert alt.startswith("Predicted probability (average over municipalities) with 95% CI")

@@ -107,15 +107,19 @@ def plot_coefficients(
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)
 
 
-def plot_predictions(pred_path, json_paths, labels, lang, confidence, synthetic, png, svg, alt):
+def plot_predictions(pred_paths, json_paths, labels, lang, confidence, synthetic, png, svg, alt):
     """One panel per logit model (two per row), size groups in config order on the x axis,
-    one marker per wave; large enough to read at page width."""
+    one marker per wave; large enough to read at page width. ``pred_paths``: the models'
+    own prediction tables (results/models/<id>/predictions.csv), so that the figure does
+    not wait for the collected table."""
     setup_style(confidence)
     tx = text(lang)
     settings = _settings(labels)
     infos = [_read_json(p) for p in json_paths]
     logits = [i for i in infos if i.get("family") == "logit" and i.get("status") != "failed"]
-    pred = pd.read_csv(pred_path, dtype={"category": str, "size_group": str})
+    pred = [pd.read_csv(p, dtype={"category": str, "size_group": str}) for p in pred_paths]
+    pred = [d for d in pred if len(d)] or pred[:1]
+    pred = pd.concat(pred, ignore_index=True)
     order = [g["id"] for g in settings.size_groups]
     glabel = {g: level_label("size_group", g, settings, tx) for g in order}
     n = max(len(logits), 1)

@@ -19,10 +19,12 @@ import logging
 import os
 import time
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .io import run_rule, write_csv, write_json, write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,8 @@ def indicators(job) -> None:
 
 
 def scorecard(job) -> None:
+    import pandas as pd
+
     from .config import load_all
     from .panel import read_panel
     from .published import read_targets
@@ -175,6 +179,8 @@ def evidence_tables(job) -> None:
 
 def indicator_figures(job) -> None:
     """Figures of the indicator stage; disclosure control applies to real microdata."""
+    import pandas as pd
+
     from .config import load_all
     from .indicator_plots import draw_all
 
@@ -193,6 +199,8 @@ def indicator_figures(job) -> None:
 
 
 def replication_figure(job) -> None:
+    import pandas as pd
+
     from .figures import save_figure, setup_style
     from .indicator_plots import plot_replication
 
@@ -233,6 +241,8 @@ def fit_model(job) -> None:
 
 
 def _concat(paths, columns) -> pd.DataFrame:
+    import pandas as pd
+
     frames = [pd.read_csv(p, dtype={"category": str, "size_group": str}) for p in paths]
     frames = [f for f in frames if len(f)]
     if not frames:
@@ -286,7 +296,7 @@ def plot_predictions(job) -> None:
 
     o, p = job.output, job.params
     plot(
-        job.input.predictions, list(job.input.json), p.labels, p.lang, p.confidence,
+        list(job.input.predictions), list(job.input.json), p.labels, p.lang, p.confidence,
         p.synthetic, o.png, o.svg, o.alt,
     )  # fmt: skip
 

@@ -150,6 +150,20 @@ def print_warnings():
     """Each distinct warning of this run's jobs once (the detail is in logs/)."""
     for line in warning_summary("logs", RUN_START):
         print(line, file=sys.stderr)
+    cancel_scheduler_timers()
+
+
+def cancel_scheduler_timers():
+    """Let the process end as soon as the run has: Snakemake's scheduler re-arms a
+    one-second `threading.Timer` (its job-rate re-evaluation, `--max-jobs-per-timespan`,
+    whose shortest span is 1 s) on each pass, and Python waits for the last one at exit,
+    which is up to a second added to every run that executes jobs. The hooks run after
+    the scheduler has finished, so the pending timers have nothing left to wake."""
+    import threading
+
+    for t in threading.enumerate():
+        if isinstance(t, threading.Timer):
+            t.cancel()
 
 
 def report_line():

@@ -103,7 +103,8 @@ rule plot_model:
 rule plot_predictions:
     input:
         code=code("scripts/plot_predictions.py"),
-        predictions="results/models/predictions.csv",
+        # the models' own tables, not the collected one: drawn beside collect_models
+        predictions=expand("results/models/{model}/predictions.csv", model=MODEL_IDS),
         json=expand("results/models/{model}.json", model=MODEL_IDS),
     output:
         png="results/figures/model_predictions.png",

@@ -77,7 +77,7 @@ class ModelFit:
 
     @property
     def z(self) -> float:
-        from ..stats import z_value  # scipy: imported only when a fit needs it
+        from ..stats import z_value
 
         return z_value(self.confidence)
 

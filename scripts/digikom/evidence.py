@@ -42,9 +42,9 @@ def _complements(rules: dict | None) -> dict[str, str]:
 
 
 def _matches(scorecard: pd.DataFrame, indicator: str, year: int, group: str, roles) -> pd.DataFrame:
-    sc = (
-        scorecard[scorecard["reference"].eq("published")] if "reference" in scorecard else scorecard
-    )
+    sc = scorecard[scorecard["indicator"].eq(indicator)]  # first: the rest is on a few rows
+    if "reference" in sc:
+        sc = sc[sc["reference"].eq("published")]
     if group is None:  # any group (e.g. a cross-tab cell, whose group is its column)
         group_ok = pd.Series(True, index=sc.index)
     elif group == ind.ALL:
@@ -52,8 +52,7 @@ def _matches(scorecard: pd.DataFrame, indicator: str, year: int, group: str, rol
     else:
         group_ok = sc["group"].eq(group)
     hit = sc[
-        sc["indicator"].eq(indicator)
-        & sc["year"].astype(int).eq(int(year))
+        sc["year"].astype(int).eq(int(year))
         & sc["computed_year"].astype("Int64").eq(int(year))
         & group_ok
         & sc["role"].isin(roles)

@@ -183,12 +183,22 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs) -> None:
         df.to_csv(tmp, **kwargs)
 
 
+# libyaml's safe loader where PyYAML was built with it (the wheels are): the same
+# documents, about five times faster; every job and each Snakefile parse read YAML.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with the fastest safe loader available."""
+    return yaml.load(text, Loader=SAFE_LOADER)  # a safe loader (no Python objects)
+
+
 def read_yaml(path: str | os.PathLike) -> Any:
     from .errors import ConfigError
 
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return load_yaml(fh.read())
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:

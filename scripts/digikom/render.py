@@ -319,25 +319,45 @@ def render_pandoc(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> N
     common = ["-f", "markdown-citations", "--standalone", f"--metadata-file={meta_file}"]
 
     html_opt = formats.get("html") or {}
-    args = [*common, "-t", "html5", "--embed-resources", f"--resource-path={build}"]
+    html_args = [*common, "-t", "html5", "--embed-resources", f"--resource-path={build}"]
     if html_opt.get("toc"):
-        args += ["--toc", f"--toc-depth={html_opt.get('toc-depth', 3)}"]
-    args += [f"--css={build / Path(c).name}" for c in _as_list(html_opt.get("css"))]
-    with atomic_path(out_html, suffix=".html") as tmp:
-        _pandoc([*args, "-o", str(tmp)], crossref(md, lang, prefix_captions=True), build)
+        html_args += ["--toc", f"--toc-depth={html_opt.get('toc-depth', 3)}"]
+    html_args += [f"--css={build / Path(c).name}" for c in _as_list(html_opt.get("css"))]
 
     typ_opt = formats.get("typst") or {}
     typ = build / "report.typ"
-    args = [*common, "-t", "typst"]
+    typ_args = [*common, "-t", "typst"]
     if typ_opt.get("toc"):
-        args += ["--toc", f"--toc-depth={typ_opt.get('toc-depth', 3)}"]
+        typ_args += ["--toc", f"--toc-depth={typ_opt.get('toc-depth', 3)}"]
     for key in ("papersize", "fontsize", "section-numbering"):
         if key in typ_opt:
-            args += ["-V", f"{key}={typ_opt[key]}"]
+            typ_args += ["-V", f"{key}={typ_opt[key]}"]
     headers = [build / Path(h).name for h in _as_list(typ_opt.get("include-in-header"))]
-    args += [f"--include-in-header={h}" for h in headers]
-    _pandoc([*args, "-o", str(typ)], crossref(md, lang, prefix_captions=False), build)
+    typ_args += [f"--include-in-header={h}" for h in headers]
 
+    def html(tmp: Path) -> None:
+        _pandoc([*html_args, "-o", str(tmp)], crossref(md, lang, prefix_captions=True), build)
+
+    def pdf(tmp: Path) -> None:
+        _pandoc([*typ_args, "-o", str(typ)], crossref(md, lang, prefix_captions=False), build)
+        _typst(typ, headers, build, tmp, meta.get("date"))
+
+    # The two outputs are independent: HTML (pandoc embedding the figures, the longer of
+    # the two) and PDF (pandoc -> typst -> PDF) are made side by side, and each replaces
+    # the previous file only when both have succeeded.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with contextlib.ExitStack() as stack:
+        html_tmp = stack.enter_context(atomic_path(out_html, suffix=".html"))
+        pdf_tmp = stack.enter_context(atomic_path(out_pdf, suffix=".pdf"))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done = [pool.submit(html, html_tmp), pool.submit(pdf, pdf_tmp)]
+        for future in done:
+            future.result()  # re-raises the first failure; the temporary files go
+
+
+def _typst(typ: Path, headers: list[Path], build: Path, out: Path, date) -> None:
+    """Compile the typst source ``typ`` (plus its ``headers``) to the PDF ``out``."""
     import typst
 
     from .fonts import check_fonts, fonts_in_typst, raise_on_font_warnings
@@ -348,17 +368,13 @@ def render_pandoc(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> N
     for h in headers:
         source += h.read_text(encoding="utf-8")
     check_fonts(fonts_in_typst(source))
-    with atomic_path(out_pdf, suffix=".pdf") as tmp:
-        try:
-            _, warnings = typst.compile_with_warnings(
-                str(typ),
-                output=str(tmp),
-                root=str(build),
-                timestamp=pdf_timestamp(meta.get("date")),
-            )
-        except Exception as exc:  # typst.TypstError and friends
-            raise RenderError(f"typst could not compile {typ}: {exc}") from exc
-        raise_on_font_warnings(warnings or [], source=str(typ))
+    try:
+        _, warnings = typst.compile_with_warnings(
+            str(typ), output=str(out), root=str(build), timestamp=pdf_timestamp(date)
+        )
+    except Exception as exc:  # typst.TypstError and friends
+        raise RenderError(f"typst could not compile {typ}: {exc}") from exc
+    raise_on_font_warnings(warnings or [], source=str(typ))
 
 
 def pdf_timestamp(date: str | None) -> int | None:

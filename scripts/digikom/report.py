@@ -72,6 +72,7 @@ class Report:
     renderer: str = "pandoc"
     renderer_version: str = ""
     n_suppressed: int = field(default=0, init=False)
+    _provenance: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         r = self.results = Path(self.results)
@@ -166,7 +167,12 @@ class Report:
     # ----------------------------------------------------------------------- evidence
     def provenance(self, ind: str, year: int, group: str = ALL) -> dict:
         """Where a number comes from: published | assumed | estimated (digikom.evidence)."""
-        return classify(ind, year, group, self.synthetic, self.scorecard, self.ctx["indicators"])
+        key = (ind, int(year), group)
+        if key not in self._provenance:  # the same statistic is cited in several sections
+            self._provenance[key] = classify(
+                ind, year, group, self.synthetic, self.scorecard, self.ctx["indicators"]
+            )
+        return dict(self._provenance[key])
 
     def published_text(self, value: str, target_id: str | None = None) -> str:
         """A published figure as SSB gave it: percent, "five in ten", or a fraction."""

@@ -20,10 +20,10 @@ import string
 from functools import cache
 from pathlib import Path
 
-import yaml
 from babel.numbers import format_decimal
 
 from .errors import ConfigError
+from .io import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 STRINGS_DIR = ROOT / "reports" / "strings"
@@ -44,7 +44,7 @@ def load_strings(directory: str | Path = STRINGS_DIR) -> dict[str, dict[str, str
     if not files:
         raise ConfigError(f"{directory}: no string tables (*.yaml) found")
     for path in files:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: a string table must be a mapping of key -> languages")
         for key, entry in data.items():

@@ -47,6 +47,9 @@ rule collect_models:
         predictions="results/models/predictions.csv",
     log:
         "logs/models/collect_models.log",
+    # a fraction of a second: run before the figures that become ready with it, so that
+    # what waits for it (the run records, the report) is not held up behind them
+    priority: 10
     conda:
         CONDA_ENV
     script:

@@ -104,13 +104,15 @@ def _cov_args(spec: dict, frame: pd.DataFrame, fit: ModelFit) -> dict:
 
 
 def _fit_glm(y, X, spec, frame, weights, trials, fit: ModelFit):
-    import statsmodels.api as sm
+    # the modules themselves, not statsmodels.api (which loads every model family)
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     if spec["family"] == "binomial":
         endog = np.column_stack([y, trials - y])
     else:
         endog = y
-    model = sm.GLM(endog, X, family=sm.families.Binomial(), var_weights=weights)
+    model = GLM(endog, X, family=Binomial(), var_weights=weights)
     res = model.fit(maxiter=100, **_cov_args(spec, frame, fit))
     fit.stats["converged"] = bool(getattr(res, "converged", True))
     fit.stats["optimizer"] = "IRLS"
@@ -140,9 +142,9 @@ def _fit_ordinal(y, X, spec, frame, weights, fit: ModelFit):
 
 
 def _fit_linear(y, X, spec, frame, weights, fit: ModelFit):
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS, WLS
 
-    model = sm.WLS(y, X, weights=weights) if weights is not None else sm.OLS(y, X)
+    model = WLS(y, X, weights=weights) if weights is not None else OLS(y, X)
     res = model.fit(**_cov_args(spec, frame, fit))
     fit.stats["converged"] = True
     fit.stats["optimizer"] = "least squares"

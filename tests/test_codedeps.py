@@ -110,7 +110,7 @@ def module_file(wd: Path, module: str) -> Path:
 
 
 # Everything downstream of a model or figure re-runs too (the report and its records).
-REPORT = {"provenance", "report_context", "report", "all"}
+REPORT = {"report", "all"}
 
 
 @pytest.mark.parametrize(

@@ -63,16 +63,21 @@ def renders(built, tmp_path_factory, request):
     mp.chdir(built)
     request.addfinalizer(mp.undo)
     result = {}
+    config = json.loads((built / "results/provenance.json").read_text())["config"]
     for renderer in ("quarto", "pandoc"):
-        prov = json.loads((built / "results/provenance.json").read_text())
-        prov["renderer"] = renderer
-        prov_path = out / f"provenance.{renderer}.json"
-        prov_path.write_text(json.dumps(prov))
-        html, pdf = out / f"{renderer}.nb.html", out / f"{renderer}.nb.pdf"
+        paths = {
+            "html": out / f"{renderer}.nb.html",
+            "pdf": out / f"{renderer}.nb.pdf",
+            "provenance": out / f"provenance.{renderer}.json",
+            "context": out / f"context.{renderer}.json",
+        }
         render_report(
-            "reports/report.qmd", str(prov_path), "results", "nb", renderer, str(html), str(pdf)
-        )
-        result[renderer] = html, pdf
+            "reports/report.qmd", ["results/indicators/shares.csv"], config,
+            config["files"]["targets"], "results", "nb", renderer, paths,
+        )  # fmt: skip
+        prov = json.loads(paths["provenance"].read_text())
+        assert prov["renderer"] == renderer and prov["inputs"][0]["path"].endswith("shares.csv")
+        result[renderer] = paths["html"], paths["pdf"]
     assert not (built / "results/report/_build").exists()
     return result
 

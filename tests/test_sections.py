@@ -248,6 +248,8 @@ def test_bootstrap_intervals_reach_the_models_section(results):
 
     R = Report(results=results, lang="en")
     assert model_results.bootstrap_table(R) == ""  # bootstrap off: no table
+    R.ctx["models"] = [{"id": "m", "nb": "m", "en": "m"}]
+    (results / "models/m").mkdir()
     keys = dict(model="m", outcome="y", family="logit", year=2022, size_group="all", category="")
     pd.DataFrame(
         [
@@ -262,7 +264,7 @@ def test_bootstrap_intervals_reach_the_models_section(results):
                 n_obs=300,
             )
         ]
-    ).to_csv(results / "models/predictions.csv", index=False)
+    ).to_csv(results / "models/m/predictions.csv", index=False)
     pd.DataFrame(
         [
             dict(

@@ -21,7 +21,7 @@ import pandas as pd
 from . import indicators as ind
 from .config import load_all
 from .errors import ConfigError
-from .io import write_csv, write_json
+from .io import write_csv
 
 log = logging.getLogger(__name__)
 
@@ -157,13 +157,13 @@ def context_additions(config: dict, targets_path: str) -> dict:
     return {"evidence": extra}
 
 
-def write_context(config: dict, targets_path: str, out: str) -> None:
+def report_context(config: dict, targets_path: str) -> dict:
     """results/report/context.json: the base context plus the evidence additions."""
     from .provenance import build_context
 
     ctx = build_context(config, targets_path)
     ctx.update(context_additions(config, targets_path))
-    write_json(out, ctx)
+    return ctx
 
 
 def write_tables(panel_path: str, config: dict, out: dict) -> None:

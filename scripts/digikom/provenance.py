@@ -11,7 +11,7 @@ import platform
 import subprocess
 import sys
 
-from .io import sha256_file, write_json
+from .io import sha256_file
 
 PACKAGES = [
     "snakemake",
@@ -79,10 +79,6 @@ def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
     }
 
 
-def write_provenance(inputs, config, renderer, out) -> None:
-    write_json(out, build_provenance(list(inputs), config, renderer))
-
-
 def build_context(config: dict, targets_path: str) -> dict:
     # imported here: the provenance job (a step of every rebuild) needs none of them
     from .config import load_all
@@ -129,7 +125,3 @@ def build_context(config: dict, targets_path: str) -> dict:
         ),
         "calibration": calibration,
     }
-
-
-def write_context(config, targets_path, out) -> None:
-    write_json(out, build_context(config, targets_path))

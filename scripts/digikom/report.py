@@ -71,13 +71,18 @@ class Report:
     lang: str = "nb"
     renderer: str = "pandoc"
     renderer_version: str = ""
+    # the run's records; default: results/provenance.json and results/report/context.json
+    provenance_path: str | Path | None = None
+    context_path: str | Path | None = None
     n_suppressed: int = field(default=0, init=False)
     _provenance: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
         r = self.results = Path(self.results)
-        self.ctx = json.loads((r / "report" / "context.json").read_text(encoding="utf-8"))
-        self.prov = json.loads((r / "provenance.json").read_text(encoding="utf-8"))
+        ctx = Path(self.context_path or r / "report" / "context.json")
+        self.ctx = json.loads(ctx.read_text(encoding="utf-8"))
+        prov = Path(self.provenance_path or r / "provenance.json")
+        self.prov = json.loads(prov.read_text(encoding="utf-8"))
         self.shares = pd.read_csv(r / "indicators" / "shares.csv")
         self.composites = pd.read_csv(r / "indicators" / "composites.csv")
         self.crosstab = pd.read_csv(r / "indicators" / "crosstab.csv")
@@ -120,6 +125,18 @@ class Report:
 
     def var_label(self, var: str) -> str:
         return self.label(self.ctx["codebook"]["variables"][var])
+
+    def model_table(self, name: str) -> pd.DataFrame | None:
+        """The ``name`` table ("coefficients" or "predictions") of every configured model,
+        in config order, from each model's own results/models/<id>/<name>.csv (what its
+        fit_model job wrote; results/models/<name>.csv holds the same rows collected for
+        users, and the report does not wait for that copy). None when there is none."""
+        frames = []
+        for spec in self.ctx["models"]:
+            path = self.results / "models" / spec["id"] / f"{name}.csv"
+            if path.exists() and len(d := pd.read_csv(path)):
+                frames.append(d)
+        return pd.concat(frames, ignore_index=True) if frames else None
 
     def est(self, ind, year, group=ALL, weighted=False) -> pd.Series | None:
         d = self.shares[

@@ -1,34 +1,38 @@
-"""Rule report: render reports/report.qmd to HTML and PDF with the chosen renderer."""
+"""Rule report: render reports/report.qmd to HTML and PDF with the chosen renderer, and write
+the records of that report (provenance.json, context.json)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 import logging
 import os
+import shutil
 from pathlib import Path
 
-from .errors import RenderError
 from .render import pick_renderer, render, renderer_version
 from .text import Text
 
 log = logging.getLogger(__name__)
 
 
-def render_report(qmd, provenance, results, lang, choice, out_html, out_pdf):
-    """Render ``qmd`` in language ``lang``. ``choice`` is the renderer the workflow resolved
-    (the one recorded in provenance.json); it is checked to be available here."""
+def render_report(qmd, inputs, config, targets, results, lang, choice, out):
+    """Render ``qmd`` in language ``lang`` to ``out["html"]`` and ``out["pdf"]``, and write
+    its records ``out["provenance"]`` (every file in ``inputs`` hashed) and
+    ``out["context"]``. ``choice`` is the renderer the workflow resolved; it is checked to
+    be available here. The records are written after the report, so a failed render never
+    leaves records newer than the report they sit beside."""
+    from .evidence import report_context
+    from .io import write_json
+    from .provenance import build_provenance
+
     renderer = pick_renderer(choice)
     version = renderer_version(renderer)
-    prov = json.loads(Path(provenance).read_text(encoding="utf-8"))
-    if prov.get("renderer") != renderer:
-        raise RenderError(
-            f"{provenance}: renderer is {prov.get('renderer')!r} but this render uses "
-            f"{renderer!r}; re-run the workflow so that both agree"
-        )
+    prov = build_provenance(inputs, config, renderer)
+    ctx = report_context(config, targets)
     tx = Text(lang)
-    waves = sorted(prov["config"]["waves"])
-    first, last = (prov["config"].get("report") or {}).get("comparison") or [waves[0], waves[-1]]
+    waves = sorted(config["waves"])
+    first, last = (config.get("report") or {}).get("comparison") or [waves[0], waves[-1]]
     key = "common.subtitle" + ("_update" if waves[-1] > last else "")
     subtitle = tx(key, first=first, last=last, update=waves[-1])
     if prov["data_mode"] == "synthetic":
@@ -41,7 +45,26 @@ def render_report(qmd, provenance, results, lang, choice, out_html, out_pdf):
         "author": "digikom",
         "toc-title": tx("common.contents"),
     }
-    params = {"results": results, "lang": lang, "renderer": renderer, "renderer_version": version}
     log.info("rendering %s with %s (%s)", qmd, renderer, version)
-    render(qmd, params, meta, renderer, out_html, out_pdf, workdir=os.getcwd())
-    log.info("wrote %s and %s on %s", out_html, out_pdf, dt.date.today())
+    # The report reads its records from the build area until it has been written (kept
+    # there after a failure, for debugging, like the build directory itself).
+    records = Path(out["html"]).parent / "_build" / f"{Path(out['html']).stem}.records"
+    shutil.rmtree(records, ignore_errors=True)
+    paths = {"provenance": records / "provenance.json", "context": records / "context.json"}
+    write_json(paths["provenance"], prov)
+    write_json(paths["context"], ctx)
+    params = {
+        "results": str(results),
+        "lang": lang,
+        "renderer": renderer,
+        "renderer_version": version,
+        "provenance": str(paths["provenance"]),
+        "context": str(paths["context"]),
+    }
+    render(qmd, params, meta, renderer, out["html"], out["pdf"], workdir=os.getcwd())
+    shutil.rmtree(records)
+    with contextlib.suppress(OSError):
+        records.parent.rmdir()  # _build/, unless another language is being built
+    write_json(out["provenance"], prov)
+    write_json(out["context"], ctx)
+    log.info("wrote %s and %s on %s", out["html"], out["pdf"], dt.date.today())

@@ -9,8 +9,8 @@ functions of the package and writes its outputs atomically (``digikom.io``).
 
 Rules whose .smk files still pass the whole configuration read ``job.config``
 (synthesize_microdata, build_panel, indicators, evidence_tables, scorecard, indicator_figures,
-map_tables, map_figures,
-report_context, provenance); the models and bootstrap rules get what they need as params.
+map_tables, map_figures); the models and bootstrap rules get what they need as params, the
+report the whole configuration (which its provenance.json records).
 """
 
 from __future__ import annotations
@@ -320,30 +320,20 @@ def bootstrap_combine(job) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def report_context(job) -> None:
-    """The context with the evidence additions (comparison waves, parameter provenance)."""
-    from .evidence import write_context
-
-    write_context(job.config, job.input.targets, job.output[0])
-
-
-def provenance(job) -> None:
-    from .provenance import write_provenance
-
-    write_provenance(list(job.input.files), job.params.config, job.params.renderer, job.output[0])
-
-
 def report(job) -> None:
+    """The report in one language, and its records (provenance.json, context.json)."""
     from .report_render import render_report
 
+    o = job.output
     render_report(
         qmd=job.input.qmd,
-        provenance=job.input.provenance,
-        results=os.path.dirname(job.input.provenance),
+        inputs=[*job.input.sources, *(f for f in job.input if str(f).startswith("results/"))],
+        config=job.params.config,
+        targets=job.input.targets,
+        results=os.path.dirname(o.provenance),
         lang=job.params.lang,
         choice=job.params.renderer,
-        out_html=job.output.html,
-        out_pdf=job.output.pdf,
+        out={"html": o.html, "pdf": o.pdf, "provenance": o.provenance, "context": o.context},
     )
 
 

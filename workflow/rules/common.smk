@@ -114,10 +114,13 @@ def renderer():
 
 
 def report_outputs():
-    """The rendered report, named by language so that nb and en can both exist."""
+    """The rendered report, named by language so that nb and en can both exist, and its
+    records (those describe the last report rendered)."""
     return {
         "html": f"results/report/report.{config['lang']}.html",
         "pdf": f"results/report/report.{config['lang']}.pdf",
+        "provenance": "results/provenance.json",
+        "context": "results/report/context.json",
     }
 
 
@@ -139,6 +142,8 @@ def final_targets():
         *report_outputs().values(),
         "results/provenance.json",
         "results/replication/scorecard.csv",
+        "results/models/coefficients.csv",  # all models in one table each, for users
+        "results/models/predictions.csv",
         *EVIDENCE_TABLES,
     ]
     targets += statbank_report_targets()
@@ -258,10 +263,14 @@ def robustness_specs():
 
 
 def model_targets():
-    """Every final output of the models stage (input of the report)."""
+    """What the report reads of the models stage: each model's own tables (not the
+    collected copies, which are for users: the report does not wait for them)."""
     return [
-        "results/models/coefficients.csv",
-        "results/models/predictions.csv",
+        *expand(
+            "results/models/{model}/{table}.csv",
+            model=MODEL_IDS,
+            table=["coefficients", "predictions"],
+        ),
         "results/models/robustness.csv",
         *expand("results/models/{model}.{ext}", model=MODEL_IDS, ext=["json", "txt"]),
         *expand(
@@ -307,21 +316,9 @@ def maps_targets():
 
 
 # ---- report stage helpers
-REPORT_RECORDS = ["results/provenance.json", "results/report/context.json"]
-
-
-def report_ready(wildcards):
-    """Every other result the report reads: provenance.json and context.json are written
-    only after all of them exist, so a run that fails earlier leaves the previous
-    report's records untouched."""
-    return [
-        f
-        for f in rules.report.input
-        if f.startswith("results/") and f not in REPORT_RECORDS
-    ]
-
-
 def provenance_inputs():
+    """The data and configuration files of a run (hashed into provenance.json with every
+    result the report reads)."""
     files = [
         *frame_files(),
         config["files"]["crosswalk"],

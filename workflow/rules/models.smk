@@ -47,9 +47,6 @@ rule collect_models:
         predictions="results/models/predictions.csv",
     log:
         "logs/models/collect_models.log",
-    # a fraction of a second: run before the figures that become ready with it, so that
-    # what waits for it (the run records, the report) is not held up behind them
-    priority: 10
     conda:
         CONDA_ENV
     script:
@@ -91,6 +88,9 @@ rule plot_model:
         alt="results/figures/model_{model}_coef.alt.txt",
     log:
         "logs/models/plot_{model}.log",
+    # before collect_models when both are ready: the report waits for the figures, and
+    # the collected tables (for users) can be written while it renders
+    priority: 1
     conda:
         CONDA_ENV
     params:
@@ -115,6 +115,9 @@ rule plot_predictions:
         alt="results/figures/model_predictions.alt.txt",
     log:
         "logs/models/plot_predictions.log",
+    # before collect_models when both are ready: the report waits for the figures, and
+    # the collected tables (for users) can be written while it renders
+    priority: 1
     conda:
         CONDA_ENV
     params:

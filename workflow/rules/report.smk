@@ -1,46 +1,9 @@
-# Report stage: provenance, the report context, and the rendered report (HTML + PDF).
-# The report reads only files under results/; nothing is fitted while rendering.
-# provenance.json and context.json are written last, once every other input of the
-# report exists (report_ready), so a failed run never rewrites them.
-
-
-rule provenance:
-    input:
-        code=code("scripts/write_provenance.py"),
-        files=provenance_inputs(),
-        ready=report_ready,
-    output:
-        "results/provenance.json",
-    log:
-        "logs/report/provenance.log",
-    conda:
-        CONDA_ENV
-    params:
-        renderer=renderer(),
-        config=config,
-    script:
-        "../../scripts/write_provenance.py"
-
-
-rule report_context:
-    input:
-        code=code("scripts/write_context.py"),
-        ready=report_ready,
-        targets=config["files"]["targets"],
-        codebook=config["files"]["codebook"],
-        indicators=config["files"]["indicators"],
-        models=config["files"]["models"],
-        synthetic=config["files"]["synthetic"],
-    output:
-        "results/report/context.json",
-    log:
-        "logs/report/context.log",
-    conda:
-        CONDA_ENV
-    params:
-        config=config,
-    script:
-        "../../scripts/write_context.py"
+# Report stage: the rendered report (HTML + PDF) and its two records, provenance.json
+# (git, time, config, packages, renderer, sha256 of every input) and context.json (what
+# the report describes). The report reads only files under results/ and the
+# configuration; nothing is fitted while rendering. The records are made in the same job
+# and written only after the report, so a run that fails (earlier, or in the render)
+# never leaves records that describe another report.
 
 
 rule report:
@@ -49,8 +12,9 @@ rule report:
         qmd="reports/report.qmd",
         css="reports/report.css",
         typst_header="reports/typst-header.typ",
-        provenance="results/provenance.json",
-        context="results/report/context.json",
+        sources=provenance_inputs(),
+        targets=config["files"]["targets"],
+        synthetic=config["files"]["synthetic"],
         indicators=rules.indicators.output,
         evidence=EVIDENCE_TABLES,
         scorecard="results/replication/scorecard.csv",
@@ -74,5 +38,6 @@ rule report:
     params:
         lang=config["lang"],
         renderer=renderer(),
+        config=config,
     script:
         "../../scripts/render_report.py"

@@ -6,8 +6,6 @@ says where it comes from (published, assumed or estimated)."""
 
 from __future__ import annotations
 
-import pandas as pd
-
 from ..models import labels
 
 
@@ -88,11 +86,10 @@ def model_effect(R, model: str, effect: str) -> str | None:
     """An average marginal effect, worded by its sign and whether its interval excludes 0.
     With synthetic data the model finds the relation the generator was built with: the
     sentence says so."""
-    p = R.results / "models" / "predictions.csv"
     spec = next((m for m in R.ctx["models"] if m["id"] == model), None)
-    if spec is None or not p.exists():
+    d = R.model_table("predictions")
+    if spec is None or d is None:
         return None
-    d = pd.read_csv(p)
     d = d[(d.quantity == "ame") & (d.model == model) & (d.effect == effect)]
     if d.empty:
         return None

@@ -93,10 +93,9 @@ def one_model(R, spec: dict, coefs: pd.DataFrame) -> list[str]:
 
 def ame_table(R) -> str:
     tx = R.tx
-    p = R.results / "models" / "predictions.csv"
-    if not p.exists():
+    d = R.model_table("predictions")
+    if d is None:
         return ""
-    d = pd.read_csv(p)
     d = d[d.quantity == "ame"]
     if d.empty:
         return ""
@@ -142,11 +141,10 @@ def bootstrap_table(R) -> str:
     beside the analytic ones, for all municipalities by wave."""
     tx = R.tx
     p = R.results / "models" / "bootstrap_predictions.csv"
-    q = R.results / "models" / "predictions.csv"
-    if not (p.exists() and q.exists()):
+    pred = R.model_table("predictions")
+    if not p.exists() or pred is None:
         return ""
     boot = pd.read_csv(p)
-    pred = pd.read_csv(q)
     pred = pred[pred.quantity == "prediction"]
     keys = ["model", "year", "size_group"]
     d = boot[boot.size_group == "all"].merge(
@@ -290,8 +288,9 @@ def warnings(R) -> str:
 
 def render(R) -> str:
     tx = R.tx
-    p = R.results / "models" / "coefficients.csv"
-    coefs = pd.read_csv(p) if p.exists() else pd.DataFrame(columns=["model", "term"])
+    coefs = R.model_table("coefficients")
+    if coefs is None:
+        coefs = pd.DataFrame(columns=["model", "term"])
     parts = [R.heading(1, "model_results.title", "sec-models"), tx("model_results.intro")]
     for spec in R.ctx["models"]:
         parts += one_model(R, spec, coefs)

@@ -263,29 +263,44 @@ def quarto_env(date: str | None = None) -> dict:
 
 
 def render_quarto(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> None:
-    """Typeset the prepared source with ``quarto render`` to HTML and Typst PDF."""
+    """Typeset the prepared source with ``quarto render`` to HTML and Typst PDF.
+
+    The two renders run side by side, each in its own copy of the build directory (Quarto
+    writes its intermediate files and ``.quarto/`` beside the source), and each output
+    replaces the previous file only when both have succeeded."""
+    from concurrent.futures import ThreadPoolExecutor
+
     prepared = Path(prepared)
     build = prepared.parent
     m = FRONT.match(prepared.read_text(encoding="utf-8"))
     env = quarto_env((yaml.safe_load(m.group(1)) or {}).get("date") if m else None)
-    for fmt, final, produced in (
-        ("html", out_html, prepared.with_suffix(".html")),
-        ("typst", out_pdf, prepared.with_suffix(".pdf")),
-    ):
-        cmd = ["quarto", "render", prepared.name, "--to", fmt]
-        proc = subprocess.run(cmd, cwd=build, env=env, capture_output=True, text=True, check=False)
+    typst_build = build.with_name(build.name + ".typst")
+    shutil.rmtree(typst_build, ignore_errors=True)
+    shutil.copytree(build, typst_build)
+
+    def run(fmt: str, where: Path) -> Path:
+        source = where / prepared.name
+        cmd = ["quarto", "render", source.name, "--to", fmt]
+        proc = subprocess.run(cmd, cwd=where, env=env, capture_output=True, text=True, check=False)
         (build / f"quarto-{fmt}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
         if proc.returncode != 0:
             raise RenderError(f"quarto render --to {fmt} failed:\n{proc.stderr[-4000:]}")
         _fail_on_missing_resources(proc.stderr, f"quarto render --to {fmt}")
+        produced = source.with_suffix(".html" if fmt == "html" else ".pdf")
         if not produced.exists():
             raise RenderError(f"quarto did not produce {produced}")
-        if fmt == "html":
-            html = produced.read_text(encoding="utf-8")
-            write_text(final, CAPTION_UUID.sub("-caption", html))
-        else:
-            Path(final).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(produced, final)
+        return produced
+
+    with contextlib.ExitStack() as stack:
+        html_tmp = stack.enter_context(atomic_path(out_html, suffix=".html"))
+        pdf_tmp = stack.enter_context(atomic_path(out_pdf, suffix=".pdf"))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            html = pool.submit(run, "html", build)
+            pdf = pool.submit(run, "typst", typst_build)
+        text = html.result().read_text(encoding="utf-8")
+        html_tmp.write_text(CAPTION_UUID.sub("-caption", text), encoding="utf-8")
+        shutil.copyfile(pdf.result(), pdf_tmp)
+    shutil.rmtree(typst_build)
 
 
 # --------------------------------------------------------------------------- pandoc

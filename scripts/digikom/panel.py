@@ -9,14 +9,16 @@ import io
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from .config import assign_size_group
 from .errors import InputDataError
+
+if TYPE_CHECKING:  # pandera is imported where microdata are validated (build_panel only)
+    import pandera.pandas as pa
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +172,8 @@ class _Failures:
 
 
 def _int_range_check(var: dict, name: str) -> list[pa.Check]:
+    import pandera.pandas as pa
+
     kind = var["kind"]
     if kind == "binary":
         return [pa.Check.isin([0, 1], name="allowed values 0/1")]
@@ -189,6 +193,8 @@ def build_schema(
     codebook: dict, frames: dict[int, pd.DataFrame], waves: list[int]
 ) -> pa.DataFrameSchema:
     """The pandera schema of the typed microdata, built from the codebook."""
+    import pandera.pandas as pa
+
     valid_codes = {int(y): set(f["kommunenr"]) for y, f in frames.items()}
     cols: dict[str, pa.Column] = {}
     for name, var in codebook["variables"].items():
@@ -292,6 +298,8 @@ def validate_microdata(
                 padded,
             )
             df.at[i, "kommunenr"] = padded
+
+    from pandera.errors import SchemaErrors
 
     schema = build_schema(codebook, frames, waves)
     try:

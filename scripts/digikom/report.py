@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import disclosure
 from .disclosure import SYMBOL
-from .evidence import classify
+from .evidence import classify, scorecard_rows
 from .indicators import ALL
 from .stats import z_value
 from .text import MISSING, Text, esc, render_template
@@ -88,6 +88,12 @@ class Report:
         self.crosstab = pd.read_csv(r / "indicators" / "crosstab.csv")
         self.scorecard = pd.read_csv(r / "replication" / "scorecard.csv")
         self.changes = pd.read_csv(r / "indicators" / "changes.csv")
+        self._scorecard_rows = scorecard_rows(self.scorecard)
+        # est(): the row of each (indicator, year, group, weighted), looked up by key
+        cols = [self.shares[c].tolist() for c in ("indicator", "year", "group", "weighted")]
+        self._share_pos: dict[tuple, int] = {}
+        for pos, key in enumerate(zip(*cols, strict=True)):
+            self._share_pos.setdefault(key, pos)
         self.confidence = float(self.ctx["indicators"]["confidence"])
         self.z = z_value(self.confidence)
         self.tx = Text(self.lang, confidence=self.confidence)
@@ -139,13 +145,10 @@ class Report:
         return pd.concat(frames, ignore_index=True) if frames else None
 
     def est(self, ind, year, group=ALL, weighted=False) -> pd.Series | None:
-        d = self.shares[
-            (self.shares.indicator == ind)
-            & (self.shares.year == year)
-            & (self.shares.group == group)
-            & (self.shares.weighted == weighted)
-        ]
-        return None if d.empty else d.iloc[0]
+        """The row of results/indicators/shares.csv for this statistic (the first, as
+        filtering would give), or None."""
+        pos = self._share_pos.get((ind, int(year), group, bool(weighted)))
+        return None if pos is None else self.shares.iloc[pos]
 
     def changed(self, a, b) -> str:
         return direction(a, b, self.z)
@@ -187,7 +190,7 @@ class Report:
         key = (ind, int(year), group)
         if key not in self._provenance:  # the same statistic is cited in several sections
             self._provenance[key] = classify(
-                ind, year, group, self.synthetic, self.scorecard, self.ctx["indicators"]
+                ind, year, group, self.synthetic, self._scorecard_rows, self.ctx["indicators"]
             )
         return dict(self._provenance[key])
 

@@ -283,3 +283,19 @@ def test_bootstrap_intervals_reach_the_models_section(results):
     md = model_results.bootstrap_table(R)
     assert "| m | 2022 | 50.0% | 46.0–54.0 | 44.0–56.0 | 200 |" in md
     assert "{#tbl-bootstrap}" in md
+
+
+def test_a_figure_published_in_words_is_not_said_twice(results, monkeypatch):
+    from digikom.sections import findings
+
+    R = Report(results=results, lang="nb")
+    plain = findings.out_of_ten(R, "has_strategy", 2018, 2022)
+    assert plain.startswith("«") and "åtte av ti kommuner i 2022: 80" in plain
+    value = R.value
+    monkeypatch.setattr(
+        R, "value", lambda i, y, g="all": ("åtte av ti (publisert)", "published") if y == 2022
+        else value(i, y, g)
+    )  # fmt: skip
+    said = findings.out_of_ten(R, "has_strategy", 2018, 2022)
+    assert said.count("åtte av ti") == 1, said
+    assert "gjaldt åtte av ti (publisert) kommuner i 2022, mot " in said

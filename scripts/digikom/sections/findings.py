@@ -52,10 +52,13 @@ def out_of_ten(R, ind: str, first: int, last: int) -> str | None:
     before = ""
     if a is not None and first != last:
         before = R.tx("findings.against", a=R.value(ind, first)[0], first=first)
+    words = R.tx.out_of_ten(b.estimate)
+    # a figure SSB published as "five in ten" is not said twice ("five in ten: five in ten")
+    key = "findings.out_of_ten_as_published" if vb.startswith(words) else "findings.out_of_ten"
     return R.tx(
-        "findings.out_of_ten",
+        key,
         name=R.ind_label(ind),
-        words=R.tx.out_of_ten(b.estimate),
+        words=words,
         b=vb,
         ci=_ci(R, b, cls),
         last=last,

@@ -580,6 +580,39 @@ def test_rerun_triggers_config_formula_and_microdata(built, user_microdata_copy)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("edit", "expected", "untouched"),
+    [
+        # the disclosure threshold: everything that hides cells by it, not the data
+        (
+            ("min_cell: 3", "min_cell: 5"),
+            {"indicator_figures", "map_tables", "map_figures"},
+            {"build_panel", "indicators", "fit_model"},
+        ),
+        # a size group's label: the figures whose axes and legends show it
+        (
+            ('nb: "Under 2 000"', 'nb: "Færre enn 2 000"'),
+            {"indicator_figures", "map_figures", "plot_model", "plot_predictions"},
+            {"build_panel", "indicators", "fit_model", "map_tables"},
+        ),
+    ],
+)
+def test_config_values_the_figures_show_rerun_them(built, edit, expected, untouched):
+    """Rules that read config.yaml declare what they read as params: before, a new
+    min_cell or group label left the indicator figures and maps as they were."""
+    config = built / "config/config.yaml"
+    original = config.read_text(encoding="utf-8")
+    assert original.count(edit[0]) == 1
+    try:
+        config.write_text(original.replace(*edit), encoding="utf-8")
+        jobs = planned_jobs(built)
+    finally:
+        config.write_text(original, encoding="utf-8")
+    assert expected | {"report"} <= set(jobs), jobs
+    assert not untouched & set(jobs), jobs
+
+
+@pytest.mark.slow
 def test_corrupt_microdata_fails_without_partial_panel_and_log_names_file(tmp_path):
     wd = copy_repo(tmp_path / "corrupt")
     bad = wd / "corrupt.csv"

@@ -193,7 +193,7 @@ def indicator_figures(job) -> None:
         settings,
         os.path.dirname(job.output.png[0]),
         synthetic,
-        min_cell=None if synthetic else job.config["report"]["min_cell"],
+        min_cell=None if synthetic else job.params.min_cell,
     )
     log.info("drew %d figures: %s", len(made), ", ".join(made))
 

@@ -316,6 +316,12 @@ def maps_targets():
 
 
 # ---- report stage helpers
+def size_group_bounds():
+    """The size groups without their labels, which is all that assigns a municipality to a
+    group: as a param, a label edit re-runs only the rules that show labels."""
+    return [{k: g[k] for k in ("id", "lower", "upper")} for g in config["size_groups"]]
+
+
 def provenance_inputs():
     """The data and configuration files of a run (hashed into provenance.json with every
     result the report reads)."""

@@ -48,6 +48,6 @@ rule build_panel:
         runtime=15,
     params:
         waves=WAVES,
-        size_groups=config["size_groups"],
+        size_groups=size_group_bounds(),
     script:
         "../../scripts/build_panel.py"

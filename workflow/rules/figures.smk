@@ -28,6 +28,9 @@ rule indicator_figures:
     params:
         synthetic=SYNTHETIC,
         lang=config["lang"],
+        # what the figures show of config.yaml: group labels, the disclosure threshold
+        size_groups=config["size_groups"],
+        min_cell=config["report"]["min_cell"],
     script:
         "../../scripts/plot_indicators.py"
 

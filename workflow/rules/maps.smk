@@ -25,6 +25,7 @@ rule map_tables:
         unit_level=MAP_UNIT_LEVEL,
         min_cell=config["report"]["min_cell"],
         waves=WAVES,
+        size_groups=size_group_bounds(),
     script:
         "../../scripts/map_tables.py"
 
@@ -54,5 +55,6 @@ rule map_figures:
     params:
         lang=config["lang"],
         synthetic=SYNTHETIC,
+        size_groups=config["size_groups"],  # the legend's group labels
     script:
         "../../scripts/plot_maps.py"

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def config() -> dict:
     cfg = read_yaml(ROOT / "config" / "config.yaml")
-    cfg.setdefault("report", {"min_cell": 3, "renderer": "auto", "tolerance_pp": 1.0})
+    cfg.setdefault("report", {"min_cell": 3, "renderer": "auto"})
     return cfg
 
 

@@ -56,6 +56,27 @@ def test_bad_microdata_path_fails_at_parse_time_in_one_line(copy_with_results, v
     assert not (wd / "logs").exists()  # no job started
 
 
+def test_retired_config_key_stops_the_run_in_one_line(copy_with_results):
+    wd = copy_with_results
+    config = wd / "config/config.yaml"
+    original = config.read_text(encoding="utf-8")
+    before = hash_tree(wd / "results")
+    try:
+        config.write_text(
+            original.replace("  min_cell: 3\n", "  min_cell: 3\n  tolerance_pp: 2.0\n"),
+            encoding="utf-8",
+        )
+        proc = run_snakemake(wd)
+    finally:
+        config.write_text(original, encoding="utf-8")
+    assert proc.returncode != 0
+    lines = error_lines(proc)
+    assert len(lines) == 1, lines
+    assert "'report/tolerance_pp' is no longer read" in lines[0]
+    assert "config/indicators.yaml" in lines[0]
+    assert hash_tree(wd / "results") == before
+
+
 def test_check_readable_file_names_key_path_and_problem(tmp_path, monkeypatch):
     ok = tmp_path / "ok.csv"
     ok.write_text("kommunenr\n")
@@ -111,3 +132,17 @@ def test_parsing_the_workflow_imports_no_heavy_library():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout) == [], f"{modules} load {out.stdout.strip()}"
+
+
+def test_the_unused_tolerance_key_is_refused_with_where_tolerances_are():
+    """config.yaml had report.tolerance_pp, which nothing read (the scorecard's tolerances
+    are in config/indicators.yaml): a value there must not look as if it counted."""
+    import yaml
+    from digikom.config import validate_config
+
+    repo = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((repo / "config/config.yaml").read_text(encoding="utf-8"))
+    validate_config(dict(config))  # the shipped file passes
+    config["report"] = dict(config["report"], tolerance_pp=2.0)
+    with pytest.raises(ConfigError, match=r"report/tolerance_pp.*replication/tolerances"):
+        validate_config(config)

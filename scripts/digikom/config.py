@@ -182,9 +182,24 @@ def figure_ids(settings: Settings) -> list[str]:
     return ids
 
 
+# Keys of earlier versions that nothing reads any more, and where their concept lives now:
+# refused with that hint rather than as an unknown key, or worse, silently kept.
+RETIRED_KEYS = {
+    ("report", "tolerance_pp"): "the replication check's tolerances are "
+    "'replication/tolerances' in config/indicators.yaml",
+}
+
+
+def check_retired_keys(config: dict, source: str = "config/config.yaml") -> None:
+    for (section, key), where in RETIRED_KEYS.items():
+        if key in (config.get(section) or {}):
+            raise ConfigError(f"{source}: key '{section}/{key}' is no longer read: {where}")
+
+
 def validate_config(config: dict, source: str = "config/config.yaml") -> dict:
     """The main configuration: schema-validated with its defaults filled in by the same
     validator as every other config file, then the checks a schema cannot express."""
+    check_retired_keys(config, source)
     validate_against(config, "config.schema.yaml", source)
     validate_config_extras(config)
     return config

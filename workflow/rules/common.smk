@@ -9,7 +9,7 @@ import time
 from snakemake.utils import validate
 
 from digikom.codedeps import code_files
-from digikom.config import load_all, validate_config_extras
+from digikom.config import check_retired_keys, load_all, validate_config_extras
 from digikom.errors import DigikomError
 from digikom.io import check_readable_file, warning_summary
 from digikom.render import pick_renderer
@@ -51,6 +51,11 @@ for _key, _value in dict(config.get("bootstrap") or {}).items():
 if config.get("microdata") in ("null", "None", ""):
     config["microdata"] = None
 
+try:
+    check_retired_keys(config)
+except DigikomError as exc:
+    print(f"Error: {exc}", file=sys.stderr)
+    sys.exit(1)
 validate(config, "../schemas/config.schema.yaml")
 
 

@@ -28,7 +28,9 @@ rule all:
 
 onsuccess:
     report_line()
+    end_run()
 
 
 onerror:
     print_warnings()
+    end_run()

@@ -574,9 +574,6 @@ def test_rerun_triggers_config_formula_and_microdata(built, user_microdata_copy)
     assert {"build_panel", "indicators", "robustness", "indicator_figures", "report"} <= set(jobs)
     assert jobs["fit_model"] == 5
     assert "synthesize_microdata" not in jobs
-    # the report's records are written with it (so a failed run cannot leave them newer
-    # than the report): no job of their own
-    assert not {"provenance", "report_context"} & set(jobs)
 
 
 @pytest.mark.slow
@@ -610,6 +607,30 @@ def test_config_values_the_figures_show_rerun_them(built, edit, expected, untouc
         config.write_text(original, encoding="utf-8")
     assert expected | {"report"} <= set(jobs), jobs
     assert not untouched & set(jobs), jobs
+
+
+def test_a_failed_render_leaves_the_previous_report_and_records(tmp_path, monkeypatch):
+    """The report job writes provenance.json and context.json after the report: a render
+    that fails leaves the previous report and its records as they were."""
+    from digikom import report_render
+
+    repo = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((repo / "config/config.yaml").read_text(encoding="utf-8"))
+    monkeypatch.chdir(repo)  # the config's file paths are relative to the repository
+    out = {k: tmp_path / f"report.nb.{k}" for k in ("html", "pdf", "provenance", "context")}
+    for path in out.values():
+        path.write_text("previous\n")
+
+    def broken(*args, **kwargs):
+        raise RenderError("typst could not compile report.typ: boom")
+
+    monkeypatch.setattr(report_render, "render", broken)
+    with pytest.raises(RenderError, match="boom"):
+        report_render.render_report(
+            "reports/report.qmd", [], config, config["files"]["targets"], "results", "nb",
+            "pandoc", out,
+        )  # fmt: skip
+    assert {k: p.read_text() for k, p in out.items()} == dict.fromkeys(out, "previous\n")
 
 
 @pytest.mark.slow

@@ -31,10 +31,15 @@ def render_report(qmd, inputs, config, targets, results, lang, choice, out):
     prov = build_provenance(inputs, config, renderer)
     ctx = report_context(config, targets)
     tx = Text(lang)
-    waves = sorted(config["waves"])
-    first, last = (config.get("report") or {}).get("comparison") or [waves[0], waves[-1]]
-    key = "common.subtitle" + ("_update" if waves[-1] > last else "")
-    subtitle = tx(key, first=first, last=last, update=waves[-1])
+    comparison = ctx["evidence"]["comparison"]  # resolved within the configured waves
+    update = comparison["update"]
+    key = "common.subtitle" + ("_update" if update else "")
+    subtitle = tx(
+        key,
+        first=comparison["from"],
+        last=comparison["to"],
+        update=update[-1] if update else comparison["to"],
+    )
     if prov["data_mode"] == "synthetic":
         subtitle = tx("common.subtitle_synthetic", subtitle=subtitle)
     meta = {

@@ -160,10 +160,9 @@ def print_warnings():
     """Each distinct warning of this run's jobs once (the detail is in logs/)."""
     for line in warning_summary("logs", RUN_START):
         print(line, file=sys.stderr)
-    cancel_scheduler_timers()
 
 
-def cancel_scheduler_timers():
+def end_run():
     """Let the process end as soon as the run has (both hooks call this last; together
     about a second off every run that executes jobs):
 

@@ -3,6 +3,8 @@ the calibration of the synthetic data, provenance and how to rebuild."""
 
 from __future__ import annotations
 
+from ..text import MISSING
+
 
 def code(x) -> str:
     """Inline code; backticks inside are dropped (code spans need no other escaping)."""
@@ -108,7 +110,7 @@ def provenance(R) -> str:
     inputs = [
         [code(i["path"]), code(i["sha256"][:16] + "…"), tx.num(i["bytes"])] for i in prov["inputs"]
     ]
-    packages = [[R.esc(k), R.esc(v or "–")] for k, v in prov["packages"].items()]
+    packages = [[R.esc(k), R.esc(v or MISSING)] for k, v in prov["packages"].items()]
     return "\n".join(
         [
             R.heading(2, "appendix.provenance", "sec-provenance"),

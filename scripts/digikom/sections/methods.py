@@ -8,6 +8,7 @@ import re
 import pandas as pd
 
 from ..indicators import ALL
+from ..text import MISSING
 
 
 def response_table(R) -> str:
@@ -140,12 +141,14 @@ def nonresponse_table(R) -> str:
         cells = [R.esc(R.group_label[g["id"]])]
         for w in R.waves:
             r = d[(d.dimension == "size_group") & (d.group == g["id"]) & (d.year == w)]
-            cells.append(tx.pct(r.rate.iloc[0], 0) if not r.empty else "–")
+            cells.append(tx.pct(r.rate.iloc[0], 0) if not r.empty else MISSING)
         rows.append(cells)
     county = [tx("methods.county_range")]
     for w in R.waves:
         c = d[(d.dimension == "county") & (d.year == w)]
-        county.append(tx.range(100 * c.rate.min(), 100 * c.rate.max(), 0) if not c.empty else "–")
+        county.append(
+            tx.range(100 * c.rate.min(), 100 * c.rate.max(), 0) if not c.empty else MISSING
+        )
     rows.append(county)
     header = [tx("common.size")] + [str(w) for w in R.waves]
     return R.table(header, rows, tx("methods.nonresponse_caption"), "tbl-nonresponse")
@@ -160,7 +163,7 @@ def item_table(R) -> str:
         for w in R.waves:
             r = g[g.year == w]
             if r.empty:
-                cells.append("–")
+                cells.append(MISSING)
                 continue
             r = r.iloc[0]
             cell = tx.pct(r.share_missing, 1)
@@ -203,7 +206,7 @@ def reform_numbers(R) -> dict:
     d = read(R, "reform_sensitivity.csv")
     d = d[d.kind == "share"]
     alls = d[d.group == "all"]
-    return {"max_diff": R.tx.pp(alls["diff"].abs().max(), 1) if not alls.empty else "–"}
+    return {"max_diff": R.tx.pp(alls["diff"].abs().max(), 1) if not alls.empty else MISSING}
 
 
 def weighted_gap(R) -> str:
@@ -212,7 +215,7 @@ def weighted_gap(R) -> str:
     sh = sh[~sh.indicator.str.startswith("response_rate")]
     w = sh.pivot_table(index=["indicator", "year"], columns="weighted", values="estimate")
     if True not in w.columns or False not in w.columns:
-        return "–"
+        return MISSING
     return R.tx.pp((w[True] - w[False]).abs().max(), 1)
 
 

@@ -9,6 +9,7 @@ import re
 import pandas as pd
 
 from ..models.labels import context_settings, term_label
+from ..text import MISSING
 
 
 def term_text(R, term: str, spec: dict) -> str:
@@ -73,7 +74,7 @@ def one_model(R, spec: dict, coefs: pd.DataFrame) -> list[str]:
         tx(
             f"model_results.fit_{spec['family']}",
             outcome=R.var_label(spec["outcome"]),
-            n=tx.num(n) if n else "–",
+            n=tx.num(n) if n else MISSING,
             r2=tx.num(js.get("pseudo_r2_mcfadden") or float("nan"), 3),
         )
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..statbank_view import STATUS_SYMBOLS
+from ..text import MISSING
 
 
 def _tables(R) -> list[dict]:
@@ -73,7 +74,7 @@ def _symbols(R, view: dict) -> str:
 
 
 def _source(R, view: dict) -> str:
-    updated = str(view.get("updated") or "")[:10] or "–"
+    updated = str(view.get("updated") or "")[:10] or MISSING
     return (
         "*"
         + R.tx(
@@ -120,8 +121,8 @@ def _panel_block(R, view: dict) -> str:
                 _indicator_label(R, r.indicator),
                 str(int(r.year)),
                 R.esc(r.group),
-                tx.pct(float(r.published), 1) if pd.notna(r.published) else "–",
-                tx.pct(float(r.reproduced), 1) if pd.notna(r.reproduced) else "–",
+                tx.pct(float(r.published), 1) if pd.notna(r.published) else MISSING,
+                tx.pct(float(r.reproduced), 1) if pd.notna(r.reproduced) else MISSING,
                 tx.num(r.diff_pp, 1) if pd.notna(r.diff_pp) else "",
             ]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..disclosure import SYMBOL
 from ..indicators import ALL
+from ..text import MISSING
 
 THEMES = ("priority", "competence", "activity")
 
@@ -64,7 +65,7 @@ def theme_table(R, theme: str, ids: list[str]) -> str:
             continue
         kind = next(c.kind for c in cells if c is not None)
         name = R.ind_label(ind) + (R.tx("themes.mean_suffix") if kind == "mean" else "")
-        rows.append([name] + ["–" if c is None else value_cell(R, c) for c in cells])
+        rows.append([name] + [MISSING if c is None else value_cell(R, c) for c in cells])
     header = [R.tx("common.indicator")] + [str(w) for w in R.waves]
     cap = R.tx("themes.table_caption", theme=R.theme_label(theme), level=R.tx.level)
     return R.table(header, rows, cap, f"tbl-{theme}")

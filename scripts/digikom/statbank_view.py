@@ -16,6 +16,7 @@ import itertools
 import json
 import math
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -190,16 +191,16 @@ def plot_view(view: dict, tx):
     n = len(panels)
     ncols = 1 if n == 1 else 2 if n <= 4 else 3
     nrows = math.ceil(n / ncols)
-    width = 7.0 if n == 1 else 7.5
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(width, 3.6 if n == 1 else 1.2 + 2.3 * nrows),
+        figsize=(7.0 if n == 1 else 7.5, 3.6 if n == 1 else 1.4 + 2.4 * nrows),
         sharey=True,
         squeeze=False,
     )
     xs = list(range(len(view["axis"]["codes"])))
     handles = {}
+    values = [v for s in all_series(view) for v in s["values"] if v is not None]
     for i, ax in enumerate(axes.flat):
         if i >= n:
             ax.set_visible(False)
@@ -223,28 +224,45 @@ def plot_view(view: dict, tx):
                         fontweight="bold",
                     )
         ax.set_xticks(xs, view["axis"]["labels"])
-        ax.set_ylim(bottom=0)
+        ax.set_xlim(-0.5 if len(xs) == 1 else None, 0.5 if len(xs) == 1 else None)
         if panel["label"]:
-            ax.set_title(panel["label"], fontsize=9, loc="left", wrap=True)
+            ax.set_title(textwrap.fill(panel["label"], 45), fontsize=9, loc="left")
         if i % ncols == 0:
             units = sorted({s["unit"] for s in panel["series"] if s["unit"]})
             if len(units) == 1:
                 ax.set_ylabel(units[0])
+    # one scale for all panels, from 0 to above the largest value
+    axes[0][0].set_ylim(0, max(values, default=1.0) * 1.08 or 1.0)
     if n == 1:
         axes[0][0].set_xlabel(view["axis"]["label"])
-        axes[0][0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    title = textwrap.fill(view["title"], 95)
+    fixed = "; ".join(f"{f['label']}: {f['category']}" for f in view["fixed"])
+    title += f"\n{fixed}" if fixed else ""
+    fig.suptitle(title, fontsize=10, x=0.01, y=1.0, ha="left", va="top")
+    labels = [textwrap.fill(lab, 40) for lab in handles]
+    if n == 1:
+        fig.tight_layout()  # leaves room for the suptitle
+        axes[0][0].legend(
+            list(handles.values()),
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            fontsize=8,
+        )
     else:
+        fig.tight_layout()  # leaves room for the suptitle
+        # below the panels (outside the figure; the saved image is cropped to its content)
         fig.legend(
             list(handles.values()),
-            list(handles),
-            loc="lower center",
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            bbox_transform=fig.transFigure,
             frameon=False,
             fontsize=8,
             ncol=min(len(handles), 3),
-            bbox_to_anchor=(0.5, 0.0),
         )
-        fig.tight_layout(rect=(0, 0.04 + 0.03 * math.ceil(len(handles) / 3), 1, 0.95))
-    fig.suptitle(view["title"], fontsize=10, x=0.01, ha="left", wrap=True)
     return fig
 
 

@@ -110,6 +110,17 @@ def test_default_config_names_only_tables_with_a_public_trace():
         assert not spec.get("valueCodes"), t  # no guessed codes: wildcards and labels
 
 
+def test_statbank_lang_is_retired_the_report_language_decides():
+    from digikom.config import validate_config
+    from digikom.errors import ConfigError
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text("utf-8"))
+    validate_config(json.loads(json.dumps(config)))  # the shipped file passes
+    config["statbank"]["lang"] = "en"
+    with pytest.raises(ConfigError, match=r"'statbank/lang' is no longer read.*report's 'lang'"):
+        validate_config(config)
+
+
 def test_default_config_fetches_every_table_from_the_stand_in(server, tmp_path):
     """The shipped queries work against a server whose codes nobody wrote into them."""
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text("utf-8"))

@@ -65,8 +65,12 @@ def _table_block(R, view: dict, i: int, panel: dict) -> str:
         caption = tx("official.caption", title=title, unit=esc(", ".join(units)))
     else:
         caption = tx("official.caption_no_unit", title=title)
-    fixed = [
-        tx("official.fixed", dim=esc(f["label"]), category=esc(f["category"]))
+    fixed = [  # a sentence of its own: the dimension's label capitalised
+        tx(
+            "official.fixed",
+            dim=esc(f["label"][:1].upper() + f["label"][1:]),
+            category=esc(f["category"]),
+        )
         for f in view["fixed"]
     ]
     if fixed:

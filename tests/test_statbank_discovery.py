@@ -73,8 +73,9 @@ def test_wrong_label_fails_in_one_line_naming_the_available_labels(server, tmp_p
     msg = str(err.value)
     assert "\n" not in msg
     assert "no category labelled 'Kommunar'" in msg
-    for label in ("Statlige virksomheter", "Fylkeskommuner", "Kommuner", "Robotisering"):
-        assert label in msg
+    # every label, per dimension in the table's (index) order
+    assert "sektor (Sektor): Statlige virksomheter, Fylkeskommuner, Kommuner;" in msg
+    assert "Robotisering" in msg and "Kunstig intelligens" in msg
     assert list(tmp_path.glob("14023_*")) == []  # nothing cached
     with pytest.raises(StatbankError, match=r"no dimension 'Region'.*Sektor \(sektor\)"):
         fetch_table("14023", {"labels": {"Region": "Oslo"}}, cfg(server), tmp_path)
@@ -160,6 +161,8 @@ def test_search_lists_matching_tables(server, capsys):
 def test_describe_shows_dimensions_codes_labels_and_elimination(server, capsys):
     assert statbank.main(["--statbank-url", server.base_url, "describe", "99901"]) == 0
     out = capsys.readouterr().out
+    title = meta_of("99901")["label"]
+    assert out.splitlines()[0] == title  # "99901: ...", the id once
     assert "time span 2018–2024" in out
     assert "KommSize (kommunestørrelse): 4 codes, may be left out (then 0)" in out
     assert "code lists: agg_KommSize3" in out

@@ -227,8 +227,11 @@ def _norm(text: Any) -> str:
 
 
 def _dim_labels(meta: dict[str, Any], d: str) -> dict[str, str]:
+    """Code -> label of a dimension, in the order of ``category.index`` (the order of
+    ``category.label`` carries no meaning)."""
     cat = (meta["dimension"][d].get("category") or {}).get("label") or {}
-    return {str(k): str(v) for k, v in cat.items()}
+    codes = category_codes(d, meta["dimension"][d], "metadata")
+    return {c: str(cat.get(c, c)) for c in codes}
 
 
 def _labels_spec(table: str, labels: Any) -> list[tuple[str | None, str]]:
@@ -1067,7 +1070,7 @@ def format_search(tables: list[dict[str, Any]]) -> str:
         return "no tables found"
     lines = []
     for t in tables:
-        span = "–".join(str(t[k]) for k in ("firstPeriod", "lastPeriod") if t.get(k))
+        span = "–".join(dict.fromkeys(str(t[k]) for k in ("firstPeriod", "lastPeriod") if t.get(k)))
         lines.append(f"{t.get('id')}  {t.get('label', '')}" + (f"  [{span}]" if span else ""))
         names = t.get("variableNames") or t.get("variablesName") or []
         if names:
@@ -1114,9 +1117,10 @@ def describe_table(settings: Settings, table: str) -> dict[str, Any]:
 
 
 def format_description(desc: dict[str, Any], max_categories: int = 60) -> str:
-    span = "–".join(desc["time_span"]) if desc["time_span"] else "none"
+    span = "–".join(dict.fromkeys(desc["time_span"])) if desc["time_span"] else "none"
+    title = re.sub(rf"^\s*{re.escape(desc['table'])}\s*:\s*", "", desc["label"])
     lines = [
-        f"{desc['table']}: {desc['label']}",
+        f"{desc['table']}: {title}",
         f"updated {desc['updated']}; source {desc['source']}; time span {span}; lang {desc['lang']}",
     ]
     for d in desc["dimensions"]:
@@ -1124,7 +1128,8 @@ def format_description(desc: dict[str, Any], max_categories: int = 60) -> str:
         if d["elimination"] and d["elimination_code"]:
             elim += f" (then {d['elimination_code']})"
         role = f", {d['role']}" if d["role"] else ""
-        lines.append(f"\n{d['id']} ({d['label']}{role}): {len(d['categories'])} codes, {elim}")
+        n = len(d["categories"])
+        lines.append(f"\n{d['id']} ({d['label']}{role}): {n} code{'s' * (n != 1)}, {elim}")
         if d["code_lists"]:
             lines.append(f"  code lists: {', '.join(map(str, d['code_lists']))}")
         for code, label in d["categories"][:max_categories]:

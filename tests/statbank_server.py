@@ -48,7 +48,7 @@ from urllib.parse import parse_qs, urlsplit
 
 FIXTURES = Path(__file__).parent / "fixtures" / "statbank"
 PREFIX = "/api/pxwebapi/v2"
-TABLES = ("12019", "12031", "14023")
+TABLES = ("99901", "14023", "12031", "14024", "12957")
 CODELISTS = ("agg_KommSize3",)
 
 # The server's split (PxWeb/Code/Api2/ModelBinder/CommaSeparatedStringToListOfStrings.cs):
@@ -283,9 +283,15 @@ class StatbankServer:
         self, tables: tuple[str, ...] = TABLES, enforce_cells=None, enforce_calls=None, **config
     ):
         self.config = load_fixture("config.json") | config
-        self.tables = {
-            t: (load_fixture(f"{t}_metadata.json"), load_fixture(f"{t}_data.json")) for t in tables
-        }
+        # Per table and language (no, en): (metadata, data). A table without English
+        # fixtures answers lang=en in Norwegian.
+        self.tables = {}
+        for t in tables:
+            no = (load_fixture(f"{t}_metadata.json"), load_fixture(f"{t}_data.json"))
+            en = no
+            if (FIXTURES / f"{t}_metadata.en.json").exists():
+                en = (load_fixture(f"{t}_metadata.en.json"), load_fixture(f"{t}_data.en.json"))
+            self.tables[t] = {"no": no, "en": en}
         self.codelists = {c: load_fixture(f"codelist_{c}.json") for c in CODELISTS}
         self.enforce_cells = enforce_cells or self.config["maxDataCells"]
         self.enforce_calls = enforce_calls or self.config["maxCallsPerTimeWindow"]
@@ -410,6 +416,64 @@ class StatbankServer:
             raw = raw[: len(raw) // 2]
         self._send(h, 200, raw)
 
+    def _table_item(self, table: str, lang: str) -> dict:
+        """A table as ``/tables`` and ``/tables/{id}`` describe it (PxApiSpecs: Table)."""
+        meta = self.tables[table][lang][0]
+        time = (meta.get("role") or {}).get("time") or []
+        periods = codes_of(meta["dimension"][time[0]]) if time else []
+        return {
+            "type": "Table",
+            "id": table,
+            "label": meta["label"],
+            "description": "",
+            "updated": meta.get("updated"),
+            "firstPeriod": periods[0] if periods else None,
+            "lastPeriod": periods[-1] if periods else None,
+            "category": "public",
+            "variableNames": [meta["dimension"][d]["label"] for d in meta["id"]],
+            "discontinued": False,
+            "source": meta.get("source"),
+            "links": [
+                {"rel": "self", "hreflang": lang, "href": f"{PREFIX}/tables/{table}?lang={lang}"},
+                {
+                    "rel": "metadata",
+                    "hreflang": lang,
+                    "href": f"{PREFIX}/tables/{table}/metadata?lang={lang}",
+                },
+            ],
+        }
+
+    def _search(self, query: dict[str, str], lang: str) -> dict:
+        """``GET /tables?query=...``: tables whose id, title or variable names contain
+        every word of the query (case-insensitive), paged by pageNumber/pageSize."""
+        words = (query.get("query") or "").casefold().split()
+        hits = []
+        for t in self.tables:
+            item = self._table_item(t, lang)
+            text = " ".join([t, item["label"], *item["variableNames"]]).casefold()
+            if all(w in text for w in words):
+                hits.append(item)
+        try:
+            size = int(query.get("pageSize") or 20)
+            number = int(query.get("pageNumber") or 1)
+        except ValueError as exc:
+            raise Problem(400, "Bad paging parameter", str(exc)) from exc
+        if size < 1 or number < 1:
+            raise Problem(400, "Bad paging parameter")
+        pages = max(math.ceil(len(hits) / size), 1)
+        return {
+            "language": lang,
+            "tables": hits[(number - 1) * size : number * size],
+            "page": {
+                "pageNumber": number,
+                "pageSize": size,
+                "totalElements": len(hits),
+                "totalPages": pages,
+                "links": [],
+            },
+            "links": [],
+        }
+
     def _codelist_args(self, pairs: dict[str, str]) -> dict[str, dict]:
         out = {}
         for var, cl_id in pairs.items():
@@ -428,12 +492,21 @@ class StatbankServer:
             if route[1] not in self.codelists:
                 raise Problem(404, "Non-existent codelist")
             return self.codelists[route[1]]
+        lang = query.get("lang") or self.config.get("defaultLanguage") or "no"
+        if lang not in [x["id"] for x in self.config["languages"]]:
+            raise Problem(400, "Unsupported language", lang)
+        if route == ["tables"]:
+            return self._search(query, lang)
+        if len(route) == 2 and route[0] == "tables":
+            if route[1] not in self.tables:
+                raise Problem(404, "Non-existent table", route[1])
+            return self._table_item(route[1], lang)
         if len(route) != 3 or route[0] != "tables" or route[2] not in ("metadata", "data"):
             raise Problem(404, "Not found")
         is_data = route[2] == "data"
         if route[1] not in self.tables:
             raise Problem(400 if is_data else 404, "Non-existent table", route[1])
-        meta, full = self.tables[route[1]]
+        meta, full = self.tables[route[1]][lang]
 
         def bracketed(prefix: str) -> dict[str, str]:
             return {k[len(prefix) : -1]: v for k, v in query.items() if k.startswith(prefix)}

@@ -40,8 +40,8 @@ def tiny(**overrides):
     return doc
 
 
-def test_fixture_12019_values_labels_and_status():
-    df = read_jsonstat2(FIXTURES / "12019_data.json")
+def test_fixture_99901_values_labels_and_status():
+    df = read_jsonstat2(FIXTURES / "99901_data.json")
     assert list(df.columns) == [
         "KommSize",
         "KommSize_label",
@@ -75,16 +75,20 @@ def test_fixture_12019_values_labels_and_status():
 
 
 def test_sparse_value_and_status_objects():
+    """14023's stand-in has a sparse ``value`` object: a missing key is a cell without a
+    number, with its symbol in ``status``."""
+    raw = json.loads((FIXTURES / "14023_data.json").read_text(encoding="utf-8"))
+    assert isinstance(raw["value"], dict) and len(raw["value"]) < 30
     df = read_jsonstat2(FIXTURES / "14023_data.json")
-    assert len(df) == 8
-    assert df["DigOmrade"].tolist() == ["01", "01", "02", "02", "03", "03", "04", "04"]
-    assert df["DigOmrade_label"][6] == "Kunstig intelligens (KI)"
-    vals = df["value"].tolist()
-    assert vals[:3] == [95.2, 96.1, 31.4]
-    assert math.isnan(vals[3]) and df["status"][3] == ":"  # missing key in sparse value
-    assert math.isnan(vals[6]) and df["status"][6] == ".."
-    assert vals[7] == 38.6 and df["status"][7] == ""
-    assert df["ContentsCode_label"].unique().tolist() == ["Andel kommuner (prosent)"]
+    assert len(df) == 30  # 3 sectors x 5 areas x 1 content x 2 years
+    assert df["DigOmrade"].tolist()[:4] == ["A1", "A1", "A2", "A2"]  # Tid fastest
+    for i in range(30):
+        if str(i) in raw["value"]:
+            assert df["value"][i] == raw["value"][str(i)] and df["status"][i] == ""
+        else:
+            assert math.isnan(df["value"][i]) and df["status"][i] == raw["status"][str(i)]
+    assert df.loc[df.status == "..", "DigOmrade_label"].unique().tolist() == ["Kunstig intelligens"]
+    assert df["ContentsCode_label"].unique().tolist() == ["Andel virksomheter"]
 
 
 def test_row_major_order_and_index_forms():

@@ -71,14 +71,14 @@ def test_statbank_second_reference(computed, targets, settings, config):
         rules["replication"],
         statbank=[
             {
-                "table": "12019",
+                "table": "99901",
                 "where": {"KommSize": "0", "ContentsCode": "IKTStrategi"},
                 "indicator": "has_strategy",
                 "scale": 0.01,
             }
         ],
     )
-    card = scorecard(targets, sh, ct, rules, config["waves"], statbank={"12019": table})
+    card = scorecard(targets, sh, ct, rules, config["waves"], statbank={"99901": table})
     sb = card[card.reference == "statbank"].set_index("year")
     assert list(sb.index) == [2018, 2022, 2023]
     assert bool(sb.loc[2022, "within_tolerance"]) and not bool(sb.loc[2018, "within_tolerance"])
@@ -86,7 +86,7 @@ def test_statbank_second_reference(computed, targets, settings, config):
     assert "not a configured wave" in sb.loc[2023, "reason"]
     bad = dict(
         rules["replication"],
-        statbank=[{"table": "12019", "where": {"Region": "0"}, "indicator": "has_strategy"}],
+        statbank=[{"table": "99901", "where": {"Region": "0"}, "indicator": "has_strategy"}],
     )
     with pytest.raises(ConfigError, match="no dimension 'Region'"):
         scorecard(
@@ -95,7 +95,7 @@ def test_statbank_second_reference(computed, targets, settings, config):
             ct,
             dict(rules, replication=bad),
             config["waves"],
-            statbank={"12019": table},
+            statbank={"99901": table},
         )
 
 

@@ -21,17 +21,17 @@ from digikom.text import Text, esc
 from statbank_server import FIXTURES, StatbankServer
 
 SEL = {"valueCodes": {"ContentsCode": "*", "Tid": "*"}}
-VIEW_12031 = {
-    "series": "IKTFunksjon",
-    "select": {"ContentsCode": ["EgneAnsatte"], "KommSize": ["3"]},
-}
+SEL_12031 = {"labels": ["Kommuner"]}  # as config/config.yaml: the municipal sector by label
+VIEW_12031 = {"series": "IKTFunksjon"}
+LANGS = {"nb": "no", "en": "en"}
 
 
 class StandIn:
     """The attributes of digikom.report.Report that sections use."""
 
-    def __init__(self, results: Path, lang: str, fetch: bool = True, scorecard=None):
+    def __init__(self, results: Path, lang: str, fetch: bool = True, scorecard=None, tables=None):
         self.tx, self.lang, self.results = Text(lang), lang, results
+        self.prov = {"config": {"statbank": {"tables": tables}}} if tables is not None else {}
         self.synthetic = True
         self.ctx = {
             "fetch_statbank": fetch,
@@ -54,16 +54,22 @@ class StandIn:
 
 @pytest.fixture(scope="module")
 def fetched(tmp_path_factory):
-    """Tables 12019 and 12031 fetched from the stand-in as the rule does (CSV + meta)."""
+    """Tables 99901 (all of it) and 12031 (the municipal sector, selected by label)
+    fetched from the stand-in as the rule does (CSV + meta), once per report language:
+    ``{"nb": results_dir, "en": results_dir}`` (nb fetches lang=no, en lang=en)."""
     root = tmp_path_factory.mktemp("sb")
+    out = {}
     with StatbankServer() as srv:
-        settings = {"base_url": srv.base_url, "lang": "no", "timeout_s": 2}
-        for t in ("12019", "12031"):
-            statbank.fetch_table_to_csv(
-                t, SEL, settings, str(root / "raw"), str(root / "results" / "statbank" / f"{t}.csv"),
-                str(root / "results" / "statbank" / f"{t}.meta.json"),
-            )  # fmt: skip
-    return root / "results"
+        for lang, api_lang in LANGS.items():
+            settings = {"base_url": srv.base_url, "lang": api_lang, "timeout_s": 2}
+            res = root / lang / "results"
+            for t, sel in (("99901", SEL), ("12031", SEL_12031)):
+                statbank.fetch_table_to_csv(
+                    t, sel, settings, str(root / "raw"), str(res / "statbank" / f"{t}.csv"),
+                    str(res / "statbank" / f"{t}.meta.json"),
+                )  # fmt: skip
+            out[lang] = res
+    return out
 
 
 def draw(results: Path, table: str, report: dict, lang: str = "nb") -> dict:
@@ -78,93 +84,122 @@ def draw(results: Path, table: str, report: dict, lang: str = "nb") -> dict:
     return json.loads(out["view"].read_text(encoding="utf-8"))
 
 
-def fixture_value(table, **codes):
-    df = read_jsonstat2(FIXTURES / f"{table}_data.json")
+def fixture(table: str, lang: str = "nb") -> pd.DataFrame:
+    suffix = "" if lang == "nb" else ".en"
+    return read_jsonstat2(FIXTURES / f"{table}_data{suffix}.json")
+
+
+def fixture_value(table, lang="nb", **codes):
+    df = fixture(table, lang)
     for k, v in codes.items():
         df = df[df[k] == v]
     assert len(df) == 1
     return df.iloc[0]
 
 
-def test_meta_keeps_what_the_report_needs(fetched):
-    meta = json.loads((fetched / "statbank" / "12031.meta.json").read_text(encoding="utf-8"))
+def shown_cells(view: dict) -> dict[tuple, tuple]:
+    """Every cell the view shows: (sorted codes of all varying dimensions) -> (value,
+    status)."""
+    out = {}
+    for p in view["panels"]:
+        for s in p["series"]:
+            for a, v, st in zip(view["axis"]["codes"], s["values"], s["status"], strict=True):
+                key = tuple(sorted({**p["key"], **s["key"], view["axis"]["id"]: a}.items()))
+                out[key] = (v, st)
+    return out
+
+
+def test_meta_keeps_what_the_report_needs_in_each_language(fetched):
+    meta = json.loads((fetched["nb"] / "statbank" / "12031.meta.json").read_text("utf-8"))
     assert meta["table"] == "12031" and meta["source"] == "Statistisk sentralbyrå"
-    assert meta["updated"] == "2025-02-13T07:00:00Z"
+    assert meta["lang"] == "no" and meta["updated"] == "2024-05-03T06:00:00Z"
     assert meta["license"] == "https://creativecommons.org/licenses/by/4.0/deed.no"
+    assert meta["label"].startswith("12031: Ivaretakelse av IKT-funksjoner")
     dims = {d["id"]: d for d in meta["dimensions"]}
-    assert [d["id"] for d in meta["dimensions"]] == [
-        "KommSize",
-        "IKTFunksjon",
-        "ContentsCode",
-        "Tid",
-    ]
-    assert dims["IKTFunksjon"]["codes"] == ["01", "02", "03", "04", "05"]  # index order
-    assert dims["IKTFunksjon"]["labels"]["03"] == "Opplæring av ansatte i IT-verktøy"
+    assert list(dims) == ["Sektor", "IKTFunksjon", "ContentsCode", "Tid"]
+    assert dims["Sektor"]["codes"] == ["S3"]  # "Kommuner", resolved from the metadata
+    assert dims["IKTFunksjon"]["codes"] == ["F1", "F2", "F3", "F4"]  # index order
+    assert dims["IKTFunksjon"]["labels"]["F3"] == "Opplæring av ansatte i IT-verktøy"
     assert (dims["Tid"]["role"], dims["ContentsCode"]["role"]) == ("time", "metric")
     assert dims["ContentsCode"]["units"]["Eksterne"] == {"base": "prosent", "decimals": 1}
-    assert dims["KommSize"]["elimination_code"] == "0"
+    en = json.loads((fetched["en"] / "statbank" / "12031.meta.json").read_text("utf-8"))
+    assert en["lang"] == "en" and en["source"] == "Statistics Norway"
+    assert en["label"].startswith("12031: Performance of ICT functions")
+    en_dims = {d["id"]: d for d in en["dimensions"]}
+    assert en_dims["Sektor"]["labels"] == {"S3": "Municipalities"}  # "Kommuner" matched in no
+    assert en_dims["IKTFunksjon"]["labels"]["F3"] == "IT training of staff"
 
 
-def test_default_view_time_on_axis_content_as_series(fetched):
-    view = draw(fetched, "12031", {})
-    assert view["axis"]["id"] == "Tid" and view["axis"]["codes"] == ["2018", "2020", "2022", "2024"]
-    assert [s["key"] for s in view["series"]] == [
-        {"ContentsCode": "EgneAnsatte"}, {"ContentsCode": "Eksterne"}
-    ]  # fmt: skip
-    # the other dimensions at their elimination value (KommSize 0) or first code (01)
-    assert [(f["id"], f["category"]) for f in view["fixed"]] == [
-        ("KommSize", "Alle kommuner"),
-        ("IKTFunksjon", "Prosjektledelse for digitalisering"),
-    ]
-    for s in view["series"]:
-        for year, v in zip(view["axis"]["codes"], s["values"], strict=True):
-            ref = fixture_value("12031", KommSize="0", IKTFunksjon="01", Tid=year, **s["key"])
-            assert v == ref["value"]
-    assert view["series"][0]["unit"] == "prosent" and view["licence_name"] == "CC BY 4.0"
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_default_view_shows_every_fetched_category(fetched, lang):
+    """99901 has 4 size groups x 2 contents x 4 years: the default view shows all 32
+    cells (a panel per size group), with their values and symbols, none dropped."""
+    view = draw(fetched[lang], "99901", {}, lang)
+    df = pd.read_csv(fetched[lang] / "statbank" / "99901.csv", dtype=str, keep_default_na=False)
+    assert view["axis"]["id"] == "Tid" and view["series_dim"]["id"] == "ContentsCode"
+    assert [p["key"] for p in view["panels"]] == [{"KommSize": c} for c in "0123"]
+    cells = shown_cells(view)
+    assert len(cells) == len(df) == 32
+    for r in df.itertuples():
+        key = tuple(
+            sorted({"KommSize": r.KommSize, "ContentsCode": r.ContentsCode, "Tid": r.Tid}.items())
+        )
+        v, st = cells[key]
+        assert st == r.status and (v is None if r.status else v == float(r.value))
+    assert {st for v, st in cells.values() if st} == {"..", ":"}
+    meta = json.loads((fetched[lang] / "statbank" / "99901.meta.json").read_text("utf-8"))
+    assert meta["label"].startswith("99901: ") and view["title"] == meta["label"][len("99901: ") :]
+    fig = plot_view(view, Text(lang))
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 4 and all(len(ax.get_lines()) == 2 for ax in shown)
+    assert sorted(t.get_text() for ax in shown for t in ax.texts) == ["..", ":"]
 
 
 def test_configured_view_and_figure_series_match_the_fixture(fetched):
-    view = draw(fetched, "12031", VIEW_12031)
-    assert [s["label"] for s in view["series"]][2] == "Opplæring av ansatte i IT-verktøy"
+    view = draw(fetched["nb"], "12031", VIEW_12031)
+    assert [s["label"] for s in view["panels"][0]["series"]][
+        2
+    ] == "Opplæring av ansatte i IT-verktøy"
+    assert [p["key"] for p in view["panels"]] == [{"ContentsCode": "Egne"}, {"ContentsCode": "Eksterne"}]  # fmt: skip
+    assert [(f["id"], f["category"]) for f in view["fixed"]] == [("Sektor", "Kommuner")]
     fig = plot_view(view, Text("nb"))
-    lines = fig.axes[0].get_lines()
-    assert len(lines) == 5
-    for line, s in zip(lines, view["series"], strict=True):
-        for year, y, v, st in zip(
-            view["axis"]["codes"], line.get_ydata(), s["values"], s["status"], strict=True
-        ):
-            ref = fixture_value(
-                "12031", KommSize="3", ContentsCode="EgneAnsatte", Tid=year, **s["key"]
-            )
-            assert st == ref["status"]
-            if st:
-                assert v is None and math.isnan(y)
-            else:
-                assert y == v == ref["value"]
-    # sparse cells: ".." (not asked in 2018) and ":" (confidential) come through
-    statuses = {(s["key"]["IKTFunksjon"], y): st for s in view["series"] for y, st in zip(view["axis"]["codes"], s["status"], strict=True) if st}  # fmt: skip
-    assert statuses == {("05", "2018"): "..", ("04", "2020"): ":", ("04", "2022"): ":"}
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert sorted(texts) == ["..", ":", ":"]
-    png = fetched / "figures" / "statbank_12031.png"
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 2
+    for ax, panel in zip(axes, view["panels"], strict=True):
+        lines = ax.get_lines()
+        assert len(lines) == 4
+        for line, s in zip(lines, panel["series"], strict=True):
+            for year, y, v, st in zip(
+                view["axis"]["codes"], line.get_ydata(), s["values"], s["status"], strict=True
+            ):
+                ref = fixture_value("12031", Sektor="S3", Tid=year, **panel["key"], **s["key"])
+                assert st == ref["status"]
+                if st:
+                    assert v is None and math.isnan(y)
+                else:
+                    assert y == v == ref["value"]
+        assert sorted(t.get_text() for t in ax.texts) == [".."]  # F4 in 2018
+    png = fetched["nb"] / "figures" / "statbank_12031.png"
     assert png.stat().st_size > 10_000 and png.with_suffix(".svg").exists()
-    alt = (fetched / "figures" / "statbank_12031.alt.txt").read_text(encoding="utf-8")
-    assert "5 serie(r)" in alt and "2018" in alt and "2024" in alt
+    alt = (fetched["nb"] / "figures" / "statbank_12031.alt.txt").read_text(encoding="utf-8")
+    assert "4 serie(r)" in alt and "2018" in alt and "2024" in alt
+    assert "Utføres av egne ansatte" in alt and "Utføres av eksterne leverandører" in alt
 
 
 def test_bad_view_config_names_key_and_value(fetched):
-    meta = json.loads((fetched / "statbank" / "12031.meta.json").read_text(encoding="utf-8"))
-    df = pd.read_csv(fetched / "statbank" / "12031.csv", dtype=str)
+    res = fetched["nb"]
+    meta = json.loads((res / "statbank" / "12031.meta.json").read_text(encoding="utf-8"))
+    df = pd.read_csv(res / "statbank" / "12031.csv", dtype=str)
     with pytest.raises(
         ConfigError,
-        match=r"statbank.tables.12031.report.axis: 'Region' is not a dimension.*KommSize \(kommunestørrelse\)",
+        match=r"statbank.tables.12031.report.axis: 'Region' is not a dimension.*Sektor \(sektor\)",
     ):
         resolve_view(df, meta, {"axis": "Region"}, "statbank.tables.12031.report")
     with pytest.raises(
         ConfigError,
-        match=r"report.select.KommSize: code\(s\) \['9'\] not in the fetched table; available: 0, 1, 2, 3",
+        match=r"report.select.IKTFunksjon: code\(s\) \['F9'\] not in the fetched table; available: F1, F2, F3, F4",
     ):
-        resolve_view(df, meta, {"select": {"KommSize": ["9"]}}, "statbank.tables.12031.report")
+        resolve_view(df, meta, {"select": {"IKTFunksjon": ["F9"]}}, "statbank.tables.12031.report")
 
 
 def _table_rows(md: str, label: str) -> list[list[str]]:
@@ -172,80 +207,100 @@ def _table_rows(md: str, label: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split("|")] for line in block.splitlines()]
 
 
+def _captions(md: str) -> list[str]:
+    return [line for line in md.splitlines() if line.startswith((": ", "![", "## "))]
+
+
 @pytest.mark.parametrize("lang", ["nb", "en"])
-def test_section_shows_values_labels_symbols_and_source(fetched, lang):
-    draw(fetched, "12031", VIEW_12031, lang)
-    draw(
-        fetched, "12019", {"series": "KommSize", "select": {"ContentsCode": ["IKTStrategi"]}}, lang
-    )
+def test_section_shows_every_category_in_the_report_language(fetched, lang):
+    res = fetched[lang]
+    draw(res, "12031", VIEW_12031, lang)
+    draw(res, "99901", {}, lang)
     tx = Text(lang)
-    md = official.render(StandIn(fetched, lang))
+    md = official.render(StandIn(res, lang))
     assert md.startswith(f"# {tx('official.title')} {{#sec-official}}")
-    assert "{#fig-statbank-12031}" in md and "{#fig-statbank-12019}" in md
-    rows = _table_rows(md, "tbl-statbank-12031")
-    assert rows[0][1:] == ["2018", "2020", "2022", "2024"]
-    body = {r[0]: r[1:] for r in rows[2:]}
-    assert set(body) == {esc(lab) for lab in (
-        "Prosjektledelse for digitalisering", "Utvikling av IKT-strategi",
-        "Opplæring av ansatte i IT-verktøy", "Sikkerhetstesting og -gjennomgang",
-        "Utvikling av løsninger på nett")}  # fmt: skip
-    funk_labels = json.loads((fetched / "statbank" / "12031.meta.json").read_text(encoding="utf-8"))
-    labels = {d["id"]: d for d in funk_labels["dimensions"]}["IKTFunksjon"]["labels"]
-    for code, label in labels.items():
-        for year, cell in zip(["2018", "2020", "2022", "2024"], body[esc(label)], strict=True):
-            ref = fixture_value(
-                "12031", KommSize="3", ContentsCode="EgneAnsatte", IKTFunksjon=code, Tid=year
+    assert "{#fig-statbank-12031}" in md and "{#fig-statbank-99901}" in md
+    for line in _captions(md):  # no "12031: ..." in headings, figure or table captions
+        text = re.sub(r"\{#[^}]*\}|\]\([^)]*\)", "", line)  # not the labels and paths
+        assert not re.search(r"\b(12031|99901)\b", text), line
+    fx = fixture("12031", lang)
+    for i, code in enumerate(["Egne", "Eksterne"], start=1):
+        rows = _table_rows(md, f"tbl-statbank-12031-{i}")
+        assert rows[0][1:] == ["2018", "2020", "2022", "2024"]
+        body = {r[0]: r[1:] for r in rows[2:]}
+        sub = fx[(fx.Sektor == "S3") & (fx.ContentsCode == code)]
+        assert set(body) == {esc(lab) for lab in sub["IKTFunksjon_label"]}  # all four
+        for r in sub.itertuples():
+            want = esc(r.status) if r.status else tx.num(r.value, 1)
+            assert (
+                body[esc(r.IKTFunksjon_label)][["2018", "2020", "2022", "2024"].index(r.Tid)]
+                == want
             )
-            want = esc(ref["status"]) if ref["status"] else tx.num(ref["value"], 1)
-            assert cell == want
-    assert body[esc("Utvikling av løsninger på nett")][0] == ".."
-    assert body[esc("Sikkerhetstesting og -gjennomgang")][1] == "\\:"
+        caption = md.split(f"{{#tbl-statbank-12031-{i}}}")[0].rsplit("\n", 1)[-1]
+        assert esc(sub["ContentsCode_label"].iloc[0]) in caption
+        assert esc(sub["Sektor_label"].iloc[0]) in caption  # the fixed sector
+    # 99901: a table per size group, every value and symbol
+    fx = fixture("99901", lang)
+    for i, size in enumerate("0123", start=1):
+        rows = _table_rows(md, f"tbl-statbank-99901-{i}")
+        body = {r[0]: r[1:] for r in rows[2:]}
+        for r in fx[fx.KommSize == size].itertuples():
+            want = esc(r.status) if r.status else tx.num(r.value, 1)
+            assert (
+                body[esc(r.ContentsCode_label)][["2018", "2020", "2022", "2024"].index(r.Tid)]
+                == want
+            )
     assert tx("official.symbol_..") in md and tx("official.symbol_:") in md
-    assert "kommunestørrelse: 20 000 innbyggere og over" in md.replace("\\", "")
     src = [line for line in md.splitlines() if "12031" in line and "CC BY 4.0" in line]
-    assert src and "Statistisk sentralbyrå" in src[0] and "2025-02-13" in src[0]
+    source = "Statistisk sentralbyrå" if lang == "nb" else "Statistics Norway"
+    assert src and source in src[0] and "2024-05-03" in src[0]
     assert "https://creativecommons.org/licenses/by/4.0/deed.no" in src[0]
-    # 12019: size groups as series, values from the fixture
-    rows = _table_rows(md, "tbl-statbank-12019")
-    size = {r[0]: r[1:] for r in rows[2:]}
-    ref = fixture_value("12019", KommSize="2", ContentsCode="IKTStrategi", Tid="2022")["value"]
-    assert size[esc("5 000–19 999 innbyggere")][2] == tx.num(ref, 1)
-    assert size[esc("20 000 innbyggere og over")][0] == "\\:"
+    other = ("Opplæring av ansatte i IT-verktøy", "IT training of staff")[lang == "nb"]
+    assert esc(other) not in md  # labels only in the report's language
 
 
-def test_section_offline_is_one_sentence(fetched):
+def test_section_offline_names_the_configured_tables(fetched):
+    tables = {
+        "14023": {"title": "Digitaliseringsområder omtalt i virksomhetenes strategier"},
+        "12031": {"title": "Ivaretakelse <b>av</b> IKT-funksjoner *x*"},
+        "12957": {},
+    }
     for lang in ("nb", "en"):
-        md = official.render(StandIn(fetched, lang, fetch=False))
+        md = official.render(StandIn(fetched[lang], lang, fetch=False, tables=tables))
         body = md.split("\n", 1)[1].strip()
-        assert body == Text(lang)("official.offline")
-        assert len(re.findall(r"[.;] [A-ZÆØÅ]", body)) == 0 and "fetch_statbank=true" in body
+        assert "\n\n" not in body and "fetch_statbank=true" in body  # one paragraph
+        assert "14023 (Digitaliseringsområder omtalt i virksomhetenes strategier)" in body
+        assert "12957" in body and "3" in body
+        assert "<b>" not in body and esc("Ivaretakelse <b>av</b> IKT-funksjoner *x*") in body
+        assert "12019" not in body
 
 
 def test_official_value_beside_panel_estimate(fetched):
-    draw(fetched, "12019", {})
+    draw(fetched["en"], "99901", {}, "en")
     sc = pd.DataFrame(
         [
-            dict(target_id="statbank_12019_0_IKTStrategi_2022", year=2022, indicator="has_strategy",
+            dict(target_id="statbank_99901_0_IKTStrategi_2022", year=2022, indicator="has_strategy",
                  group="all municipalities", published=0.697, reproduced=0.71, diff_pp=1.3,
                  reference="statbank"),
             dict(target_id="t1", year=2018, indicator="has_strategy", group="all",
                  published="60", reproduced=0.6, diff_pp=0.0, reference="published"),
         ]
     )  # fmt: skip
-    md = official.render(StandIn(fetched, "en", scorecard=sc))
-    rows = _table_rows(md, "tbl-statbank-12019-panel")
+    md = official.render(StandIn(fetched["en"], "en", scorecard=sc))
+    rows = _table_rows(md, "tbl-statbank-99901-panel")
     assert rows[2] == ["Has an ICT strategy", "2022", "all municipalities", "69.7%", "71.0%", "1.3"]
     assert len(rows) == 3  # only the statbank reference of this table
 
 
 def test_default_view_without_roles(fetched):
     """A table whose metadata has no time or metric role: the last dimension is the axis,
-    the first other dimension the series."""
-    meta = json.loads((fetched / "statbank" / "12019.meta.json").read_text(encoding="utf-8"))
+    the one with the most categories the series, the others make panels."""
+    res = fetched["nb"]
+    meta = json.loads((res / "statbank" / "99901.meta.json").read_text(encoding="utf-8"))
     for d in meta["dimensions"]:
         d["role"] = ""
-    df = pd.read_csv(fetched / "statbank" / "12019.csv", dtype=str)
-    view = resolve_view(df, meta, {}, "statbank.tables.12019.report")
+    df = pd.read_csv(res / "statbank" / "99901.csv", dtype=str)
+    view = resolve_view(df, meta, {}, "statbank.tables.99901.report")
     assert view["axis"]["id"] == "Tid"
-    assert [s["key"] for s in view["series"]] == [{"KommSize": c} for c in ("0", "1", "2", "3")]
-    assert [f["id"] for f in view["fixed"]] == ["ContentsCode"]
+    assert [s["key"] for s in view["panels"][0]["series"]] == [{"KommSize": c} for c in "0123"]
+    assert [p["key"] for p in view["panels"]] == [{"ContentsCode": "IKTStrategi"}, {"ContentsCode": "DigStrategi"}]  # fmt: skip

@@ -61,13 +61,13 @@ def full_12031() -> pd.DataFrame:
 )
 def test_comma_expressions_are_bracketed_over_get(server, tmp_path, expr, want):
     sel = {"valueCodes": {"ContentsCode": "IKTStrategi", "Tid": expr, "KommSize": "0"}}
-    df = fetch_table("12019", sel, cfg(server), tmp_path)
+    df = fetch_table("99901", sel, cfg(server), tmp_path)
     assert df["Tid"].tolist() == want
     sent = data_requests(server)[0]["query"]["valueCodes[Tid]"]
     # every item with a comma went out in brackets, so the server read it as one item
     assert all(not ("," in i and not i.startswith("[")) for i in sent.split("],"))
     assert "[" in sent
-    full = read_jsonstat2(FIXTURES / "12019_data.json")
+    full = read_jsonstat2(FIXTURES / "99901_data.json")
     ref = full[(full.KommSize == "0") & (full.ContentsCode == "IKTStrategi")]
     assert df["value"].tolist() == ref.set_index("Tid").loc[want, "value"].tolist()
 
@@ -86,7 +86,7 @@ def test_wildcard_rules_of_the_server(server, tmp_path):
     # KommSize; the server would silently eliminate that (eliminable) dimension.
     sel = {"valueCodes": {"KommSize": "?*", "ContentsCode": "*", "Tid": "*"}}
     with pytest.raises(StatbankError, match=r"KommSize: '\?\*' selects no codes"):
-        fetch_table("12019", sel, cfg(server), tmp_path)
+        fetch_table("99901", sel, cfg(server), tmp_path)
     assert data_requests(server) == []
     assert expand_selection("*02*", ["2018", "2020", "2022"], True) == ["2020", "2022"]
     for bad in ("2*2*4", "*0*2*", "2*4"):  # more than two stars, or one in the middle
@@ -98,31 +98,31 @@ def test_eliminated_or_short_response_is_an_error(server, tmp_path):
     sel = {"valueCodes": {"KommSize": "1,2", "ContentsCode": "*", "Tid": "*"}}
 
     def drop_size(payload):  # what the server answers when KommSize selects nothing
-        full = server.tables["12019"][1]
+        full = server.tables["99901"]["no"][1]
         return answer_data(full, {"ContentsCode": ["*"], "Tid": ["*"]}, {}, 10**6)
 
     server.tamper = drop_size
     with pytest.raises(StatbankError, match=r"eliminated.*KommSize.*'1,2'"):
-        fetch_table("12019", sel, cfg(server), tmp_path)
+        fetch_table("99901", sel, cfg(server), tmp_path)
 
     def drop_year(payload):  # an answer one period short
-        full = server.tables["12019"][1]
+        full = server.tables["99901"]["no"][1]
         sel = {"KommSize": ["1", "2"], "ContentsCode": ["*"], "Tid": ["2018", "2020", "2022"]}
         return answer_data(full, sel, {}, 10**6)
 
     server.tamper = drop_year
     with pytest.raises(StatbankError, match=r"Tid: asked for 2018, 2020, 2022, 2024.*got"):
-        fetch_table("12019", sel, cfg(server), tmp_path)
-    assert list(tmp_path.glob("12019_*")) == []  # nothing cached from a wrong answer
+        fetch_table("99901", sel, cfg(server), tmp_path)
+    assert list(tmp_path.glob("99901_*")) == []  # nothing cached from a wrong answer
 
 
 def test_fake_eliminates_and_requires_mandatory(server):
-    url = server.base_url + "/tables/12019/data"
+    url = server.base_url + "/tables/99901/data"
     # KommSize (eliminable, eliminationValueCode 0) left out: the dimension disappears
     r = requests.get(url, params={"valueCodes[ContentsCode]": "*", "valueCodes[Tid]": "*"})
     body = r.json()
     assert r.status_code == 200 and body["id"] == ["ContentsCode", "Tid"]
-    full = read_jsonstat2(FIXTURES / "12019_data.json")
+    full = read_jsonstat2(FIXTURES / "99901_data.json")
     assert parse_jsonstat2(body, "x")["value"].tolist()[:4] == full["value"].tolist()[:4]
     # Tid (mandatory) left out: 400
     r = requests.get(url, params={"valueCodes[ContentsCode]": "*"})
@@ -144,7 +144,7 @@ def test_documented_expressions_agree_with_the_server(server, expr):
     docs/statbank.md selects on the server what the client expects."""
     value_codes = {"ContentsCode": "IKTStrategi", "Tid": expr, "KommSize": "*"}
     params = statbank._params("no", value_codes, {})
-    url = requests.Request("GET", server.base_url + "/tables/12019/data", params=params)
+    url = requests.Request("GET", server.base_url + "/tables/99901/data", params=params)
     r = requests.Session().send(url.prepare())
     assert r.status_code == 200, r.text
     got = list(r.json()["dimension"]["Tid"]["category"]["index"])
@@ -156,16 +156,16 @@ def test_index_order_not_label_order(server, tmp_path):
     df = fetch_table(
         "12031", {"valueCodes": {"ContentsCode": "*", "Tid": "*"}}, cfg(server), tmp_path
     )
-    meta = server.tables["12031"][0]
+    meta = server.tables["12031"]["no"][0]
     body = json.loads(
         next(p for p in tmp_path.glob("12031_*.json") if ".meta" not in p.name).read_text()
     )
     labels = list(body["dimension"]["IKTFunksjon"]["category"]["label"])
     assert labels != list(body["dimension"]["IKTFunksjon"]["category"]["index"])
-    assert df["IKTFunksjon"].unique().tolist() == ["01", "02", "03", "04", "05"]
+    assert df["IKTFunksjon"].unique().tolist() == ["F1", "F2", "F3", "F4"]
     assert (
-        meta["dimension"]["IKTFunksjon"]["category"]["label"]["03"]
-        == df.loc[df.IKTFunksjon == "03", "IKTFunksjon_label"].iloc[0]
+        meta["dimension"]["IKTFunksjon"]["category"]["label"]["F3"]
+        == df.loc[df.IKTFunksjon == "F3", "IKTFunksjon_label"].iloc[0]
     )
     pd.testing.assert_frame_equal(df, full_12031())
     assert set(df["status"]) == {"", "..", ":"}
@@ -180,7 +180,7 @@ def test_codelist_read_through_table_metadata(server, tmp_path):
         "valueCodes": {"KommSize": "1,3", "ContentsCode": "*", "Tid": "top(1)"},
         "codelist": {"KommSize": "agg_KommSize3"},
     }
-    df = fetch_table("12019", sel, cfg(server), tmp_path)
+    df = fetch_table("99901", sel, cfg(server), tmp_path)
     paths = [(r["path"].split("/v2/")[1], r["query"]) for r in server.requests]
     assert not any(p.startswith("codelists/") for p, _ in paths)
     meta_q = [q for p, q in paths if p.endswith("/metadata")]
@@ -191,7 +191,7 @@ def test_codelist_read_through_table_metadata(server, tmp_path):
     assert df["KommSize_label"].tolist()[0] == "Under 5 000 innbyggere"
     sel["valueCodes"]["KommSize"] = "0"  # "Alle kommuner" is not in the 3-group list
     with pytest.raises(StatbankError, match=r"code list agg_KommSize3: code '0' does not exist"):
-        fetch_table("12019", sel, cfg(server), tmp_path / "b")
+        fetch_table("99901", sel, cfg(server), tmp_path / "b")
 
 
 # -------------------------------------------------------------- errors as served
@@ -201,7 +201,7 @@ def test_too_many_cells_400_is_worded_for_what_the_server_says(tmp_path):
     with StatbankServer(enforce_cells=5) as srv:
         with pytest.raises(StatbankError) as err:
             fetch_table(
-                "12019", {"valueCodes": {"Tid": "*", "ContentsCode": "*"}}, cfg(srv), tmp_path
+                "99901", {"valueCodes": {"Tid": "*", "ContentsCode": "*"}}, cfg(srv), tmp_path
             )
     msg = str(err.value)
     assert "HTTP 400" in msg and "too many cells" in msg.lower()
@@ -238,7 +238,7 @@ def test_parallel_fetch_jobs_share_one_call_budget(tmp_path):
             subprocess.Popen(
                 [sys.executable, "-c", _CHILD, srv.base_url, t, str(tmp_path)], env=env
             )
-            for t in ("12019", "14023")
+            for t in ("99901", "14023")
         ]
         assert [p.wait(timeout=60) for p in procs] == [0, 0]
         elapsed = time.monotonic() - t0
@@ -254,7 +254,7 @@ def test_429_retry_after_of_the_fixed_window(tmp_path):
     with StatbankServer(enforce_calls=2, timeWindow=2, maxCallsPerTimeWindow=100) as srv:
         t0 = time.monotonic()
         df = fetch_table(
-            "12019", {"valueCodes": {"ContentsCode": "*", "Tid": "*"}}, cfg(srv), tmp_path
+            "99901", {"valueCodes": {"ContentsCode": "*", "Tid": "*"}}, cfg(srv), tmp_path
         )
         elapsed = time.monotonic() - t0
     assert srv.responses == [200, 200, 429, 200]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +33,7 @@ def _run(tmp: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
     env = os.environ | {"PYTHONPATH": str(tmp / "scripts")}
     cmd = [
         str(SNAKEMAKE),
-        "results/statbank/12019.csv",
+        "results/statbank/12031.csv",
         *extra,
         "--snakefile",
         str(tmp / "Snakefile"),
@@ -57,54 +58,58 @@ def test_snakemake_fetches_statbank_table(tmp_path):
         res = _run(tmp_path, url)
         assert res.returncode == 0, res.stderr[-3000:]
         n_requests = len(srv.requests)
-    assert n_requests == 3
-    assert (tmp_path / "results" / "statbank" / "12019.meta.json").exists()
+    assert n_requests == 3  # /config, /metadata (labels resolved in Norwegian), /data
+    assert (tmp_path / "results" / "statbank" / "12031.meta.json").exists()
 
     raw_dir = tmp_path / "data" / "raw" / "statbank"
-    raws = sorted(p for p in raw_dir.glob("12019_no_*.json") if not p.name.endswith(".meta.json"))
+    raws = sorted(p for p in raw_dir.glob("12031_no_*.json") if not p.name.endswith(".meta.json"))
     assert len(raws) == 1
     meta = json.loads(raws[0].with_name(raws[0].stem + ".meta.json").read_text(encoding="utf-8"))
-    assert meta["url"].startswith(url + "/tables/12019/data?")
+    assert meta["url"].startswith(url + "/tables/12031/data?")
     assert meta["source"] == "Kilde: Statistisk sentralbyrå"
-    assert meta["updated"] == "2024-06-20T06:00:00Z"
+    assert meta["updated"] == "2024-05-03T06:00:00Z"
+    assert meta["selection"]["labels"] == ["Kommuner"]  # the shipped config
+    assert meta["selection"]["codes_by_label"] == {"Sektor": ["S3"]}
 
-    out = tmp_path / "results" / "statbank" / "12019.csv"
+    out = tmp_path / "results" / "statbank" / "12031.csv"
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert len(df) == 32
-    row = df[(df.KommSize == "2") & (df.ContentsCode == "IKTStrategi") & (df.Tid == "2022")]
-    assert row["value"].tolist() == ["69.7"] and row["status"].tolist() == [""]
-    conf = df[(df.KommSize == "3") & (df.ContentsCode == "IKTStrategi") & (df.Tid == "2018")]
-    assert conf["value"].tolist() == [""] and conf["status"].tolist() == [":"]
-    assert (tmp_path / "logs" / "statbank" / "12019.log").exists()
-    assert (tmp_path / "benchmarks" / "statbank" / "12019.tsv").exists()
+    full = read_jsonstat2(FIXTURES / "12031_data.json")
+    full = full[full.Sektor == "S3"]
+    assert len(df) == len(full) == 32 and set(df["Sektor_label"]) == {"Kommuner"}
+    for r in full.itertuples():
+        row = df[
+            (df.IKTFunksjon == r.IKTFunksjon)
+            & (df.ContentsCode == r.ContentsCode)
+            & (df.Tid == r.Tid)
+        ]
+        assert row["status"].tolist() == [r.status]
+        got = row["value"].tolist()
+        assert got == [""] if r.status else float(got[0]) == r.value
+    assert (tmp_path / "logs" / "statbank" / "12031.log").exists()
+    assert (tmp_path / "benchmarks" / "statbank" / "12031.tsv").exists()
 
     # Forced re-run with the server gone: served from the cache, same bytes.
     before = out.read_bytes()
     res = _run(tmp_path, url, "--forcerun", "statbank_fetch")
     assert res.returncode == 0, res.stderr[-3000:]
     assert out.read_bytes() == before
-    log = (tmp_path / "logs" / "statbank" / "12019.log").read_text(encoding="utf-8")
+    log = (tmp_path / "logs" / "statbank" / "12031.log").read_text(encoding="utf-8")
     assert "no request" in log
 
     # Corrupt cache and no server: a one-line error naming the file.
     raws[0].write_bytes(b"{}")
     res = _run(tmp_path, url, "--forcerun", "statbank_fetch")
     assert res.returncode != 0
-    log = (tmp_path / "logs" / "statbank" / "12019.log").read_text(encoding="utf-8")
+    log = (tmp_path / "logs" / "statbank" / "12031.log").read_text(encoding="utf-8")
     assert raws[0].name in log and "fetch_statbank=false" in log
 
 
+# The shipped tables (by label, no codes) plus 99901, a table with several categories in
+# two dimensions (4 size groups x 2 contents), every one of which must appear.
 REPORT_CONFIG = """
 statbank:
   tables:
-    "12019":
-      valueCodes: {ContentsCode: "*", Tid: "*"}
-      report: {series: KommSize, select: {ContentsCode: [IKTStrategi]}}
-    "12031":
-      valueCodes: {ContentsCode: "*", Tid: "[range(2018,2024)]"}
-      report:
-        series: IKTFunksjon
-        select: {ContentsCode: [EgneAnsatte], KommSize: ["3"]}
+    "99901": {}
 report:
   renderer: {renderer}
 """
@@ -113,10 +118,39 @@ report:
 def _html_text(html: str) -> str:
     """The visible text of the report's HTML (tags dropped, entities decoded)."""
     import html as htmllib
-    import re
 
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def _check_report(tmp_path: Path, lang: str) -> None:
+    """Every selected category's values and symbols of every table, labels in the
+    report's language, captions without duplicated ids."""
+    from digikom.text import Text
+
+    tx = Text(lang)
+    html = (tmp_path / "results" / "report" / f"report.{lang}.html").read_text("utf-8")
+    text = _html_text(html)
+    section = text.split(tx("official.title"), 1)[1]
+    suffix = "" if lang == "nb" else ".en"
+    for t in ("14023", "12031", "14024", "12957", "99901"):
+        full = read_jsonstat2(FIXTURES / f"{t}_data{suffix}.json")
+        if "Sektor" in full:
+            full = full[full.Sektor == "S3"]
+        title = json.loads((FIXTURES / f"{t}_metadata{suffix}.json").read_text("utf-8"))["label"]
+        assert title.split(": ", 1)[1] in section, t
+        assert not re.search(rf"\b{t}: ", section), f"{t}: id repeated before the title"
+        labels = [c for c in full.columns if c.endswith("_label") and c != "Tid_label"]
+        for r in full.itertuples():
+            for c in labels:
+                assert getattr(r, c) in section, (t, c, getattr(r, c))
+            shown = r.status if r.status else tx.num(r.value, 1)
+            assert shown in section, (t, r)
+    assert tx("official.symbol_:") in section and tx("official.symbol_..") in section
+    for t in ("14023", "12031", "99901"):
+        assert (tmp_path / "results" / "figures" / f"statbank_{t}.png").exists()
+    other = {"nb": "Municipalities", "en": "Kommuner"}[lang]
+    assert other not in section  # labels in the report's language only
 
 
 @pytest.mark.slow
@@ -128,8 +162,8 @@ def _html_text(html: str) -> str:
     ],
 )
 def test_report_shows_fetched_tables(tmp_path, renderer):
-    """fetch_statbank=true against the stand-in: the rendered report's official-statistics
-    section shows every configured table with values, labels, symbols and source."""
+    """fetch_statbank=true against the stand-in: both reports (nb, then en for pandoc)
+    show every configured table whole, with values, labels, symbols and source."""
     env = {}
     if renderer == "quarto":
         from test_render import needs_quarto
@@ -137,28 +171,17 @@ def test_report_shows_fetched_tables(tmp_path, renderer):
         needs_quarto()
     _copy_repo(tmp_path)
     (tmp_path / "sb.yaml").write_text(REPORT_CONFIG.replace("{renderer}", renderer))
+    langs = ["nb", "en"] if renderer == "pandoc" else ["nb"]
     with StatbankServer() as srv:
-        run_snakemake(
-            tmp_path,
-            "--configfile", "config/config.yaml", "sb.yaml",
-            "--config", "fetch_statbank=true", f"statbank_url={srv.base_url}",
-            timeout=1200, env=env, check=True,
-        )  # fmt: skip
-    text = _html_text((tmp_path / "results" / "report" / "report.nb.html").read_text("utf-8"))
-    section = text.split("Offisiell statistikk fra Statistikkbanken", 1)[1]
-    assert "12031: Hvem utfører IKT-funksjonene" in section
-    d31 = read_jsonstat2(FIXTURES / "12031_data.json")
-    d31 = d31[(d31.KommSize == "3") & (d31.ContentsCode == "EgneAnsatte")]
-    for r in d31.itertuples():  # every value of the configured view, as nb numbers
-        shown = r.status if r.status else f"{r.value:.1f}".replace(".", ",")
-        assert shown in section, (r.IKTFunksjon, r.Tid, shown)
-    assert "Opplæring av ansatte i IT-verktøy" in section
-    assert "Sikkerhetstesting og -gjennomgang" in section
-    assert "20 000 innbyggere og over" in section  # 12019's series and 12031's filter
-    assert "vises ikke av konfidensialitetshensyn" in section
-    assert "tall ikke tilgjengelig" in section
-    for t in ("12019", "12031"):
-        assert f"Statistisk sentralbyrå, Statistikkbanken, tabell {t}" in section
-    assert section.count("CC BY 4.0") >= 2
-    fig = tmp_path / "results" / "figures" / "statbank_12031.png"
-    assert fig.exists() and fig.with_suffix(".svg").exists()
+        for lang in langs:
+            run_snakemake(
+                tmp_path,
+                "--configfile", "config/config.yaml", "sb.yaml",
+                "--config", "fetch_statbank=true", f"statbank_url={srv.base_url}", f"lang={lang}",
+                timeout=1200, env=env, check=True,
+            )  # fmt: skip
+            _check_report(tmp_path, lang)
+    raw = tmp_path / "data" / "raw" / "statbank"
+    for lang in langs:  # the raw cache keeps each language, with provenance
+        side = json.loads(next(raw.glob(f"12031_{'no' if lang == 'nb' else 'en'}_*.meta.json")).read_text("utf-8"))  # fmt: skip
+        assert side["lang"] == ("no" if lang == "nb" else "en") and side["sha256"]

@@ -187,6 +187,8 @@ def figure_ids(settings: Settings) -> list[str]:
 RETIRED_KEYS = {
     ("report", "tolerance_pp"): "the replication check's tolerances are "
     "'replication/tolerances' in config/indicators.yaml",
+    ("statbank", "lang"): "the tables' language follows the report's 'lang' "
+    "(nb fetches lang=no, en fetches lang=en)",
 }
 
 

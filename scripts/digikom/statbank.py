@@ -83,6 +83,8 @@ def query_hash(table: str, settings: Settings, selection: dict[str, Any]) -> str
         "valueCodes": dict(sorted((selection.get("valueCodes") or {}).items())),
         "codelist": dict(sorted((selection.get("codelist") or {}).items())),
     }
+    if selection.get("labels"):
+        key["labels"] = selection["labels"]
     blob = json.dumps(key, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()[:12]
 
@@ -220,6 +222,112 @@ def _short_list(items: list[str], n: int = 40) -> str:
     return shown + (f", ... ({len(items)} in all)" if len(items) > n else "")
 
 
+def _norm(text: Any) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def _dim_labels(meta: dict[str, Any], d: str) -> dict[str, str]:
+    """Code -> label of a dimension, in the order of ``category.index`` (the order of
+    ``category.label`` carries no meaning)."""
+    cat = (meta["dimension"][d].get("category") or {}).get("label") or {}
+    codes = category_codes(d, meta["dimension"][d], "metadata")
+    return {c: str(cat.get(c, c)) for c in codes}
+
+
+def _labels_spec(table: str, labels: Any) -> list[tuple[str | None, str]]:
+    """``labels`` of the config as (dimension or None, label) pairs: a list of labels
+    (searched in every dimension) or a mapping dimension -> label or list of labels."""
+    if isinstance(labels, str):
+        labels = [labels]
+    if isinstance(labels, list):
+        return [(None, str(lab)) for lab in labels]
+    if isinstance(labels, dict):
+        out = []
+        for dim, labs in labels.items():
+            labs = [labs] if isinstance(labs, str) else list(labs)
+            out += [(str(dim), str(lab)) for lab in labs]
+        return out
+    raise StatbankError(f"table {table}: labels must be a list or a mapping, not {labels!r}")
+
+
+def available_labels(meta: dict[str, Any], dims: list[str] | None = None) -> str:
+    """``dimension (id): label, label, ...; ...`` for error messages (time left out)."""
+    time_dims = set((meta.get("role") or {}).get("time") or [])
+    parts = []
+    for d in dims or list(meta["id"]):
+        if d in time_dims and dims is None:
+            continue
+        name = meta["dimension"][d].get("label") or d
+        parts.append(f"{name} ({d}): {_short_list(list(_dim_labels(meta, d).values()), 20)}")
+    return "; ".join(parts)
+
+
+def resolve_labels(
+    table: str,
+    meta: dict[str, Any],
+    labels: Any,
+    other: dict[str, Any] | None = None,
+) -> dict[str, list[str]]:
+    """Codes selected by category *labels*, read from the table's metadata.
+
+    ``labels`` is a list of labels, each looked up in every dimension, or a mapping from a
+    dimension (its id or its label) to labels. Labels match case-insensitively and
+    ignoring extra spaces, first in ``meta`` (the fetch language), then in ``other``
+    (the same table's metadata in the other language, so ``Kommuner`` also selects
+    ``Municipalities`` in English). A label that matches nothing, or categories of more
+    than one dimension, stops with a one-line error listing the labels the table has."""
+    dims = list(meta["id"])
+    metas = [m for m in (meta, other) if m]
+    out: dict[str, list[str]] = {}
+    for want_dim, label in _labels_spec(table, labels):
+        scope = dims
+        if want_dim is not None:
+            scope = [
+                d
+                for d in dims
+                if _norm(want_dim)
+                in {
+                    _norm(d),
+                    *(
+                        _norm(m["dimension"][d].get("label", ""))
+                        for m in metas
+                        if d in m["dimension"]
+                    ),
+                }
+            ]
+            if not scope:
+                raise StatbankError(
+                    f"table {table}: labels: no dimension {want_dim!r}; available dimensions: "
+                    + ", ".join(f"{d} ({meta['dimension'][d].get('label', '')})" for d in dims)
+                )
+        hits: dict[str, list[str]] = {}
+        for m in metas:
+            for d in scope:
+                if d not in m["dimension"]:
+                    continue
+                codes = [c for c, lab in _dim_labels(m, d).items() if _norm(lab) == _norm(label)]
+                if codes:
+                    hits.setdefault(d, [])
+                    hits[d] += [c for c in codes if c not in hits[d]]
+            if hits:
+                break
+        if not hits:
+            raise StatbankError(
+                f"table {table}: no category labelled {label!r}"
+                + (f" in dimension {want_dim!r}" if want_dim else "")
+                + f"; available labels: {available_labels(meta, scope if want_dim else None)}"
+            )
+        if len(hits) > 1:
+            raise StatbankError(
+                f"table {table}: the label {label!r} names categories of several dimensions "
+                f"({', '.join(hits)}); write labels as {{dimension: [label]}}"
+            )
+        ((d, codes),) = hits.items()
+        out.setdefault(d, [])
+        out[d] += [c for c in codes if c not in out[d]]
+    return out
+
+
 @dataclass
 class Plan:
     """The resolved query: for each dimension (in table order) its expression and codes."""
@@ -239,12 +347,22 @@ def resolve_selection(
     meta: dict[str, Any],
     selection: dict[str, Any],
     source: str = "metadata",
+    by_label: dict[str, list[str]] | None = None,
 ) -> Plan:
     """Check a configured selection against the table metadata and expand it.
 
     Dimensions the selection does not name get ``"*"``. With code lists, ``meta`` is the
-    metadata read with them applied (``/metadata?codelist[VAR]=ID``)."""
+    metadata read with them applied (``/metadata?codelist[VAR]=ID``). ``by_label`` holds
+    the codes :func:`resolve_labels` found; a dimension may be selected by codes or by
+    labels, not both."""
     value_codes = dict(selection.get("valueCodes") or {})
+    for d, codes in (by_label or {}).items():
+        if d in value_codes:
+            raise StatbankError(
+                f"table {table}: dimension {d} is selected both by valueCodes "
+                f"({value_codes[d]!r}) and by labels; keep one"
+            )
+        value_codes[d] = join_items(codes)
     codelist = dict(selection.get("codelist") or {})
     try:
         dims = list(meta["id"])
@@ -766,7 +884,19 @@ def fetch_table(
     )
     codelist = dict(selection.get("codelist") or {})
     meta = _codelist_metadata(client, table, meta, codelist)
-    plan = resolve_selection(table, meta, selection, f"{table} metadata")
+    by_label: dict[str, list[str]] = {}
+    if selection.get("labels"):
+        try:
+            by_label = resolve_labels(table, meta, selection["labels"])
+        except StatbankError:
+            # Not in the fetch language: try the table's labels in the other language.
+            other_lang = "en" if lang == "no" else "no"
+            params = {"lang": other_lang, "outputFormat": "json-stat2"}
+            params.update({f"codelist[{k}]": v for k, v in codelist.items()})
+            other = client.get_json(f"/tables/{table}/metadata", params)
+            by_label = resolve_labels(table, meta, selection["labels"], other)
+        log.info("table %s: labels %s select %s", table, selection["labels"], by_label)
+    plan = resolve_selection(table, meta, selection, f"{table} metadata", by_label)
     queries = split_plan(plan, int(cfg["maxDataCells"]))
     log.info(
         "table %s: %d cells in %d quer%s (maxDataCells=%s)",
@@ -824,6 +954,8 @@ def fetch_table(
                 "selection": {
                     "valueCodes": selection.get("valueCodes") or {},
                     "codelist": codelist,
+                    "labels": selection.get("labels") or {},
+                    "codes_by_label": by_label,
                 },
                 "query_hash": qhash,
                 "part": i,
@@ -915,3 +1047,153 @@ def fetch_table_to_csv(
         write_json(out_meta, table_meta(files))
     log.info("table %s: %d rows -> %s", table, len(df), out_csv)
     return df
+
+
+# ------------------------------------------------------------------ discovery (CLI)
+
+
+def search_tables(settings: Settings, query: str, page_size: int = 50) -> list[dict[str, Any]]:
+    """Tables whose text matches ``query``: ``GET /tables?query=...&lang=...`` (one page
+    of ``page_size``), as the API lists them (id, label, firstPeriod, lastPeriod,
+    updated, variableNames)."""
+    client = Client(settings)
+    params = {"query": query, "lang": settings.lang, "pageSize": str(page_size)}
+    body = client.get_json("/tables", params)
+    tables = body.get("tables")
+    if not isinstance(tables, list):
+        raise StatbankError(f"{client.base}/tables: the answer has no list 'tables'")
+    return tables
+
+
+def format_search(tables: list[dict[str, Any]]) -> str:
+    if not tables:
+        return "no tables found"
+    lines = []
+    for t in tables:
+        span = "–".join(dict.fromkeys(str(t[k]) for k in ("firstPeriod", "lastPeriod") if t.get(k)))
+        lines.append(f"{t.get('id')}  {t.get('label', '')}" + (f"  [{span}]" if span else ""))
+        names = t.get("variableNames") or t.get("variablesName") or []
+        if names:
+            lines.append(f"       dimensions: {', '.join(map(str, names))}")
+    return "\n".join(lines)
+
+
+def describe_table(settings: Settings, table: str) -> dict[str, Any]:
+    """The table's metadata (``/tables/{id}/metadata``, JSON-stat2) in the settings'
+    language, reduced to what a configuration needs."""
+    client = Client(settings)
+    meta = client.get_json(
+        f"/tables/{table}/metadata", {"lang": settings.lang, "outputFormat": "json-stat2"}
+    )
+    role = meta.get("role") or {}
+    dims = []
+    for d in meta.get("id") or []:
+        dim = meta["dimension"][d]
+        ext = dim.get("extension") or {}
+        codes = category_codes(d, dim, f"{table} metadata")
+        labels = _dim_labels(meta, d)
+        dims.append(
+            {
+                "id": d,
+                "label": dim.get("label", ""),
+                "role": next((r for r in ("time", "metric") if d in (role.get(r) or [])), ""),
+                "elimination": bool(ext.get("elimination")),
+                "elimination_code": ext.get("eliminationValueCode"),
+                "code_lists": [c.get("id") for c in ext.get("codeLists") or []],
+                "categories": [(c, labels.get(c, c)) for c in codes],
+            }
+        )
+    time = next((d for d in dims if d["role"] == "time"), None)
+    span = (time["categories"][0][0], time["categories"][-1][0]) if time else None
+    return {
+        "table": str(table),
+        "label": meta.get("label", ""),
+        "updated": meta.get("updated"),
+        "source": meta.get("source"),
+        "lang": settings.lang,
+        "time_span": span,
+        "dimensions": dims,
+    }
+
+
+def format_description(desc: dict[str, Any], max_categories: int = 60) -> str:
+    span = "–".join(dict.fromkeys(desc["time_span"])) if desc["time_span"] else "none"
+    title = re.sub(rf"^\s*{re.escape(desc['table'])}\s*:\s*", "", desc["label"])
+    lines = [
+        f"{desc['table']}: {title}",
+        f"updated {desc['updated']}; source {desc['source']}; time span {span}; lang {desc['lang']}",
+    ]
+    for d in desc["dimensions"]:
+        elim = "may be left out" if d["elimination"] else "must be selected"
+        if d["elimination"] and d["elimination_code"]:
+            elim += f" (then {d['elimination_code']})"
+        role = f", {d['role']}" if d["role"] else ""
+        n = len(d["categories"])
+        lines.append(f"\n{d['id']} ({d['label']}{role}): {n} code{'s' * (n != 1)}, {elim}")
+        if d["code_lists"]:
+            lines.append(f"  code lists: {', '.join(map(str, d['code_lists']))}")
+        for code, label in d["categories"][:max_categories]:
+            lines.append(f"  {code:<12} {label}")
+        if len(d["categories"]) > max_categories:
+            lines.append(f"  ... ({len(d['categories'])} in all)")
+    return "\n".join(lines)
+
+
+def _settings_for_cli(args) -> Settings:
+    """Settings from the repository's config (``statbank:``), then ``--statbank-url``
+    and ``--lang``."""
+    section: dict[str, Any] = {}
+    path = Path(args.config)
+    if path.exists():
+        import yaml
+
+        section = dict(
+            (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("statbank") or {}
+        )
+        section.pop("tables", None)
+    if args.statbank_url:
+        section["base_url"] = args.statbank_url
+    section["lang"] = args.lang
+    return Settings.from_config(section)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m digikom.statbank search WORDS`` / ``describe ID``."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(
+        prog="python -m digikom.statbank",
+        description="Find StatBank tables and read their metadata (PxWebApi v2), to write "
+        "statbank.tables in the config from the real codes and labels.",
+    )
+    ap.add_argument("--statbank-url", help="API base (default: statbank.base_url of --config)")
+    ap.add_argument("--lang", choices=["no", "en"], default="no", help="labels' language")
+    ap.add_argument("--config", default="config/config.yaml", help="config file to read")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("search", help="search tables: GET /tables?query=...")
+    p.add_argument("query", nargs="+", help="words to search for, e.g. IKT kommuner")
+    p.add_argument("--page-size", type=int, default=50)
+    p = sub.add_parser("describe", help="a table's dimensions, codes, labels, elimination")
+    p.add_argument("table", help="table id, e.g. 14023")
+    p.add_argument("--json", action="store_true", help="print the description as JSON")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        settings = _settings_for_cli(args)
+        if args.command == "search":
+            print(format_search(search_tables(settings, " ".join(args.query), args.page_size)))
+        else:
+            desc = describe_table(settings, args.table)
+            if args.json:
+                print(json.dumps(desc, ensure_ascii=False, indent=1))
+            else:
+                print(format_description(desc))
+    except StatbankError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

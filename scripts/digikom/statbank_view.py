@@ -3,10 +3,11 @@ axis, which the series, which categories), resolved from the table's own metadat
 the config ``statbank.tables.<id>.report``, and the figure drawn from it.
 
 No table-specific code: defaults come from the metadata (time on the axis, the content
-dimension as series; every other dimension at its elimination value, e.g. "all
-municipalities", or else its first category), and the config may name ``axis``,
-``series`` and, per dimension, the categories to ``select``. A dimension other than the
-axis that keeps more than one category becomes part of the series.
+dimension as series if it has more than one category, else the dimension with the most),
+and every fetched category of every dimension is shown: each other dimension with more
+than one category makes panels (a table and a small multiple per category, or per
+combination), a dimension with one category is named in the caption. The config may
+name ``axis``, ``series`` and, per dimension, the categories to ``select``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import itertools
 import json
 import math
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +38,19 @@ def licence_name(url: str | None) -> str:
     return f"CC {m.group(1).upper()} {m.group(2)}" if m else str(url or "")
 
 
+def strip_id(title: str, table: str) -> str:
+    """SSB's titles start with the table id ("12031: Ivaretakelse ..."); the report names
+    the id in the source line, so the title drops it (no "Figur 3: 12031: ...")."""
+    return re.sub(rf"^\s*{re.escape(str(table))}\s*[:.\-–]\s*", "", str(title)).strip()
+
+
 def resolve_view(df: pd.DataFrame, meta: dict, spec: dict | None, where: str) -> dict[str, Any]:
-    """The view of one table: axis categories, and for each series its label, unit,
-    values (None where SSB shows no number) and status symbols.
+    """The view of one table: the axis categories and one *panel* per combination of
+    categories of the other dimensions that keep more than one (a table and a small
+    multiple each), each panel with its series (label, unit, values (None where SSB shows
+    no number), status symbols). Dimensions with one category are named in the caption
+    (``fixed``). By default every fetched category of every dimension is shown; the
+    config's ``select`` may narrow a dimension, never silently.
 
     ``where`` names the config entry in error messages."""
     spec = dict(spec or {})
@@ -55,25 +67,14 @@ def resolve_view(df: pd.DataFrame, meta: dict, spec: dict | None, where: str) ->
             )
         return value
 
-    by_role = {d["role"]: d["id"] for d in meta["dimensions"] if d["role"]}
-    axis = dim_of("axis", by_role.get("time", order[-1]))
-    others = [d for d in order if d != axis]
-    if not others:
-        raise ConfigError(f"{where}: table {meta['table']} has only the axis dimension {axis}")
-    metric_dim = by_role.get("metric")
-    series = dim_of("series", metric_dim if metric_dim in others else others[0])
-    if series == axis:
-        raise ConfigError(f"{where}: axis and series are both '{axis}'")
-
     select = spec.get("select") or {}
+    unknown = [d for d in select if d not in dims]
+    if unknown:
+        raise ConfigError(f"{where}.select: unknown dimension(s) {unknown}; available: {available}")
     codes: dict[str, list[str]] = {}
     for d in order:
         all_codes = dims[d]["codes"]
         if d in select:
-            if d not in dims:
-                raise ConfigError(
-                    f"{where}.select: '{d}' is not a dimension; available: {available}"
-                )
             wanted = [str(c) for c in select[d]]
             bad = [c for c in wanted if c not in all_codes]
             if bad:
@@ -82,36 +83,40 @@ def resolve_view(df: pd.DataFrame, meta: dict, spec: dict | None, where: str) ->
                     f"available: {', '.join(all_codes)}"
                 )
             codes[d] = wanted
-        elif d in (axis, series):
-            codes[d] = list(all_codes)
         else:
-            elim = dims[d].get("elimination_code")
-            codes[d] = [elim if elim in all_codes else all_codes[0]]
-    unknown = [d for d in select if d not in dims]
-    if unknown:
-        raise ConfigError(f"{where}.select: unknown dimension(s) {unknown}; available: {available}")
+            codes[d] = list(all_codes)
 
-    series_dims = [series] + [d for d in others if d != series and len(codes[d]) > 1]
-    fixed = [d for d in others if d not in series_dims]
+    by_role = {d["role"]: d["id"] for d in meta["dimensions"] if d["role"]}
+    axis = dim_of("axis", by_role.get("time", order[-1]))
+    others = [d for d in order if d != axis]
+    if not others:
+        raise ConfigError(f"{where}: table {meta['table']} has only the axis dimension {axis}")
+    metric_dim = by_role.get("metric")
+    if "series" in spec:
+        series = dim_of("series", None)
+    elif metric_dim in others and len(codes[metric_dim]) > 1:
+        series = metric_dim
+    else:  # the dimension with the most categories shown (the metric if none has more)
+        series = max(others, key=lambda d: (len(codes[d]), d == metric_dim))
+    if series == axis:
+        raise ConfigError(f"{where}: axis and series are both '{axis}'")
+
+    panel_dims = [d for d in others if d != series and len(codes[d]) > 1]
+    fixed = [d for d in others if d != series and len(codes[d]) == 1]
     cells = df.copy()
     for d in order:
         cells[d] = cells[d].astype(str)
     cells = cells.set_index(order)
-    metric = by_role.get("metric")
+    metric = metric_dim
     decimals_default = meta.get("decimals")
-    out_series = []
-    for combo in itertools.product(*(codes[d] for d in series_dims)):
-        key = dict(zip(series_dims, combo, strict=True))
-        label = " – ".join(dims[d]["labels"][c] for d, c in key.items())
+
+    def one_series(key: dict[str, str]) -> dict[str, Any]:
         unit = {}
         if metric and metric in key:
             unit = dims[metric]["units"].get(key[metric]) or {}
-        elif metric and len(codes[metric]) == 1:
-            unit = dims[metric]["units"].get(codes[metric][0]) or {}
         values, status = [], []
         for a in codes[axis]:
-            full = {**key, axis: a, **{d: codes[d][0] for d in fixed}}
-            idx = tuple(full[d] for d in order)
+            idx = tuple({**key, axis: a}[d] for d in order)
             if idx not in cells.index:
                 values.append(None)
                 status.append("")
@@ -120,23 +125,36 @@ def resolve_view(df: pd.DataFrame, meta: dict, spec: dict | None, where: str) ->
             v = row["value"]
             values.append(None if pd.isna(v) else float(v))
             status.append("" if pd.isna(row["status"]) else str(row["status"]))
-        out_series.append(
+        return {
+            "key": {series: key[series]},
+            "label": dims[series]["labels"][key[series]],
+            "unit": str(unit.get("base") or ""),
+            "decimals": int(
+                unit.get("decimals", decimals_default if decimals_default is not None else 1)
+            ),
+            "values": values,
+            "status": status,
+        }
+
+    panels = []
+    for combo in itertools.product(*(codes[d] for d in panel_dims)):
+        pkey = dict(zip(panel_dims, combo, strict=True))
+        base = {**pkey, **{d: codes[d][0] for d in fixed}}
+        panels.append(
             {
-                "key": key,
-                "label": label,
-                "unit": str(unit.get("base") or ""),
-                "decimals": int(
-                    unit.get("decimals", decimals_default if decimals_default is not None else 1)
-                ),
-                "values": values,
-                "status": status,
+                "key": pkey,
+                "labels": [dims[d]["labels"][c] for d, c in pkey.items()],
+                "label": " – ".join(dims[d]["labels"][c] for d, c in pkey.items()),
+                "series": [one_series({**base, series: c}) for c in codes[series]],
             }
         )
+    table = str(meta["table"])
     return {
-        "table": meta["table"],
-        "title": meta["label"],
+        "table": table,
+        "title": strip_id(meta["label"], table),
         "source": meta["source"],
         "updated": meta.get("updated"),
+        "lang": meta.get("lang"),
         "license": meta.get("license"),
         "licence_name": licence_name(meta.get("license")),
         "note": meta.get("note") or [],
@@ -146,64 +164,127 @@ def resolve_view(df: pd.DataFrame, meta: dict, spec: dict | None, where: str) ->
             "codes": codes[axis],
             "labels": [dims[axis]["labels"][c] for c in codes[axis]],
         },
-        "series_dims": [{"id": d, "label": dims[d]["label"]} for d in series_dims],
+        "series_dim": {"id": series, "label": dims[series]["label"]},
+        "panel_dims": [{"id": d, "label": dims[d]["label"]} for d in panel_dims],
         "fixed": [
             {"id": d, "label": dims[d]["label"], "category": dims[d]["labels"][codes[d][0]]}
             for d in fixed
         ],
-        "series": out_series,
+        "panels": panels,
     }
 
 
+def all_series(view: dict) -> list[dict]:
+    return [s for p in view["panels"] for s in p["series"]]
+
+
 def plot_view(view: dict, tx):
-    """A line chart of the view (one line per series, gaps where SSB shows no number;
-    a cell with a status symbol is marked with the symbol at the axis)."""
+    """Small multiples: one line chart per panel (one line per series, gaps where SSB
+    shows no number; a cell with a status symbol is marked with the symbol at the axis),
+    sharing the y axis and one legend."""
     import matplotlib.pyplot as plt
 
     from .figures import setup_style
 
     setup_style()
-    n = len(view["axis"]["codes"])
-    fig, ax = plt.subplots(figsize=(7.0, 3.8))
-    xs = list(range(n))
-    for s in view["series"]:
-        ys = [math.nan if v is None else v for v in s["values"]]
-        (line,) = ax.plot(xs, ys, marker="o", label=s["label"])
-        for x, sym in zip(xs, s["status"], strict=True):
-            if sym:
-                ax.annotate(
-                    sym,
-                    (x, 0),
-                    xycoords=("data", "axes fraction"),
-                    xytext=(0, 3),
-                    textcoords="offset points",
-                    ha="center",
-                    color=line.get_color(),
-                    fontsize=9,
-                    fontweight="bold",
-                )
-    ax.set_xticks(xs, view["axis"]["labels"])
-    ax.set_xlabel(view["axis"]["label"])
-    units = sorted({s["unit"] for s in view["series"] if s["unit"]})
-    if len(units) == 1:
-        ax.set_ylabel(units[0])
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
-    ax.set_title(view["title"], fontsize=10, loc="left", wrap=True)
+    panels = view["panels"]
+    n = len(panels)
+    ncols = 1 if n == 1 else 2 if n <= 4 else 3
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(7.0 if n == 1 else 7.5, 3.6 if n == 1 else 1.4 + 2.4 * nrows),
+        sharey=True,
+        squeeze=False,
+    )
+    xs = list(range(len(view["axis"]["codes"])))
+    handles = {}
+    values = [v for s in all_series(view) for v in s["values"] if v is not None]
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.set_visible(False)
+            continue
+        panel = panels[i]
+        for k, s in enumerate(panel["series"]):
+            ys = [math.nan if v is None else v for v in s["values"]]
+            (line,) = ax.plot(xs, ys, marker="o", color=f"C{k % 10}", label=s["label"])
+            handles.setdefault(s["label"], line)
+            for x, sym in zip(xs, s["status"], strict=True):
+                if sym:
+                    ax.annotate(
+                        sym,
+                        (x, 0),
+                        xycoords=("data", "axes fraction"),
+                        xytext=(0, 3),
+                        textcoords="offset points",
+                        ha="center",
+                        color=line.get_color(),
+                        fontsize=9,
+                        fontweight="bold",
+                    )
+        ax.set_xticks(xs, view["axis"]["labels"])
+        ax.set_xlim(-0.5 if len(xs) == 1 else None, 0.5 if len(xs) == 1 else None)
+        if panel["label"]:
+            ax.set_title(textwrap.fill(panel["label"], 45), fontsize=9, loc="left")
+        if i % ncols == 0:
+            units = sorted({s["unit"] for s in panel["series"] if s["unit"]})
+            if len(units) == 1:
+                ax.set_ylabel(units[0])
+    # one scale for all panels, from 0 to above the largest value
+    axes[0][0].set_ylim(0, max(values, default=1.0) * 1.08 or 1.0)
+    if n == 1:
+        axes[0][0].set_xlabel(view["axis"]["label"])
+    title = textwrap.fill(view["title"], 95)
+    fixed = "; ".join(f"{f['label']}: {f['category']}" for f in view["fixed"])
+    title += f"\n{fixed}" if fixed else ""
+    fig.suptitle(title, fontsize=10, x=0.01, y=1.0, ha="left", va="top")
+    labels = [textwrap.fill(lab, 40) for lab in handles]
+    if n == 1:
+        fig.tight_layout()  # leaves room for the suptitle
+        axes[0][0].legend(
+            list(handles.values()),
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            fontsize=8,
+        )
+    else:
+        fig.tight_layout()  # leaves room for the suptitle
+        # below the panels (outside the figure; the saved image is cropped to its content)
+        fig.legend(
+            list(handles.values()),
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            bbox_transform=fig.transFigure,
+            frameon=False,
+            fontsize=8,
+            ncol=min(len(handles), 3),
+        )
     return fig
 
 
 def alt_text(view: dict, tx) -> str:
     labels = view["axis"]["labels"]
-    return tx(
+    series = list(dict.fromkeys(s["label"] for s in all_series(view)))
+    text = tx(
         "official.alt",
         title=view["title"],
-        n=len(view["series"]),
-        series=", ".join(s["label"] for s in view["series"]),
+        n=len(series),
+        series=", ".join(series),
         axis=view["axis"]["label"],
         first=labels[0],
         last=labels[-1],
     )
+    if len(view["panels"]) > 1:
+        text += " " + tx(
+            "official.alt_panels",
+            n=len(view["panels"]),
+            panels="; ".join(p["label"] for p in view["panels"]),
+        )
+    return text
 
 
 def statbank_figure(csv, meta, report, table, lang, out) -> None:

@@ -237,7 +237,7 @@ def statbank_selection(wildcards):
     """The configured valueCodes/codelist of one table (a params change re-runs it;
     the `report` view does not take part in the query)."""
     table = config["statbank"]["tables"][wildcards.table]
-    return {k: v for k, v in table.items() if k in ("valueCodes", "codelist")}
+    return {k: v for k, v in table.items() if k in ("valueCodes", "codelist", "labels")}
 
 
 def statbank_report(wildcards):
@@ -246,9 +246,16 @@ def statbank_report(wildcards):
     return config["statbank"]["tables"][wildcards.table].get("report") or {}
 
 
+# The report's language decides the language of the tables' titles and labels.
+STATBANK_LANG = {"nb": "no", "en": "en"}
+
+
 def statbank_settings(wildcards):
-    """Connection settings: base URL (after the statbank_url override), language, limits."""
-    return {k: v for k, v in config["statbank"].items() if k != "tables"}
+    """Connection settings: base URL (after the statbank_url override), limits, and the
+    language of the report (nb fetches lang=no, en lang=en)."""
+    settings = {k: v for k, v in config["statbank"].items() if k != "tables"}
+    settings["lang"] = STATBANK_LANG[config["lang"]]
+    return settings
 
 
 # ---- models stage helpers

@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..statbank_view import STATUS_SYMBOLS
+from ..statbank_view import STATUS_SYMBOLS, all_series
 from ..text import MISSING
+
+
+def _configured(R) -> dict | None:
+    """``statbank.tables`` of the run's config (from provenance), if known."""
+    prov = getattr(R, "prov", None) or {}
+    return ((prov.get("config") or {}).get("statbank") or {}).get("tables")
 
 
 def _tables(R) -> list[dict]:
@@ -21,8 +27,7 @@ def _tables(R) -> list[dict]:
     if not R.ctx.get("fetch_statbank"):
         return []
     views = sorted((Path(R.results) / "statbank").glob("*.view.json"))
-    prov = getattr(R, "prov", None) or {}
-    configured = ((prov.get("config") or {}).get("statbank") or {}).get("tables")
+    configured = _configured(R)
     out = []
     for path in views:
         view = json.loads(path.read_text(encoding="utf-8"))
@@ -37,35 +42,45 @@ def _cell(R, value, status: str, decimals: int) -> str:
     return R.tx.num(value, decimals)
 
 
-def _table_block(R, view: dict) -> str:
+def _table_block(R, view: dict, i: int, panel: dict) -> str:
+    """One table per panel: series as rows, the axis as columns."""
     tx, esc = R.tx, R.esc
     axis = view["axis"]
-    header = [esc(" / ".join(d["label"] for d in view["series_dims"]))]
-    header += [esc(lab) for lab in axis["labels"]]
+    header = [esc(view["series_dim"]["label"])] + [esc(lab) for lab in axis["labels"]]
     rows = []
-    for s in view["series"]:
+    for s in panel["series"]:
         cells = [
             _cell(R, v, st, s["decimals"]) for v, st in zip(s["values"], s["status"], strict=True)
         ]
         rows.append([esc(s["label"]), *cells])
-    units = sorted({s["unit"] for s in view["series"] if s["unit"]})
+    units = sorted({s["unit"] for s in panel["series"] if s["unit"]})
     title = esc(view["title"])
+    if panel["key"]:
+        parts = [
+            f"{esc(d['label'])}: {esc(lab)}"
+            for d, lab in zip(view["panel_dims"], panel["labels"], strict=True)
+        ]
+        title += " – " + "; ".join(parts)
     if units:
         caption = tx("official.caption", title=title, unit=esc(", ".join(units)))
     else:
         caption = tx("official.caption_no_unit", title=title)
-    fixed = [
-        tx("official.fixed", dim=esc(f["label"]), category=esc(f["category"]))
+    fixed = [  # a sentence of its own: the dimension's label capitalised
+        tx(
+            "official.fixed",
+            dim=esc(f["label"][:1].upper() + f["label"][1:]),
+            category=esc(f["category"]),
+        )
         for f in view["fixed"]
     ]
     if fixed:
         caption += " " + "; ".join(fixed) + "."
-    label = f"tbl-statbank-{view['table']}"
+    label = f"tbl-statbank-{view['table']}" + (f"-{i + 1}" if len(view["panels"]) > 1 else "")
     return R.table(header, rows, caption, label, ["l"] + ["r"] * len(axis["labels"]))
 
 
 def _symbols(R, view: dict) -> str:
-    used = {st for s in view["series"] for st in s["status"] if st}
+    used = {st for s in all_series(view) for st in s["status"] if st}
     if not used:
         return ""
     tx = R.tx
@@ -87,6 +102,18 @@ def _source(R, view: dict) -> str:
         )
         + "*"
     )
+
+
+def _offline(R) -> str:
+    """One paragraph: the configured tables by id and title, and how to fetch them."""
+    tables = _configured(R) or {}
+    names = []
+    for t, spec in tables.items():
+        title = (spec or {}).get("title")
+        names.append(f"{R.esc(str(t))} ({R.esc(str(title))})" if title else R.esc(str(t)))
+    if not names:
+        return R.tx("official.offline_none")
+    return R.tx("official.offline", n=len(names), tables="; ".join(names))
 
 
 def _scorecard(R) -> pd.DataFrame | None:
@@ -152,7 +179,7 @@ def render(R) -> str:
     head = f"# {tx('official.title')} {{#sec-official}}\n"
     views = _tables(R)
     if not views:
-        return head + "\n" + tx("official.offline") + "\n"
+        return head + "\n" + _offline(R) + "\n"
     parts = [head, tx("official.intro", n=len(views))]
     for view in views:
         t = view["table"]
@@ -160,9 +187,15 @@ def render(R) -> str:
         parts += [
             f"## {R.esc(view['title'])} {{#sec-statbank-{t}}}\n",
             R.figure(png, tx("official.figure", title=R.esc(view["title"])), f"fig-statbank-{t}"),
-            _table_block(R, view),
-            _symbols(R, view),
-            _source(R, view),
-            _panel_block(R, view),
         ]
+        if len(view["panels"]) > 1:
+            parts.append(
+                tx(
+                    "official.panels",
+                    n=len(view["panels"]),
+                    dims=R.esc(", ".join(d["label"] for d in view["panel_dims"])),
+                )
+            )
+        parts += [_table_block(R, view, i, p) for i, p in enumerate(view["panels"])]
+        parts += [_symbols(R, view), _source(R, view), _panel_block(R, view)]
     return "\n\n".join(p for p in parts if p) + "\n"

@@ -136,9 +136,12 @@ def test_generator_form_truth_is_what_a_large_panel_estimates(settings, frames, 
     truth = sim.truth_table(big, [spec], params, 0.95)
     coef = truth[truth["kind"] == "coefficient"].set_index("term")
     assert set(coef["true_source"]) == {"generator"}
-    fit = sim.fit_rows(big, [spec], 0.95).set_index("term")
+    fit = sim.fit_rows(big, [spec], 0.95)
+    fit = fit[fit["kind"] == "coefficient"].set_index("term")
+    # within about 4 standard errors of the large panel's fit; a scale slip (the slope
+    # itself instead of slope / size_scale: 0.35 vs 0.233) is far outside
     for term in ("log_population", "competence_large", "C(year)[T.2024]"):
-        assert fit.loc[term, "estimate"] == pytest.approx(coef.loc[term, "true"], abs=0.03)
+        assert fit.loc[term, "estimate"] == pytest.approx(coef.loc[term, "true"], abs=0.05)
     # effects are always pseudo-true (one fit on the large panel)
     eff = truth[truth["kind"] == "effect"]
     assert len(eff) == 2 and set(eff["true_source"]) == {"pseudo_true"}
@@ -174,7 +177,8 @@ def test_chunking_does_not_change_a_seeds_rows(settings, frames, targets, crossw
     assert set(est["seed_index"]) == {0, 1, 2}
     assert set(est["kind"]) == {"coefficient", "effect"}
     # different seeds, different panels: the estimates differ
-    x = est[(est["model"] == "services") & (est["term"] == "competence_large")]
+    x = est[(est["model"] == "services") & (est["kind"] == "coefficient")]
+    x = x[x["term"] == "competence_large"]
     assert x["estimate"].nunique() == 3
     # the validation checks are the scorecard's validation rows
     val = whole[1]

@@ -97,6 +97,16 @@ def test_far_from_nominal_flags_only_what_seed_noise_does_not_explain():
     assert flagged["coverage"].tolist() == [0.6]
 
 
+def test_se_mismatch_flags_sd_far_from_the_standard_error():
+    rec = pd.DataFrame(
+        {"sd_estimate": [0.3, 1.0, 1.1, 2.0], "mean_se": [1.0, 1.0, 1.0, 1.0], "n_seeds": 20}
+    )
+    # sqrt(chi2(19) / 19): the central 95 % range is about 0.69 .. 1.30
+    out = sim.se_mismatch(rec)
+    assert out["sd_estimate"].tolist() == [0.3, 2.0]
+    assert out["se_ratio"].tolist() == pytest.approx([0.3, 2.0])
+
+
 def _services(settings):
     return job_spec(settings, "services")
 

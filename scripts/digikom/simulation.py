@@ -433,3 +433,18 @@ def far_from_nominal(recovery: pd.DataFrame, confidence: float) -> pd.DataFrame:
     hi = binom.ppf(0.975, n, confidence) / n
     bad = (recovery["coverage"] < lo) | (recovery["coverage"] > hi)
     return recovery[bad]
+
+
+def se_mismatch(recovery: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose SD of the estimates over seeds differs from the mean standard error by
+    more than seed noise explains: SD / mean SE outside the central 95 % range of
+    sqrt(chi2(n - 1) / (n - 1)) (below: the intervals are too wide; above: too narrow)."""
+    from scipy.stats import chi2
+
+    df = (recovery["n_seeds"].astype(int) - 1).clip(lower=1)
+    ratio = recovery["sd_estimate"] / recovery["mean_se"]
+    lo = np.sqrt(chi2.ppf(0.025, df) / df)
+    hi = np.sqrt(chi2.ppf(0.975, df) / df)
+    out = recovery[(ratio < lo) | (ratio > hi)].copy()
+    out["se_ratio"] = ratio[out.index]
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..models.labels import context_settings, effect_label
-from ..simulation import far_from_nominal
+from ..simulation import far_from_nominal, se_mismatch
 from ..text import MISSING
 from .model_results import anchor, category_label, term_text
 
@@ -105,27 +105,62 @@ def effects_table(R, specs: dict, eff: pd.DataFrame, seeds: int) -> str:
     return R.table(header, body, caption, "tbl-sim-effects", align)
 
 
-def coverage_sentence(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
+def _items(R, specs: dict, rows: pd.DataFrame, value) -> str:
     tx = R.tx
-    far = far_from_nominal(rec, R.confidence)
-    if far.empty:
-        return tx("simulation.coverage_ok", total=len(rec), level=tx.level, seeds=seeds)
     items = [
         tx(
             "simulation.far_item",
             model=R.label(specs[r.model]),
             term=_item_label(R, specs[r.model], r),
-            coverage=tx.pct(r.coverage),
+            value=value(r),
         )
-        for r in far.itertuples()
+        for r in rows.itertuples()
     ]
+    return tx("simulation.list_sep").join(items)
+
+
+def coverage_sentence(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
+    tx = R.tx
+    far = far_from_nominal(rec, R.confidence)
+    if far.empty:
+        return tx("simulation.coverage_ok", total=len(rec), level=tx.level, seeds=seeds)
     return tx(
         "simulation.coverage_far",
         n=len(far),
         total=len(rec),
         level=tx.level,
         seeds=seeds,
-        terms=tx("simulation.list_sep").join(items),
+        terms=_items(R, specs, far, lambda r: tx.pct(r.coverage)),
+    )
+
+
+def se_sentence(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
+    tx = R.tx
+    bad = se_mismatch(rec)
+    if bad.empty:
+        return tx("simulation.se_ok", seeds=seeds)
+    text = tx(
+        "simulation.se_far",
+        n=len(bad),
+        total=len(rec),
+        seeds=seeds,
+        terms=_items(R, specs, bad, lambda r: tx.num(r.se_ratio, 2)),
+    )
+    if (bad["se_ratio"] < 1).any():
+        text += " " + tx("simulation.calibration_note")
+    return text
+
+
+def fewer_seeds(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
+    few = rec[rec["n_seeds"] < seeds]
+    if few.empty:
+        return ""
+    tx = R.tx
+    return tx(
+        "simulation.fewer_seeds",
+        seeds=seeds,
+        n=len(few),
+        terms=_items(R, specs, few, lambda r: tx.num(r.n_seeds)),
     )
 
 
@@ -134,7 +169,7 @@ def render(R) -> str:
     if not R.synthetic or rec is None or rec.empty:
         return ""
     tx = R.tx
-    seeds = int(rec["n_seeds"].max())
+    seeds = int(R.prov["config"]["simulation"]["seeds"])
     scale = int(R.prov["config"]["simulation"]["truth_scale"])
     specs = {m["id"]: m for m in R.ctx["models"]}
     rec = rec[rec["model"].isin(specs)]
@@ -143,6 +178,8 @@ def render(R) -> str:
         tx("simulation.intro", seeds=seeds, level=tx.level),
         tx("simulation.truth", scale=tx.num(scale)),
         coverage_sentence(R, specs, rec, seeds),
+        se_sentence(R, specs, rec, seeds),
+        fewer_seeds(R, specs, rec, seeds),
     ]
     for mid, spec in specs.items():
         rows = rec[(rec["model"] == mid) & (rec["kind"] == "coefficient")]

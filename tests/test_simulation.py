@@ -229,3 +229,57 @@ def test_workflow_writes_recovery_over_the_configured_seeds(built):
     val = pd.read_csv(built / "results" / "simulation" / "validation.csv")
     assert len(val) and (val["n_seeds"] == seeds).all()
     assert val["pass_share"].between(0, 1).all()
+
+
+# --------------------------------------------------------------------------- report section
+from test_sections import results  # noqa: E402, F401  (the fixture: a small results/ tree)
+
+
+def _section(results, lang):  # noqa: F811
+    import json
+
+    from digikom.report import Report
+    from digikom.sections import simulation as section
+
+    ctx_path = results / "report" / "context.json"
+    ctx = json.loads(ctx_path.read_text())
+    ctx["models"] = [
+        {"id": "m", "nb": "Modell M", "en": "Model M", "family": "binomial", "outcome": "weight",
+         "formula": "weight", "effects": []}
+    ]  # fmt: skip
+    ctx_path.write_text(json.dumps(ctx))
+    prov_path = results / "provenance.json"
+    prov = json.loads(prov_path.read_text())
+    prov["config"] = {"simulation": {"seeds": 20, "seeds_per_job": 10, "truth_scale": 100}}
+    prov_path.write_text(json.dumps(prov))
+    (results / "simulation").mkdir()
+    rec = pd.DataFrame(
+        [
+            # coverage 60 % over 20 seeds: far from 95 %; SD 0.2 against SE 1.0: too wide
+            ("m", "coefficient", "weight", "", 0.5, "pseudo_true", np.nan, 0.52, 0.02, 0.1,
+             0.1, 0.6, 20, 0.95),
+            ("m", "coefficient", "Intercept", "", -1.0, "generator", np.nan, -1.0, 0.0, 0.2,
+             1.0, 1.0, 20, 0.95),
+        ],
+        columns=sim.RECOVERY_COLUMNS,
+    )  # fmt: skip
+    rec.to_csv(results / "simulation" / "recovery.csv", index=False)
+    return section.render(Report(results=results, lang=lang))
+
+
+def test_report_section_names_coverage_far_from_nominal(results):  # noqa: F811
+    md = _section(results, "nb")
+    assert md.startswith("# Simulering:")
+    assert "Dekning langt fra nominell" in md and "(60\u00a0%)" in md
+    # the SD well below the SE is named with its ratio, and explained
+    assert "(0,20)" in md
+    assert "| 0,500 | pseudo-sann |" in md and "| −1,000 | generator |" in md
+    assert "KI" in md  # the coverage column names the interval
+
+
+def test_report_section_en(results):  # noqa: F811
+    md = _section(results, "en")
+    assert md.startswith("# Simulation:")
+    assert "Coverage far from nominal" in md and "(0.20)" in md
+    for word in ("Simulering", "Dekning", "frø", "sann verdi"):
+        assert word not in md

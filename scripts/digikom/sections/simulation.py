@@ -106,17 +106,16 @@ def effects_table(R, specs: dict, eff: pd.DataFrame, seeds: int) -> str:
 
 
 def _items(R, specs: dict, rows: pd.DataFrame, value) -> str:
+    """The rows named per model: "Model: term (value), term (value); Model 2: ..."."""
     tx = R.tx
-    items = [
-        tx(
-            "simulation.far_item",
-            model=R.label(specs[r.model]),
-            term=_item_label(R, specs[r.model], r),
-            value=value(r),
+    groups = []
+    for mid, g in rows.groupby("model", sort=False):
+        terms = tx("simulation.term_sep").join(
+            tx("simulation.far_term", term=_item_label(R, specs[mid], r), value=value(r))
+            for r in g.itertuples()
         )
-        for r in rows.itertuples()
-    ]
-    return tx("simulation.list_sep").join(items)
+        groups.append(tx("simulation.far_item", model=R.label(specs[mid]), terms=terms))
+    return tx("simulation.list_sep").join(groups)
 
 
 def coverage_sentence(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:

@@ -274,7 +274,7 @@ def test_report_section_names_coverage_far_from_nominal(results):  # noqa: F811
     # the SD well below the SE is named with its ratio, and explained
     assert "(0,20)" in md
     assert "| 0,500 | pseudo-sann |" in md and "| −1,000 | generator |" in md
-    assert "KI" in md  # the coverage column names the interval
+    assert "| Dekning |" in md and "95\u00a0%-intervallene" in md
 
 
 def test_report_section_en(results):  # noqa: F811

@@ -59,7 +59,7 @@ def coefficient_table(R, spec: dict, rows: pd.DataFrame, seeds: int) -> str:
         tx("simulation.bias"),
         tx("simulation.sd"),
         tx("simulation.mean_se"),
-        tx("simulation.coverage", level=tx.level),
+        tx("simulation.coverage"),
     ]
     align = ["l", "r", "l"] + ["r"] * (len(header) - 3)
     return R.table(
@@ -98,7 +98,7 @@ def effects_table(R, specs: dict, eff: pd.DataFrame, seeds: int) -> str:
         tx("simulation.bias"),
         tx("simulation.sd"),
         tx("simulation.mean_se"),
-        tx("simulation.coverage", level=tx.level),
+        tx("simulation.coverage"),
     ]
     align = ["l", "l", "r", "l"] + ["r"] * 5
     caption = tx("simulation.effects_caption", seeds=seeds)

@@ -355,15 +355,21 @@ def simulation_cost(tmp: Path, cores: int, repeat: int, out: Path, command: str)
     cpu = {k: sorted(r["cpu_s"] for r in v)[len(v) // 2] for k, v in runs.items()}
     sim_stages: dict[str, list[float]] = {}
     for r in runs["with"]:
+        per_run: dict[str, float] = {}  # summed over the jobs of a rule in this run
         for stage, sec in r["stages"].items():
-            if stage.startswith(("chunk_", "truth", "recovery")):
-                key = "simulate_chunk (all)" if stage.startswith("chunk_") else stage
-                key = (
-                    "simulation_truth (all models)"
-                    if stage.startswith("truth_") and (stage != "truth_panel")
-                    else key
-                )
-                sim_stages.setdefault(key, []).append(sec)
+            if stage.startswith("chunk_"):
+                key = "simulate_chunk (all chunks)"
+            elif stage == "truth_panel":
+                key = "simulation_truth_panel"
+            elif stage.startswith("truth_"):
+                key = "simulation_truth (all models)"
+            elif stage == "recovery":
+                key = "simulation_recovery"
+            else:
+                continue
+            per_run[key] = per_run.get(key, 0.0) + sec
+        for key, sec in per_run.items():
+            sim_stages.setdefault(key, []).append(sec)
     lines = [
         "## Simulation: what it adds to a full rebuild",
         "",

@@ -1,6 +1,8 @@
 # digikom: "Digitalisering i kommunene" as a reproducible Snakemake workflow.
 # Stages, one rule file each: data -> statbank (optional) -> indicators -> models
-# -> figures -> maps -> report (+ optional bootstrap CIs of the model predictions). `snakemake --cores all` builds the default target (rule all).
+# -> figures -> maps -> report (+ optional bootstrap CIs of the model predictions; in the
+# synthetic default, the parameter-recovery simulation). `snakemake --cores all` builds
+# the default target (rule all).
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -18,6 +20,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/maps.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/bootstrap.smk"
+include: "workflow/rules/simulation.smk"
 
 
 rule all:

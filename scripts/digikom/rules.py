@@ -375,3 +375,124 @@ def map_figures(job) -> None:
         synthetic=job.params.synthetic,
         outdir=os.path.dirname(job.output.png[0]),
     )
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def _simulation_data(job) -> dict:
+    """What a synthetic panel is made of: frames, generator parameters, codebook,
+    published targets, crosswalk and the size groups."""
+    from . import panel as P
+    from .config import load_all
+    from .published import read_targets
+
+    settings = load_all(job.config)
+    waves = list(job.params.waves)
+    return dict(
+        frames=P.read_frames(dict(zip(waves, job.input.frames, strict=True))),
+        params=settings.synthetic,
+        codebook=settings.codebook,
+        targets=read_targets(job.input.targets),
+        crosswalk=P.read_crosswalk(job.input.crosswalk),
+        size_groups=[dict(g) for g in job.params.size_groups],
+        settings=settings,
+    )
+
+
+def simulate_chunk(job) -> None:
+    """Every model fitted on each synthetic panel of one chunk of replicates, and the
+    scorecard's validation checks on each panel."""
+    import pandas as pd
+
+    from . import simulation as sim
+    from .synthetic import calibration_ids
+
+    p = job.params
+    data = _simulation_data(job)
+    settings = data["settings"]
+    statbank = {
+        Path(f).stem: pd.read_csv(f, dtype=str).assign(
+            value=lambda d: pd.to_numeric(d["value"], errors="coerce")
+        )
+        for f in job.input.statbank
+    }
+    indices = sim.chunk_indices(p.seeds, p.seeds_per_job, int(job.wildcards.chunk))
+    t0 = time.perf_counter()
+    est, val = sim.simulate_seeds(
+        indices,
+        p.seed,
+        data,
+        [dict(s) for s in p.specs],
+        p.confidence,
+        validation=dict(
+            rules=settings.indicators,
+            waves=list(p.waves),
+            calibration=calibration_ids(settings.synthetic),
+            statbank=statbank,
+        ),
+    )
+    log.info(
+        "chunk %s: replicates %s, %d estimates, %.2f s",
+        job.wildcards.chunk, indices, len(est), time.perf_counter() - t0,
+    )  # fmt: skip
+    write_csv(est, job.output.estimates)
+    write_csv(val, job.output.validation)
+
+
+def simulation_truth_panel(job) -> None:
+    """The large synthetic panel of the pseudo-true values (truth_scale x the frames)."""
+    from . import simulation as sim
+
+    p = job.params
+    data = _simulation_data(job)
+    t0 = time.perf_counter()
+    big = sim.make_large_panel(
+        data["frames"], data["params"], data["codebook"], data["targets"],
+        data["crosswalk"], data["size_groups"], sim.truth_seed(p.seed), p.truth_scale,
+    )  # fmt: skip
+    log.info(
+        "truth panel: %d rows (x%d), %.2f s", len(big), p.truth_scale, time.perf_counter() - t0
+    )
+    write_csv(big, job.output[0])
+
+
+def simulation_truth(job) -> None:
+    """The true value of every term and effect of one model (generator or pseudo-true)."""
+    from . import simulation as sim
+    from .config import load_all
+    from .panel import read_panel
+
+    t0 = time.perf_counter()
+    params = load_all(job.config).synthetic
+    spec = dict(job.params.spec)
+    truth = sim.truth_table(read_panel(job.input.panel), [spec], params, job.params.confidence)
+    log.info("truth %s: %d values, %.2f s", spec["id"], len(truth), time.perf_counter() - t0)
+    write_csv(truth, job.output[0])
+
+
+def simulation_recovery(job) -> None:
+    """recovery.csv (per model term and effect) and validation.csv (per check)."""
+    import pandas as pd
+
+    from . import simulation as sim
+
+    p = job.params
+    est = _concat(list(job.input.estimates), sim.ESTIMATE_COLUMNS)
+    seen = sorted(set(est["seed_index"].astype(int)))
+    if seen != list(range(int(p.seeds))):
+        from .errors import DigikomError
+
+        raise DigikomError(
+            f"results/simulation/chunks: replicates {seen[:5]}... found, expected 0..{p.seeds - 1}"
+        )
+    truth = pd.concat(
+        [pd.read_csv(f, dtype={"category": str}) for f in job.input.truth], ignore_index=True
+    )
+    rec = sim.recovery_table(est, truth, p.confidence)
+    val = sim.validation_summary(_concat(list(job.input.validation), sim.VALIDATION_COLUMNS))
+    log.info(
+        "recovery: %d rows over %d seeds; validation: %d checks", len(rec), len(seen), len(val)
+    )
+    write_csv(rec, job.output.recovery)
+    write_csv(val, job.output.validation)

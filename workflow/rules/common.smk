@@ -45,9 +45,10 @@ if isinstance(config.get("waves"), list):
         for w in config["waves"]
     ]
 # `--config bootstrap='{replicates: 1000, chunks: 20}'` arrives with string numbers.
-for _key, _value in dict(config.get("bootstrap") or {}).items():
-    if isinstance(_value, str) and _value.strip().isdigit():
-        config["bootstrap"][_key] = int(_value)
+for _section in ("bootstrap", "simulation"):
+    for _key, _value in dict(config.get(_section) or {}).items():
+        if isinstance(_value, str) and _value.strip().isdigit():
+            config[_section][_key] = int(_value)
 if config.get("microdata") in ("null", "None", ""):
     config["microdata"] = None
 
@@ -153,6 +154,7 @@ def final_targets():
     ]
     targets += statbank_report_targets()
     targets += bootstrap_targets()
+    targets += simulation_targets()
     return targets
 
 
@@ -189,6 +191,17 @@ def report_line():
     if html and os.path.exists(html[0]):
         pdf = " (and .pdf)" if os.path.exists(html[0][: -len(".html")] + ".pdf") else ""
         print(f"Report: {html[0]}{pdf}")
+
+
+def simulation_targets():
+    """The parameter-recovery study (results/simulation/): part of the synthetic default
+    only; with user microdata the models' estimates are the results."""
+    if SYNTHETIC:
+        return [
+            "results/simulation/recovery.csv",
+            "results/simulation/validation.csv",
+        ]
+    return []
 
 
 def bootstrap_targets():
@@ -253,6 +266,7 @@ def statbank_settings(wildcards):
 
 # ---- models stage helpers
 from digikom.models.spec import resolve_spec
+from digikom.simulation import n_chunks as sim_chunks
 
 
 def model_spec(wildcards):

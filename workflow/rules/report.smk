@@ -24,6 +24,7 @@ rule report:
         maps=maps_targets(),
         statbank=statbank_report_targets(),
         bootstrap=bootstrap_targets(),
+        simulation=simulation_targets(),
     output:
         **report_outputs(),
     log:

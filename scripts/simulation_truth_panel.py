@@ -1,0 +1,5 @@
+"""Rule simulation_truth_panel: see digikom.rules.simulation_truth_panel."""
+
+from digikom import rules
+
+rules.run(snakemake, rules.simulation_truth_panel)

@@ -1,0 +1,125 @@
+# Simulation stage (synthetic default only): the parameter-recovery study. Every model of
+# config/models.yaml is fitted on simulation.seeds synthetic panels, simulation.seeds_per_job
+# panels per job (wildcard {chunk}), so the study scales out through the executor (e.g.
+# SLURM, one job per chunk). Replicate k uses seed SeedSequence(seed, spawn_key=(1, k)):
+# a chunk's rows per seed are the same whatever the chunk size. True values come from the
+# generator where a model has its form, else from one fit per model on a panel
+# simulation.truth_scale times as large (docs/methods.md).
+
+SIM = config["simulation"]
+SIM_CHUNKS = list(range(sim_chunks(SIM["seeds"], SIM["seeds_per_job"])))
+SIM_SPECS = [job_spec(SETTINGS, i) for i in MODEL_IDS]
+# what a synthetic panel is made of (the generator's and the panel's inputs)
+SIM_DATA = dict(
+    frames=frame_files(),
+    crosswalk=config["files"]["crosswalk"],
+    targets=config["files"]["targets"],
+    params=config["files"]["synthetic"],
+    codebook=config["files"]["codebook"],
+)
+
+
+rule simulate_chunk:
+    input:
+        **SIM_DATA,
+        code=code("scripts/simulate_chunk.py"),
+        rules=config["files"]["indicators"],
+        statbank=statbank_targets(),
+    output:
+        estimates="results/simulation/chunks/{chunk}.csv",
+        validation="results/simulation/chunks/{chunk}_validation.csv",
+    log:
+        "logs/simulation/chunk_{chunk}.log",
+    benchmark:
+        "benchmarks/simulation/chunk_{chunk}.tsv"
+    wildcard_constraints:
+        chunk=r"\d+",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        seed=config["seed"],
+        seeds=SIM["seeds"],
+        seeds_per_job=SIM["seeds_per_job"],
+        specs=SIM_SPECS,
+        confidence=CONFIDENCE,
+        waves=WAVES,
+        size_groups=size_group_bounds(),
+    script:
+        "../../scripts/simulate_chunk.py"
+
+
+rule simulation_truth_panel:
+    input:
+        **SIM_DATA,
+        code=code("scripts/simulation_truth_panel.py"),
+    output:
+        "results/simulation/truth_panel.csv",
+    log:
+        "logs/simulation/truth_panel.log",
+    benchmark:
+        "benchmarks/simulation/truth_panel.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        seed=config["seed"],
+        truth_scale=SIM["truth_scale"],
+        waves=WAVES,
+        size_groups=size_group_bounds(),
+    script:
+        "../../scripts/simulation_truth_panel.py"
+
+
+rule simulation_truth:
+    input:
+        code=code("scripts/simulation_truth.py"),
+        panel="results/simulation/truth_panel.csv",
+        params=config["files"]["synthetic"],
+    output:
+        "results/simulation/truth/{model}.csv",
+    log:
+        "logs/simulation/truth_{model}.log",
+    benchmark:
+        "benchmarks/simulation/truth_{model}.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
+        confidence=CONFIDENCE,
+    script:
+        "../../scripts/simulation_truth.py"
+
+
+rule simulation_recovery:
+    input:
+        code=code("scripts/simulation_recovery.py"),
+        truth=expand("results/simulation/truth/{model}.csv", model=MODEL_IDS),
+        estimates=expand("results/simulation/chunks/{chunk}.csv", chunk=SIM_CHUNKS),
+        validation=expand(
+            "results/simulation/chunks/{chunk}_validation.csv", chunk=SIM_CHUNKS
+        ),
+    output:
+        recovery="results/simulation/recovery.csv",
+        validation="results/simulation/validation.csv",
+    log:
+        "logs/simulation/recovery.log",
+    benchmark:
+        "benchmarks/simulation/recovery.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        seeds=SIM["seeds"],
+        confidence=CONFIDENCE,
+    script:
+        "../../scripts/simulation_recovery.py"

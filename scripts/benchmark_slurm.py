@@ -172,6 +172,10 @@ def main() -> None:
     ap.add_argument("--partition", default="main")
     ap.add_argument("--prefix", default=os.environ.get("DIGIKOM_SLURM_PREFIX"))
     ap.add_argument("--out", default=str(REPO / "docs/scaling.md"))
+    ap.add_argument(
+        "--base",
+        help="a copy whose upstream of the chunks is built (the 'base' of an earlier run)",
+    )
     a = ap.parse_args()
     if not a.prefix:
         raise SystemExit("give --prefix or DIGIKOM_SLURM_PREFIX (the cluster's PREFIX)")
@@ -180,29 +184,35 @@ def main() -> None:
     command = "python scripts/benchmark_slurm.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     tmp = Path(tempfile.mkdtemp(prefix="digikom-bench-slurm-"))
     print(f"working in {tmp}", flush=True)
-    base = copy_repo(tmp / "base")
-    cfg = tmp / "upstream.yaml"
-    cfg.write_text(
-        yaml.safe_dump({"simulation": {"seeds": min(a.seeds), "seeds_per_job": a.per_job}})
-    )
-    upstream_s, _ = run(
-        base, "results/simulation/recovery.csv", "--configfile", str(cfg),
-        "--omit-from", "simulate_chunk",
-    )  # fmt: skip
-    print(f"upstream (truth panel and values, locally) {upstream_s:.0f} s", flush=True)
-    loads = [f"before: `{load()}`"]
-    rows = [measure(base, tmp, s, a.per_job, env, res) for s in a.seeds]
-    loads.append(f"after: `{load()}`")
-    notes = [
-        f"Load averages {'; '.join(loads)}. Upstream of the chunks (the truth panel and the "
-        f"pseudo-true values, the same for every S) was built once beforehand, locally, in "
-        f"{upstream_s:.0f} s. *Work per chunk* is the chunk's own time from its benchmark "
-        "file; *overhead per job* is the SLURM job's elapsed time minus that work: the "
-        "Snakemake process that each job starts (Python, imports, DAG), which a local run "
-        "pays too but inside one process per job; the rest of the gap between the two wall "
-        "times is queueing and the status checks (every 10 s)."
-    ]
-    write(Path(a.out), rows, command, notes)
+    if a.base:
+        base, upstream = Path(a.base), "in an earlier run"
+    else:
+        base = copy_repo(tmp / "base")
+        cfg = tmp / "upstream.yaml"
+        cfg.write_text(
+            yaml.safe_dump({"simulation": {"seeds": min(a.seeds), "seeds_per_job": a.per_job}})
+        )
+        upstream_s, _ = run(
+            base, "results/simulation/recovery.csv", "--configfile", str(cfg),
+            "--omit-from", "simulate_chunk",
+        )  # fmt: skip
+        upstream = f"in {upstream_s:.0f} s"
+        print(f"upstream (truth panel and values, locally) {upstream_s:.0f} s", flush=True)
+    before = load()
+    rows = []
+    for seeds in a.seeds:  # the table is rewritten after each S (a long run may be stopped)
+        rows.append(measure(base, tmp, seeds, a.per_job, env, res))
+        notes = [
+            f"Load averages before: `{before}`; after S = {seeds}: `{load()}`. Upstream of "
+            "the chunks (the truth panel and the pseudo-true values, the same for every S) "
+            f"was built once beforehand, locally, {upstream}. *Work per chunk* is the "
+            "chunk's own time from its benchmark file (written inside the job); *overhead "
+            "per job* is the SLURM job's elapsed time in `sacct` minus that work: the "
+            "Snakemake process each job starts (Python, imports, parsing the workflow). "
+            "The rest of the gap between the two wall times is queueing and the status "
+            "checks (every 10 s)."
+        ]
+        write(Path(a.out), rows, command, notes)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

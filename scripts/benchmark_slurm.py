@@ -82,15 +82,17 @@ def sacct_jobs(env: dict, run_id: str, since: datetime) -> list[dict]:
     raise SystemExit(f"sacct: not all jobs of {run_id} COMPLETED: {rows}")
 
 
-def chunk_work(wd: Path) -> dict[str, float]:
-    """Seconds of each chunk's own work, from benchmarks/simulation/chunk_{i}.tsv."""
-    out = {}
+def chunk_work(wd: Path) -> tuple[float, float]:
+    """Mean wall and CPU seconds of the chunks' own work, from
+    benchmarks/simulation/chunk_{i}.tsv (written where the chunk ran)."""
+    rows = []
     for f in sorted((wd / "benchmarks/simulation").glob("chunk_*.tsv")):
         with open(f) as fh:
-            out[f.stem.removeprefix("chunk_")] = float(
-                list(csv.DictReader(fh, delimiter="\t"))[-1]["s"]
-            )
-    return out
+            rows.append(list(csv.DictReader(fh, delimiter="\t"))[-1])
+    return (
+        sum(float(r["s"]) for r in rows) / len(rows),
+        sum(float(r["cpu_time"]) for r in rows) / len(rows),
+    )
 
 
 def measure(base: Path, tmp: Path, seeds: int, per_job: int, env: dict, res: list[str]) -> dict:
@@ -111,7 +113,8 @@ def measure(base: Path, tmp: Path, seeds: int, per_job: int, env: dict, res: lis
         if "SLURM run ID: " in line
     )
     jobs = sacct_jobs(env, run_id, since)
-    work = chunk_work(slurm)
+    work, cpu = chunk_work(slurm)
+    local_work, local_cpu = chunk_work(local)
     per_job_s = [float(j["elapsed"]) for j in jobs]
     identical = hash_tree(local / "results/simulation") == hash_tree(slurm / "results/simulation")
     m = {
@@ -121,8 +124,10 @@ def measure(base: Path, tmp: Path, seeds: int, per_job: int, env: dict, res: lis
         "local_s": local_s,
         "slurm_s": slurm_s,
         "job_elapsed_s": sum(per_job_s) / len(per_job_s),
-        "work_s": sum(work.values()) / len(work),
-        "local_work_s": sum(chunk_work(local).values()) / len(work),
+        "work_s": work,
+        "cpu_s": cpu,
+        "local_work_s": local_work,
+        "local_cpu_s": local_cpu,
         "identical": identical,
     }
     m["overhead_s"] = m["job_elapsed_s"] - m["work_s"]
@@ -139,18 +144,24 @@ def write(out: Path, rows: list[dict], command: str, notes: list[str]) -> None:
         BEGIN,
         f"Measured with `{command}` (scripts/benchmark_slurm.py), {datetime.now():%Y-%m-%d %H:%M} "
         "UTC, one run each, local and SLURM one after the other on the same 2-core machine "
-        "(the single-node cluster of ../shared/tools/slurm; other developers' work shared "
-        "the CPU, see the load below, so compare the ratios, not the seconds).",
+        "(the single-node cluster of ../shared/tools/slurm). Other developers' work shared "
+        "the CPU and its load changed from minute to minute (load averages below), so the "
+        "two wall times of one S, measured minutes apart, compare the conditions as much "
+        "as the executors: read them with the chunks' CPU time (the same work in both) and "
+        "the overhead per SLURM job.",
         "",
         "| S (seeds) | seeds per job | SLURM jobs | local wall | SLURM wall | SLURM / local "
-        "| work per chunk (in the job) | SLURM job elapsed | overhead per job | outputs identical |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
+        "| chunk, local: wall (CPU) | chunk in SLURM: wall (CPU) | SLURM job elapsed "
+        "| overhead per job | outputs identical |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['seeds']} | {r['per_job']} | {r['jobs']} | {r['local_s']:.0f} s "
             f"| {r['slurm_s']:.0f} s | {r['slurm_s'] / r['local_s']:.2f} "
-            f"| {r['work_s']:.0f} s | {r['job_elapsed_s']:.0f} s | {r['overhead_s']:.0f} s "
+            f"| {r['local_work_s']:.0f} s ({r['local_cpu_s']:.0f} s) "
+            f"| {r['work_s']:.0f} s ({r['cpu_s']:.0f} s) "
+            f"| {r['job_elapsed_s']:.0f} s | {r['overhead_s']:.0f} s "
             f"| {'yes' if r['identical'] else 'NO'} |"
         )
     lines += ["", *notes, END]

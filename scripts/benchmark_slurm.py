@@ -82,6 +82,27 @@ def sacct_jobs(env: dict, run_id: str, since: datetime) -> list[dict]:
     raise SystemExit(f"sacct: not all jobs of {run_id} COMPLETED: {rows}")
 
 
+def _seconds(t: str) -> float:
+    """sacct's [DD-][HH:]MM:SS[.mmm] in seconds."""
+    days, _, t = t.rpartition("-")
+    parts = [float(x) for x in t.split(":")]
+    while len(parts) < 3:
+        parts.insert(0, 0.0)
+    return float(days or 0) * 86400 + parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
+def total_cpu(env: dict, ids: list[str]) -> list[float]:
+    """CPU seconds of each job, all its steps (the batch step's Snakemake, the job step's
+    Snakemake and the rule's script)."""
+    proc = subprocess.run(
+        ["sacct", "--parsable2", "--noheader", "-j", ",".join(ids),
+         "--format=JobIdRaw,TotalCPU"],
+        env={**os.environ, **env}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    cpu = dict(line.split("|", 1) for line in proc.stdout.splitlines())
+    return [_seconds(cpu[i]) for i in ids]
+
+
 def chunk_work(wd: Path) -> tuple[float, float]:
     """Mean wall and CPU seconds of the chunks' own work, from
     benchmarks/simulation/chunk_{i}.tsv (written where the chunk ran)."""
@@ -131,6 +152,8 @@ def measure(base: Path, tmp: Path, seeds: int, per_job: int, env: dict, res: lis
         "identical": identical,
     }
     m["overhead_s"] = m["job_elapsed_s"] - m["work_s"]
+    job_cpu = total_cpu(env, [j["id"] for j in jobs])
+    m["overhead_cpu_s"] = sum(job_cpu) / len(job_cpu) - m["cpu_s"]
     print(m, flush=True)
     return m
 
@@ -152,7 +175,7 @@ def write(out: Path, rows: list[dict], command: str, notes: list[str]) -> None:
         "",
         "| S (seeds) | seeds per job | SLURM jobs | local wall | SLURM wall | SLURM / local "
         "| chunk, local: wall (CPU) | chunk in SLURM: wall (CPU) | SLURM job elapsed "
-        "| overhead per job | outputs identical |",
+        "| overhead per job: wall (CPU) | outputs identical |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
     ]
     for r in rows:
@@ -161,7 +184,7 @@ def write(out: Path, rows: list[dict], command: str, notes: list[str]) -> None:
             f"| {r['slurm_s']:.0f} s | {r['slurm_s'] / r['local_s']:.2f} "
             f"| {r['local_work_s']:.0f} s ({r['local_cpu_s']:.0f} s) "
             f"| {r['work_s']:.0f} s ({r['cpu_s']:.0f} s) "
-            f"| {r['job_elapsed_s']:.0f} s | {r['overhead_s']:.0f} s "
+            f"| {r['job_elapsed_s']:.0f} s | {r['overhead_s']:.0f} s ({r['overhead_cpu_s']:.0f} s) "
             f"| {'yes' if r['identical'] else 'NO'} |"
         )
     lines += ["", *notes, END]
@@ -218,8 +241,10 @@ def main() -> None:
             "the chunks (the truth panel and the pseudo-true values, the same for every S) "
             f"was built once beforehand, locally, {upstream}. *Work per chunk* is the "
             "chunk's own time from its benchmark file (written inside the job); *overhead "
-            "per job* is the SLURM job's elapsed time in `sacct` minus that work: the "
-            "Snakemake process each job starts (Python, imports, parsing the workflow). "
+            "per job* is the SLURM job's elapsed time in `sacct` minus that work (and its "
+            "CPU time in `sacct`, all steps, minus the chunk's): the Snakemake processes "
+            "each job starts (one in the batch step, one in the job step: Python, imports, "
+            "parsing the workflow). "
             "The rest of the gap between the two wall times is queueing and the status "
             "checks (every 10 s)."
         ]

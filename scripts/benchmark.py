@@ -18,6 +18,8 @@ so the working tree's results/ are untouched. Measured:
   without Snakemake (no start-up, DAG, scheduling or per-job interpreter and imports):
   the scripts Snakemake generated for the cold build (`--skip-script-cleanup`, each with
   its job's inputs, outputs and params) are executed in their start order;
+* with ``--simulation`` only: the cold full rebuild with and without the parameter-recovery
+  simulation (its outputs made beforehand), as ratios;
 * the pipeline on a panel 10x and 100x larger (municipalities replicated with new
   kommunenr codes, in the microdata and in every wave's frame), per-stage times from
   Snakemake's benchmarks/*.tsv; without the maps and the report (``--omit-from
@@ -237,13 +239,22 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=3, help="runs per measurement of the default target (median)"
     )
+    ap.add_argument(
+        "--simulation",
+        action="store_true",
+        help="only measure what the parameter-recovery simulation adds to a full rebuild "
+        "(its section of --out is replaced, the rest kept)",
+    )
     a = ap.parse_args()
     command = "python scripts/benchmark.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     tmp = Path(tempfile.mkdtemp(prefix="digikom-bench-"))
     res: dict = {}
     print(f"working in {tmp}", flush=True)
+    if a.simulation:
+        simulation_cost(tmp, a.cores, a.repeat, Path(a.out), command)
+        return
 
-    wd = copy_repo(tmp / "base")
+    wd = copy_repo(tmp / "base", full_simulation=True)
     # each measurement `--repeat` times, reported as the median (the machine is shared)
     cold = [timed_run(wd, "--skip-script-cleanup", cores=a.cores)]
     cold += [timed_run(wd, "--forceall", cores=a.cores) for _ in range(a.repeat - 1)]
@@ -311,6 +322,82 @@ def main() -> None:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+SIMULATION_TARGETS = ("results/simulation/recovery.csv", "results/simulation/validation.csv")
+
+
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process's waited-for children so far."""
+    r = os.times()
+    return r.children_user + r.children_system
+
+
+def simulation_cost(tmp: Path, cores: int, repeat: int, out: Path, command: str) -> None:
+    """Cold full rebuild of the default target with the simulation (a fresh copy each run)
+    against the same rebuild with the simulation's outputs already made (the rest of the
+    DAG only), alternating, in one session; wall and CPU seconds as ratios."""
+    runs: dict[str, list[dict]] = {"with": [], "without": []}
+    for i in range(repeat):
+        for kind in ("without", "with"):
+            wd = copy_repo(tmp / f"{kind}{i}", full_simulation=True)
+            if kind == "without":
+                timed_run(wd, *SIMULATION_TARGETS, cores=cores)
+            c0 = _cpu_s()
+            r = timed_run(wd, cores=cores)
+            r["cpu_s"] = _cpu_s() - c0
+            r["stages"] = stage_times(wd)
+            runs[kind].append(r)
+            print(
+                f"{kind} simulation: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU", flush=True
+            )
+    med = {k: median_run(v) for k, v in runs.items()}
+    cpu = {k: sorted(r["cpu_s"] for r in v)[len(v) // 2] for k, v in runs.items()}
+    sim_stages: dict[str, list[float]] = {}
+    for r in runs["with"]:
+        for stage, sec in r["stages"].items():
+            if stage.startswith(("chunk_", "truth", "recovery")):
+                key = "simulate_chunk (all)" if stage.startswith("chunk_") else stage
+                key = (
+                    "simulation_truth (all models)"
+                    if stage.startswith("truth_") and (stage != "truth_panel")
+                    else key
+                )
+                sim_stages.setdefault(key, []).append(sec)
+    lines = [
+        "## Simulation: what it adds to a full rebuild",
+        "",
+        f"Measured with `{command}` ({cores} cores; median of {repeat} alternating runs, each",
+        "in a fresh copy). *Without* = the same cold rebuild of the default target with the",
+        "simulation's outputs already made, so only the rest of the DAG runs.",
+        "",
+        "| measurement | without simulation | with simulation | ratio |",
+        "|---|---:|---:|---:|",
+        f"| wall (s) | {med['without']['wall_s']:.1f} | {med['with']['wall_s']:.1f} | "
+        f"{med['with']['wall_s'] / med['without']['wall_s']:.2f} |",
+        f"| CPU, user + system (s) | {cpu['without']:.1f} | {cpu['with']:.1f} | "
+        f"{cpu['with'] / cpu['without']:.2f} |",
+        f"| peak memory (MiB) | {med['without']['peak_mib']:.0f} | "
+        f"{med['with']['peak_mib']:.0f} | |",
+        "",
+        "Simulation jobs (Snakemake benchmarks, seconds summed over the jobs of a rule,",
+        "median over the runs):",
+        "",
+        "| rule | s |",
+        "|---|---:|",
+    ]
+    for key, secs in sorted(sim_stages.items()):
+        lines.append(f"| {key} | {sorted(secs)[len(secs) // 2]:.1f} |")
+    previous = out.read_text(encoding="utf-8") if out.exists() else ""
+    head, sep, rest = previous.partition("\n## Simulation: what it adds to a full rebuild\n")
+    if sep:  # replace the old section up to the next one
+        after = rest.split("\n## ", 1)
+        rest = "\n## " + after[1] if len(after) > 1 else ""
+    else:
+        head, sep2, rest = previous.partition("\n## Notes\n")
+        rest = sep2 + rest
+    out.write_text(head.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n" + rest, encoding="utf-8")
+    print(f"wrote {out}")
 
 
 def shutil_which(name: str) -> str | None:

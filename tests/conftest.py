@@ -71,6 +71,6 @@ def panel(micro, frames, settings, config, crosswalk):
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """One full default run (synthetic data, nb) in a temporary copy of the repository."""
-    wd = copy_repo(tmp_path_factory.mktemp("built"))
+    wd = copy_repo(tmp_path_factory.mktemp("built"), full_simulation=True)
     run_snakemake(wd, check=True, timeout=900)
     return wd

@@ -121,6 +121,7 @@ REPORT = {"report", "all"}
             "digikom.models.fit",
             {"fit_model", "collect_models", "robustness"}
             | {"plot_model", "plot_predictions"}
+            | {"simulate_chunk", "simulation_truth", "simulation_recovery"}
             | REPORT,
         ),
         ("digikom.model_plots", {"plot_model", "plot_predictions"} | REPORT),
@@ -130,7 +131,17 @@ REPORT = {"report", "all"}
             | {"map_figures"}
             | REPORT,
         ),
-        ("digikom.replication", {"scorecard"} | {"replication_figure"} | REPORT),
+        (
+            "digikom.replication",
+            {"scorecard", "replication_figure", "simulate_chunk", "simulation_recovery"} | REPORT,
+        ),
+        # the recovery summaries: the recovery rule and the report's section read them
+        (
+            "digikom.simulation",
+            {"simulate_chunk", "simulation_truth_panel", "simulation_truth"}
+            | {"simulation_recovery"}
+            | REPORT,
+        ),
         ("digikom.report", {"report", "all"}),
     ],
 )

@@ -26,7 +26,7 @@ HEADINGS = {
         "Digital prioritering",
         "Digital kompetanse",
         "Digital aktivitet",
-        "Modeller",
+        "Simulering:",  # the synthetic default: the models tested, not findings
         "Replikering av publiserte tall",
         "Vedlegg",
     ],
@@ -36,7 +36,7 @@ HEADINGS = {
         "Digital priority",
         "Digital competence",
         "Digital activity",
-        "Models",
+        "Simulation:",
         "Replication of published figures",
         "Appendix",
     ],

@@ -17,8 +17,29 @@ COPIED = ("Snakefile", "workflow", "scripts", "config", "data", "reports", "envi
 IGNORE = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake", "statbank")
 
 
-def copy_repo(dst: Path) -> Path:
-    """Copy the workflow sources (not results/, logs/, .snakemake/) into ``dst``."""
+# The parameter-recovery simulation in workflow tests that do not test it: 2 seeds in one
+# job and a truth panel 2x the frames (the shipped default, 20 seeds and 100x, runs in the
+# `built` fixture; tests/test_simulation.py checks it there).
+SMALL_SIMULATION = {"seeds": 2, "seeds_per_job": 2, "truth_scale": 2}
+
+
+def small_simulation(config_yaml: Path) -> None:
+    """Set the copy's simulation block to SMALL_SIMULATION (the values only, so the file
+    keeps its comments and every other key)."""
+    text = Path(config_yaml).read_text(encoding="utf-8")
+    head, sep, block = text.partition("\nsimulation:\n")
+    if not sep:
+        raise AssertionError(f"{config_yaml}: no simulation block")
+    for key, value in SMALL_SIMULATION.items():
+        block, n = re.subn(rf"(?m)^(  {key}:) *\S+", rf"\g<1> {value}", block, count=1)
+        if n != 1:
+            raise AssertionError(f"{config_yaml}: simulation.{key} not found")
+    Path(config_yaml).write_text(head + sep + block, encoding="utf-8")
+
+
+def copy_repo(dst: Path, full_simulation: bool = False) -> Path:
+    """Copy the workflow sources (not results/, logs/, .snakemake/) into ``dst``; with the
+    small simulation (SMALL_SIMULATION) unless ``full_simulation``."""
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
@@ -32,6 +53,8 @@ def copy_repo(dst: Path) -> Path:
     for inc in re.findall(r'include:\s*"([^"]+)"', (dst / "Snakefile").read_text()):
         if not (dst / inc).exists():  # a stage still under construction elsewhere
             (dst / inc).write_text("# stub written by tests/workflow_utils.py\n")
+    if not full_simulation:
+        small_simulation(dst / "config" / "config.yaml")
     return dst
 
 

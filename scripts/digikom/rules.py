@@ -405,7 +405,7 @@ def simulate_chunk(job) -> None:
     scorecard's validation checks on each panel."""
     import pandas as pd
 
-    from . import simulation as sim
+    from .simulation import chunk_indices, simulate_seeds
     from .synthetic import calibration_ids
 
     p = job.params
@@ -417,9 +417,9 @@ def simulate_chunk(job) -> None:
         )
         for f in job.input.statbank
     }
-    indices = sim.chunk_indices(p.seeds, p.seeds_per_job, int(job.wildcards.chunk))
+    indices = chunk_indices(p.seeds, p.seeds_per_job, int(job.wildcards.chunk))
     t0 = time.perf_counter()
-    est, val = sim.simulate_seeds(
+    est, val = simulate_seeds(
         indices,
         p.seed,
         data,
@@ -442,14 +442,14 @@ def simulate_chunk(job) -> None:
 
 def simulation_truth_panel(job) -> None:
     """The large synthetic panel of the pseudo-true values (truth_scale x the frames)."""
-    from . import simulation as sim
+    from .simulation import make_large_panel, truth_seed
 
     p = job.params
     data = _simulation_data(job)
     t0 = time.perf_counter()
-    big = sim.make_large_panel(
+    big = make_large_panel(
         data["frames"], data["params"], data["codebook"], data["targets"],
-        data["crosswalk"], data["size_groups"], sim.truth_seed(p.seed), p.truth_scale,
+        data["crosswalk"], data["size_groups"], truth_seed(p.seed), p.truth_scale,
     )  # fmt: skip
     log.info(
         "truth panel: %d rows (x%d), %.2f s", len(big), p.truth_scale, time.perf_counter() - t0
@@ -459,14 +459,14 @@ def simulation_truth_panel(job) -> None:
 
 def simulation_truth(job) -> None:
     """The true value of every term and effect of one model (generator or pseudo-true)."""
-    from . import simulation as sim
     from .config import load_all
     from .panel import read_panel
+    from .simulation import truth_table
 
     t0 = time.perf_counter()
     params = load_all(job.config).synthetic
     spec = dict(job.params.spec)
-    truth = sim.truth_table(read_panel(job.input.panel), [spec], params, job.params.confidence)
+    truth = truth_table(read_panel(job.input.panel), [spec], params, job.params.confidence)
     log.info("truth %s: %d values, %.2f s", spec["id"], len(truth), time.perf_counter() - t0)
     write_csv(truth, job.output[0])
 
@@ -475,10 +475,15 @@ def simulation_recovery(job) -> None:
     """recovery.csv (per model term and effect) and validation.csv (per check)."""
     import pandas as pd
 
-    from . import simulation as sim
+    from .simulation import (
+        ESTIMATE_COLUMNS,
+        VALIDATION_COLUMNS,
+        recovery_table,
+        validation_summary,
+    )
 
     p = job.params
-    est = _concat(list(job.input.estimates), sim.ESTIMATE_COLUMNS)
+    est = _concat(list(job.input.estimates), ESTIMATE_COLUMNS)
     seen = sorted(set(est["seed_index"].astype(int)))
     if seen != list(range(int(p.seeds))):
         from .errors import DigikomError
@@ -489,8 +494,8 @@ def simulation_recovery(job) -> None:
     truth = pd.concat(
         [pd.read_csv(f, dtype={"category": str}) for f in job.input.truth], ignore_index=True
     )
-    rec = sim.recovery_table(est, truth, p.confidence)
-    val = sim.validation_summary(_concat(list(job.input.validation), sim.VALIDATION_COLUMNS))
+    rec = recovery_table(est, truth, p.confidence)
+    val = validation_summary(_concat(list(job.input.validation), VALIDATION_COLUMNS))
     log.info(
         "recovery: %d rows over %d seeds; validation: %d checks", len(rec), len(seen), len(val)
     )

@@ -181,7 +181,8 @@ def fit_rows(panel: pd.DataFrame, specs: list[dict], confidence: float) -> pd.Da
 
     rows = []
     for spec in specs:
-        fit = fit_model(panel, dict(spec), None, None, True, confidence)
+        # predictions only where the model declares effects (their AMEs are needed)
+        fit = fit_model(panel, dict(spec), None, None, bool(spec.get("effects")), confidence)
         if fit.status == "failed":
             log.warning("model %s failed: %s", spec["id"], "; ".join(fit.warnings))
             continue
@@ -223,6 +224,22 @@ def fit_rows(panel: pd.DataFrame, specs: list[dict], confidence: float) -> pd.Da
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
+def scorecard_rules(rules: dict) -> dict:
+    """The indicator rules cut to the share and mean indicators the scorecard reads (the
+    replication map's and the StatBank entries' ``indicator``): the same scorecard rows,
+    without computing every other indicator on every replicate."""
+    rep = rules["replication"]
+    used = {m["indicator"] for m in rep["map"].values() if "indicator" in m}
+    used |= {e["indicator"] for e in rep.get("statbank", []) if "indicator" in e}
+    out = dict(rules)
+    out["shares"] = [s for s in rules["shares"] if s["id"] in used]
+    out["means"] = [s for s in rules["means"] if s["id"] in used]
+    out["distributions"] = [
+        d for d in rules.get("distributions", []) if any(u.startswith(d["id"]) for u in used)
+    ]
+    return out
+
+
 def validation_rows(panel, targets, rules, codebook, waves, calibration, statbank=None):
     """Pass/fail of each computable validation check of the scorecard on this panel."""
     from .indicators import compute_crosstab, compute_shares
@@ -230,7 +247,7 @@ def validation_rows(panel, targets, rules, codebook, waves, calibration, statban
 
     card = scorecard(
         targets,
-        compute_shares(panel, rules, codebook),
+        compute_shares(panel, scorecard_rules(rules), codebook),
         compute_crosstab(panel, rules, codebook),
         rules,
         waves,
@@ -416,3 +433,18 @@ def far_from_nominal(recovery: pd.DataFrame, confidence: float) -> pd.DataFrame:
     hi = binom.ppf(0.975, n, confidence) / n
     bad = (recovery["coverage"] < lo) | (recovery["coverage"] > hi)
     return recovery[bad]
+
+
+def se_mismatch(recovery: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose SD of the estimates over seeds differs from the mean standard error by
+    more than seed noise explains: SD / mean SE outside the central 95 % range of
+    sqrt(chi2(n - 1) / (n - 1)) (below: the intervals are too wide; above: too narrow)."""
+    from scipy.stats import chi2
+
+    df = (recovery["n_seeds"].astype(int) - 1).clip(lower=1)
+    ratio = recovery["sd_estimate"] / recovery["mean_se"]
+    lo = np.sqrt(chi2.ppf(0.025, df) / df)
+    hi = np.sqrt(chi2.ppf(0.975, df) / df)
+    out = recovery[(ratio < lo) | (ratio > hi)].copy()
+    out["se_ratio"] = ratio[out.index]
+    return out

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_utils import REPO, copy_repo, hash_tree, run_snakemake
+from workflow_utils import REPO, SMALL_SIMULATION, copy_repo, hash_tree, run_snakemake
 
 PROFILE = "workflow/profiles/slurm"
 SIMULATION_RULES = REPO / "workflow" / "rules" / "simulation.smk"
@@ -184,7 +184,9 @@ def test_simulation_and_bootstrap_on_slurm_match_local(tmp_path):
     targets = ["results/models/bootstrap_predictions.csv"]
     chunk_rules = ["bootstrap_chunk"]
     if simulation:
-        scale["simulation"] = {"seeds": 20, "seeds_per_job": 10}
+        # S = 20 in two jobs; the truth panel (upstream, built once) small as in the
+        # other workflow tests
+        scale["simulation"] = {**SMALL_SIMULATION, "seeds": 20, "seeds_per_job": 10}
         targets.append("results/simulation/recovery.csv")
         chunk_rules.append("simulate_chunk")
     scale_file = tmp_path / "scale.yaml"

@@ -46,6 +46,8 @@ rule bootstrap_combine:
         "results/models/bootstrap_predictions.csv",
     log:
         "logs/models/bootstrap_combine.log",
+    # a second's pandas on the login node instead of a SLURM job and its status checks
+    localrule: True
     conda:
         CONDA_ENV
     resources:

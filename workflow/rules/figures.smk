@@ -47,6 +47,9 @@ rule replication_figure:
         "logs/figures/replication_figure.log",
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         lang=config["lang"],
         synthetic=SYNTHETIC,

@@ -42,6 +42,9 @@ rule scorecard:
         "logs/indicators/scorecard.log",
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         waves=WAVES,
     script:

@@ -21,6 +21,9 @@ rule map_tables:
         "logs/maps/map_tables.log",
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         unit_level=MAP_UNIT_LEVEL,
         min_cell=config["report"]["min_cell"],

@@ -49,6 +49,9 @@ rule collect_models:
         "logs/models/collect_models.log",
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     script:
         "../../scripts/collect_models.py"
 
@@ -93,6 +96,9 @@ rule plot_model:
     priority: 1
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
         labels=lambda wildcards: model_label_settings(SETTINGS, wildcards.model),
@@ -120,6 +126,9 @@ rule plot_predictions:
     priority: 1
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         labels=label_settings(SETTINGS, []),
         lang=config["lang"],

@@ -113,6 +113,8 @@ rule simulation_recovery:
         "logs/simulation/recovery.log",
     benchmark:
         "benchmarks/simulation/recovery.tsv"
+    # the fan-in of the chunks: on the login node, not a SLURM job of its own
+    localrule: True
     conda:
         CONDA_ENV
     resources:

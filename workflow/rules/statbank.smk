@@ -48,6 +48,9 @@ if statbank_enabled():
             table="[A-Za-z0-9_]+",
         conda:
             CONDA_ENV
+        resources:
+            mem_mb=1000,
+            runtime=10,
         params:
             report=statbank_report,
             lang=config["lang"],

@@ -31,6 +31,8 @@ rule indicator_figures:
         # what the figures show of config.yaml: group labels, the disclosure threshold
         size_groups=config["size_groups"],
         min_cell=config["report"]["min_cell"],
+        # the waves drawn: the original's comparison first, then the last update wave
+        comparison=config["report"]["comparison"],
     script:
         "../../scripts/plot_indicators.py"
 

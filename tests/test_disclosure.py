@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from digikom.disclosure import SYMBOL, hidden, protect_composites, protect_shares, suppress
+from digikom.disclosure import (
+    SYMBOL,
+    hidden,
+    protect_composites,
+    protect_predictions,
+    protect_shares,
+    suppress,
+    warning_reveals_cell,
+)
 from digikom.indicators import compute_composites, compute_shares
 
 
@@ -82,3 +90,25 @@ def test_secondary_suppression_protects_a_hidden_cell_from_subtraction():
     hide = protect_composites(comp, 3)
     # the empty class (0 %) is hidden, and the next-smallest class with it (100 % - rest)
     assert hide.sum() == 2 and hide.iloc[0]
+
+
+def test_model_outputs_pass_disclosure():
+    pred = pd.DataFrame(
+        dict(
+            quantity=["prediction", "prediction", "prediction", "ame"],
+            size_group=["lt2k", "ge50k", "all", "all"],
+            estimate=[0.45, 0.999, 0.70, 0.001],
+            n_obs=[76, 19, 340, 340],
+        )
+    )
+    assert protect_predictions(pred, 3).tolist() == [False, True, False, False]
+    assert protect_predictions(pred.assign(n_obs=2), 3).tolist() == [True, True, True, False]
+    assert not protect_predictions(pred, None).any()
+    # the warning models/design.py writes on separation names a cell and its answer
+    from digikom.models.design import separation_terms
+
+    X = pd.DataFrame({"Intercept": 1.0, "big": [0, 0, 1, 1, 0, 1]})
+    y = np.array([0, 1, 1, 1, 0, 1])
+    warns = list(separation_terms(X, y, "logit").values())
+    assert warns and all(warning_reveals_cell(w) for w in warns), warns
+    assert not warning_reveals_cell("the model did not converge after 100 iterations")

@@ -441,3 +441,20 @@ def test_composite_rule_that_hardly_separates_says_so(results):
     assert "syntetiske panelet" in note
     R.composites = R.composites.assign(estimate=0.25)
     assert themes.composite_note(R, spec) == ""
+
+
+def test_model_warning_about_a_cell_is_withheld_with_microdata(results):
+    from digikom.sections import model_results
+
+    warning = (
+        "quasi-complete separation: all 19 observations with big = 1 have the highest "
+        "outcome value; its estimate diverges and is not reported"
+    )
+    (results / "models/m.json").write_text(json.dumps({"status": "warning", "warnings": [warning]}))
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["models"] = [{"id": "m", "nb": "M", "en": "M"}]
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    assert "all 19 observations" in model_results.warnings(Report(results=results, lang="en"))
+    micro(results)
+    md = model_results.warnings(Report(results=results, lang="en"))
+    assert "19" not in md and "highest" not in md and "withheld for confidentiality" in md

@@ -20,6 +20,8 @@ sentence of the report reads the result."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -183,3 +185,29 @@ def apply(df: pd.DataFrame, hide: pd.Series) -> pd.DataFrame:
             out[col] = out[col].astype(float).where(~hide, np.nan)
     out["suppressed"] = hide.to_numpy()
     return out
+
+
+# ---------------------------------------------------------------- model outputs
+# A predicted share this close to 0 % or 100 % tells, like a 0 %/100 % cell, what every
+# municipality of the group answered (a saturated model reproduces the cell).
+PREDICTION_EDGE = 0.005
+# Fitting warnings that describe a cell of units: "all 19 observations with ... have the
+# highest outcome value" (models/design.py, separation_terms).
+_CELL_WARNING = re.compile(r"\ball \d+ observations\b|\b(highest|lowest) outcome value\b")
+
+
+def protect_predictions(pred: pd.DataFrame, min_cell: int | None) -> pd.Series:
+    """Model predictions to hide (real microdata): a predicted share of a group with fewer
+    than ``min_cell`` observations, or one within PREDICTION_EDGE of 0 % or 100 %."""
+    if not min_cell or pred.empty:
+        return pd.Series(False, index=pred.index)
+    is_pred = pred.get("quantity", pd.Series("prediction", index=pred.index)).eq("prediction")
+    n = pd.to_numeric(pred.get("n_obs", pd.Series(np.nan, index=pred.index)), errors="coerce")
+    est = pd.to_numeric(pred["estimate"], errors="coerce")
+    edge = (est <= PREDICTION_EDGE) | (est >= 1 - PREDICTION_EDGE)
+    return is_pred & (n.isna() | (n < min_cell) | edge)
+
+
+def warning_reveals_cell(text: str) -> bool:
+    """True when a model-fitting warning describes what every unit of a cell answered."""
+    return bool(_CELL_WARNING.search(str(text)))

@@ -365,7 +365,7 @@ def render_published(R) -> str:
             )
         )
         parts.append(_bullets(update))
-    parts.append(_bullets(closing(R)))
+    parts.append(" ".join(closing(R)) + "\n")  # a paragraph: not one list with the above
     return "\n".join(parts)
 
 
@@ -387,5 +387,5 @@ def render(R) -> str:
             )
         )
         parts.append(_bullets(update))
-    parts.append(_bullets(closing(R)))
+    parts.append(" ".join(closing(R)) + "\n")  # a paragraph: not one list with the above
     return "\n".join(parts)

@@ -107,15 +107,13 @@ def size_table(R, theme: str, ids: list[str]) -> str:
             if R.est(ind, year) is None:
                 continue
             name = R.ind_label(ind) if i == 0 else ""
-            rows.append(
-                [name, year_label(R, year)] + [R.cell_pct(R.est(ind, year, g)) for g in gids]
-            )
+            rows.append([name, str(year)] + [R.cell_pct(R.est(ind, year, g)) for g in gids])
     if not rows:
         return ""
     header = [R.tx("common.indicator"), R.tx("common.year")]
     header += [R.esc(R.group_label[g]) for g in gids]
     key = "themes.size_caption" if R.support.estimates else "themes.size_caption_points"
-    years = ", ".join(map(str, frame_years(R)))
+    years = ", ".join(year_label(R, y) for y in frame_years(R))
     cap = R.tx(key, theme=R.theme_label(theme), years=years)
     return R.table(header, rows, cap, f"tbl-{theme}-size", ["l", "l"] + ["r"] * len(gids))
 
@@ -173,7 +171,7 @@ def render_theme(R, theme: str) -> str:
     share_ids = indicator_ids(R, theme, ("shares",))
     mean_ids = indicator_ids(R, theme, ("means",))
     last = R.waves[-1]
-    years = ", ".join(map(str, frame_years(R)))
+    years = ", ".join(year_label(R, y) for y in frame_years(R))
     parts = [R.heading(1, "themes.heading", f"sec-{theme}", name=R.theme_label(theme))]
     if R.support.estimates:
         parts += [

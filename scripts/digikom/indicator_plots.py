@@ -110,7 +110,7 @@ def plot_size(
     ax.set_xlabel(t("size", lang))
     ax.set_ylim(0, 100)
     ax.set_title(_ind_label(settings, ind), loc="left", fontsize=11)
-    ax.legend(frameon=False, ncols=len(years), loc="upper left")
+    ax.legend(frameon=False, ncols=len(years), loc="upper center", bbox_to_anchor=(0.5, -0.22))
     alt = t(
         "size_alt" if intervals else "size_alt_points",
         lang,

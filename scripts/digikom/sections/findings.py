@@ -283,8 +283,8 @@ def published_sentences(
     R, part: str, figures: list[dict] | None = None, ids: list[str] | None = None
 ) -> list[str]:
     """One sentence per indicator: its published figures of the comparison (years up to
-    the comparison's last wave) or of the update (later years), each with year and
-    source."""
+    the comparison's last wave), of the update (later years) or of all years (``part``
+    "all"), each with year and source."""
     figures = published_figures(R, ids) if figures is None else figures
     out = []
     for ind in ids or finding_indicators(R):
@@ -292,7 +292,10 @@ def published_sentences(
             f
             for f in figures
             if f["indicator"] == ind
-            and ((f["year"] <= R.second) if part == "comparison" else (f["year"] > R.second))
+            and (
+                part == "all"
+                or ((f["year"] <= R.second) if part == "comparison" else (f["year"] > R.second))
+            )
         ]
         if mine:
             values = _join(R, [_figure_text(R, f, True) for f in mine])

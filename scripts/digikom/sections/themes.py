@@ -157,12 +157,31 @@ def composite_note(R, spec: dict) -> str:
 def published_part(R, theme: str, ids: list[str]) -> list[str]:
     """SSB's published figures of the theme's indicators, with year and source."""
     figs = [f for f in findings.published_figures(R, ids) if f["indicator"] in ids]
-    parts = [R.tx("themes.published_heading")]
-    lines = findings.published_sentences(R, "comparison", figs, ids)
-    lines += findings.published_sentences(R, "update", figs, ids)
-    if len(parts) and lines:
-        return parts + ["\n".join(f"- {s}" for s in lines)]
+    lines = findings.published_sentences(R, "all", figs, ids)
+    if theme == "competence":
+        lines += published_crosstab(R)
+    if lines:
+        return [R.tx("themes.published_heading"), "\n".join(f"- {s}" for s in lines)]
     return [R.tx("themes.published_none")]
+
+
+def published_crosstab(R) -> list[str]:
+    """SSB's published cross-tab cell: of the municipalities where lack of competence was
+    a large barrier, the share that had not tried to recruit (scorecard "not_tried/high")."""
+    card = R.scorecard
+    d = card[(card.reference == "published") & (card.indicator == "not_tried/high")]
+    out = []
+    for r in d.itertuples():
+        unit = R.ctx.get("published_units", {}).get(r.target_id, "percent")
+        out.append(
+            R.tx(
+                "themes.crosstab_published",
+                year=int(r.year),
+                v=findings.published_words(R, r.published, unit),
+                source=findings.source_link(R, r.source_url),
+            )
+        )
+    return out
 
 
 def render_theme(R, theme: str) -> str:

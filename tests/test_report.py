@@ -43,6 +43,17 @@ HEADINGS = {
 }
 
 
+# the text of a level-1 section: Quarto wraps it in <section>; pandoc puts the id on the
+# <h1>, and the section runs to the next <h1>
+SECTION_TEXT = """(sel) => {
+  const s = document.querySelector(sel);
+  if (s.tagName === 'SECTION') return s.innerText;
+  let text = '', e = s.nextElementSibling;
+  while (e && e.tagName !== 'H1') { text += e.innerText + '\\n'; e = e.nextElementSibling; }
+  return text;
+}"""
+
+
 def html_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -169,10 +180,7 @@ def test_report_in_browser(built, browser, tmp_path):
     assert page.evaluate("document.querySelectorAll('table thead th').length") > 20
     # key numbers: each finding's percentages come from results/indicators/shares.csv
     # pandoc: <h1 id="sec-findings"> then the list; Quarto: <section id="sec-findings">
-    findings = page.evaluate(
-        "(s => s.tagName === 'SECTION' ? s.innerText : s.nextElementSibling.innerText)"
-        "(document.querySelector('#sec-findings'))"
-    )
+    findings = page.evaluate(SECTION_TEXT, "#sec-findings")
     # synthetic data: SSB's published story. Every percentage in the key findings is a
     # value of data/published/targets.csv; no interval, verdict or panel value; the
     # comparison first; a summary of at most five lines

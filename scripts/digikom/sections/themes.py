@@ -11,6 +11,7 @@ says so."""
 
 from __future__ import annotations
 
+from .. import disclosure
 from ..disclosure import SYMBOL
 from ..indicators import ALL
 from ..text import MISSING
@@ -121,11 +122,15 @@ def size_table(R, theme: str, ids: list[str]) -> str:
 def composite_note(R, spec: dict) -> str:
     """Says so when the composite's rule leaves more than 90 % of the municipalities high
     (or low) on one axis, or in one class, in a wave shown: the split hardly separates."""
-    d = R.composites[(R.composites.composite == spec["id"]) & (R.composites.group == ALL)]
+    comp = R.composites
+    if R.support.disclosure:  # nothing said about a wave with a hidden cell
+        comp = comp[~disclosure.protect_composites(comp, R.min_cell).to_numpy()]
+    d = comp[(comp.composite == spec["id"]) & (comp.group == ALL)]
+    hidden_years = set(R.composites.year) - set(comp.year) if R.support.disclosure else set()
     found = []
     for year in frame_years(R):
         dy = d[d.year == year].set_index("category")["estimate"]
-        if dy.empty or dy.isna().any():
+        if dy.empty or dy.isna().any() or year in hidden_years or len(dy) < len(spec["groups"]):
             continue
         axes = {
             "x": dy.get("both", 0) + dy.get("x_only", 0),

@@ -458,3 +458,32 @@ def test_model_warning_about_a_cell_is_withheld_with_microdata(results):
     micro(results)
     md = model_results.warnings(Report(results=results, lang="en"))
     assert "19" not in md and "highest" not in md and "withheld for confidentiality" in md
+
+
+def test_published_points_are_ssbs_values(settings):
+    from digikom.config import figure_ids
+    from digikom.indicator_plots import published_points
+
+    def row(tid, ind, value, lo, hi, same_as="", year=2018):
+        return dict(target_id=tid, indicator=ind, published=value, published_low=lo,
+                    published_high=hi, same_as=same_as, year=year, reference="published")  # fmt: skip
+
+    card = pd.DataFrame(
+        [
+            row("no_strategy_2018_third", "no_strategy", "1/3", 0.2833, 0.3833),
+            row("no_strategy_2018_cw", "no_strategy", "30", 0.25, 0.35, "no_strategy_2018_third"),
+            row("recruit_tried_2019_ge40k", "tried_recruit", ">4/5", 0.8, 1.0, year=2019),
+            row("trd_prio_both_2022", "priority/both", "13", 0.29, 0.39, year=2022),
+            row("comp_barrier_2018", "competence_large", "42", 0.41, 0.43),
+        ]
+    )
+    pr = published_points(card, settings, "priority")
+    assert pr[["indicator", "year", "bound"]].values.tolist() == [["no_strategy", 2018, ""]]
+    assert abs(pr.value.iloc[0] - 100 / 3) < 0.01  # the alias (30 %) is not drawn again
+    comp = published_points(card, settings, "competence").set_index("indicator")
+    assert comp.loc["tried_recruit", "bound"] == ">" and comp.loc["tried_recruit", "value"] == 80
+    assert comp.loc["tried_recruit", "band"] == "40000-"
+    assert abs(comp.loc["competence_large", "value"] - 42) < 1e-9
+    assert {"published_priority", "published_competence", "published_activity"} <= set(
+        figure_ids(settings)
+    )

@@ -200,6 +200,7 @@ def indicator_figures(job) -> None:
         os.path.dirname(job.output.png[0]),
         synthetic,
         min_cell=None if synthetic else job.params.min_cell,
+        scorecard=pd.read_csv(job.input.scorecard),
     )
     log.info("drew %d figures: %s", len(made), ", ".join(made))
 

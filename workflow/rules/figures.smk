@@ -11,6 +11,8 @@ rule indicator_figures:
         shares="results/indicators/shares.csv",
         composites="results/indicators/composites.csv",
         crosstab="results/indicators/crosstab.csv",
+        # SSB's published figures of each theme (through the replication scorecard)
+        scorecard="results/replication/scorecard.csv",
         rules=config["files"]["indicators"],
     output:
         png=expand("results/figures/fig_{fig}.png", fig=INDICATOR_FIGURES),

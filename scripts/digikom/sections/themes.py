@@ -166,7 +166,12 @@ def published_part(R, theme: str, ids: list[str]) -> list[str]:
     if theme == "competence":
         lines += published_crosstab(R)
     if lines:
-        return [R.tx("themes.published_heading"), "\n".join(f"- {s}" for s in lines)]
+        cap = R.tx("themes.published_fig", theme=R.theme_label(theme))
+        return [
+            R.tx("themes.published_heading"),
+            "\n".join(f"- {s}" for s in lines),
+            R.fig(f"fig_published_{theme}", cap),
+        ]
     return [R.tx("themes.published_none")]
 
 

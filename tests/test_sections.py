@@ -487,3 +487,18 @@ def test_published_points_are_ssbs_values(settings):
     assert {"published_priority", "published_competence", "published_activity"} <= set(
         figure_ids(settings)
     )
+
+
+def test_synthetic_methods_keep_published_response_rates_with_their_source(results):
+    card = pd.read_csv(results / "replication/scorecard.csv")
+    resp = dict(card.iloc[0])
+    resp.update(target_id="resp", indicator="response_rate", published="89", year=2018,
+                computed_year=2018, source_url="https://www.ssb.no/r", role="calibration")  # fmt: skip
+    pd.concat([card, pd.DataFrame([resp])]).to_csv(results / "replication/scorecard.csv")
+    R = Report(results=results, lang="nb")
+    md = methods.response_table(R)
+    # the published rate with its source; the panel's rate of 2022 (99.0 %) is an
+    # assumption, and no respondent count of the generator is shown
+    assert "| 2018 | 422 | 89\u00a0% | publisert av SSB ([ssb.no](https://www.ssb.no/r)) |" in md
+    assert "| 2022 | 356 | 99\u00a0% | ikke publisert; antakelse i de syntetiske dataene |" in md
+    assert "376" not in md and "Svarte" not in md

@@ -27,7 +27,7 @@ def response_table(R) -> str:
                 rate = R.published_text(prov["published"], prov["target_id"])
                 source = tx("methods.published_by", source=source_link(R, prov["source_url"]))
             else:
-                rate = tx("common.value_assumed", value=tx.pct(r.estimate, 0))
+                rate = tx.pct(r.estimate, 0)  # the source column says it is assumed
                 source = tx("methods.assumed_rate")
             rows.append([str(int(r.year)), tx.num(r.n), rate, source])
         header = [tx("common.wave"), tx("methods.frame"), tx("methods.rate"), tx("common.source")]

@@ -19,6 +19,8 @@ from . import findings
 
 # a composite axis (or class) holding more than this share says that it hardly separates
 UNINFORMATIVE = 0.9
+# SSB's published figures of a theme are charted when there are at least this many
+MIN_CHART = 3
 
 THEMES = ("priority", "competence", "activity")
 
@@ -166,12 +168,11 @@ def published_part(R, theme: str, ids: list[str]) -> list[str]:
     if theme == "competence":
         lines += published_crosstab(R)
     if lines:
-        cap = R.tx("themes.published_fig", theme=R.theme_label(theme))
-        return [
-            R.tx("themes.published_heading"),
-            "\n".join(f"- {s}" for s in lines),
-            R.fig(f"fig_published_{theme}", cap),
-        ]
+        out = [R.tx("themes.published_heading"), "\n".join(f"- {s}" for s in lines)]
+        if len(figs) >= MIN_CHART:  # one or two values read better in the sentence alone
+            cap = R.tx("themes.published_fig", theme=R.theme_label(theme))
+            out.append(R.fig(f"fig_published_{theme}", cap))
+        return out
     return [R.tx("themes.published_none")]
 
 

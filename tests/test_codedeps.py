@@ -130,7 +130,12 @@ REPORT = {"report", "all"}
             | {"map_figures"}
             | REPORT,
         ),
-        ("digikom.replication", {"scorecard"} | {"replication_figure"} | REPORT),
+        # the scorecard feeds the replication figure and the charts of SSB's published
+        # figures (indicator_figures)
+        (
+            "digikom.replication",
+            {"scorecard"} | {"replication_figure", "indicator_figures"} | REPORT,
+        ),
         ("digikom.report", {"report", "all"}),
     ],
 )

@@ -131,9 +131,13 @@ REPORT = {"report", "all"}
             | {"map_figures"}
             | REPORT,
         ),
+        # the scorecard feeds the replication figure, the charts of SSB's published
+        # figures (indicator_figures) and the simulation's validation checks
         (
             "digikom.replication",
-            {"scorecard", "replication_figure", "simulate_chunk", "simulation_recovery"} | REPORT,
+            {"scorecard", "replication_figure", "indicator_figures"}
+            | {"simulate_chunk", "simulation_recovery"}
+            | REPORT,
         ),
         # the recovery summaries: the recovery rule and the report's section read them
         (

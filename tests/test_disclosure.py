@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from digikom.disclosure import SYMBOL, hidden, suppress
+from digikom.disclosure import (
+    SYMBOL,
+    hidden,
+    protect_composites,
+    protect_predictions,
+    protect_shares,
+    suppress,
+    warning_reveals_cell,
+)
 from digikom.indicators import compute_composites, compute_shares
 
 
@@ -40,3 +48,67 @@ def test_suppress_tables_from_the_panel(panel, settings):
 def test_empty_table():
     out = suppress(pd.DataFrame(columns=["n", "estimate"]), 3)
     assert "suppressed" in out.columns and out.empty
+
+
+def test_secondary_suppression_protects_a_hidden_cell_from_subtraction():
+    def row(ind, group, n, est, year=2024):
+        return dict(indicator=ind, kind="share", year=year, group=group, n=n, estimate=est,
+                    conf_low=est, conf_high=est, weighted=False)  # fmt: skip
+
+    sh = pd.DataFrame(
+        [
+            row("has_strategy", "all", 100, 0.7),
+            row("has_strategy", "a", 2, 0.5),  # primary: n < 3
+            row("has_strategy", "b", 40, 0.6),
+            row("has_strategy", "c", 58, 0.8),
+            row("no_strategy", "all", 100, 0.3),
+            row("no_strategy", "a", 2, 0.5),
+            row("no_strategy", "b", 40, 0.4),
+            row("no_strategy", "c", 58, 0.2),
+            row("cloud_use", "all", 100, 0.5),
+            row("cloud_use", "a", 2, 0.5),
+            row("cloud_use", "b", 40, 0.4),
+            row("cloud_use", "c", 58, 0.6),
+            row("eprocurement", "all", 100, 0.5),
+            row("eprocurement", "b", 40, 1.0),  # primary: 100 %
+            row("eprocurement", "c", 60, 0.2),
+            row("response_rate", "b", 40, 1.0),  # the frame: never hidden
+        ]
+    )
+    hide = protect_shares(sh, 3, {"no_strategy": "has_strategy"})
+    got = set(zip(sh.indicator[hide], sh.group[hide], strict=True))
+    # "a" is hidden; "all" is shown, so the smallest other group ("b") is hidden too
+    assert {("has_strategy", "a"), ("has_strategy", "b"), ("no_strategy", "a")} <= got
+    assert ("has_strategy", "c") not in got and ("has_strategy", "all") not in got
+    assert {("eprocurement", "b"), ("eprocurement", "c")} <= got
+    assert ("response_rate", "b") not in got
+    assert not protect_shares(sh, None).any()
+    comp = pd.DataFrame(
+        [dict(composite="p", year=2024, group="all", category=c, n=50, count=k, estimate=k / 50)
+         for c, k in (("both", 0), ("x_only", 10), ("y_only", 15), ("neither", 25))]
+    )  # fmt: skip
+    hide = protect_composites(comp, 3)
+    # the empty class (0 %) is hidden, and the next-smallest class with it (100 % - rest)
+    assert hide.sum() == 2 and hide.iloc[0]
+
+
+def test_model_outputs_pass_disclosure():
+    pred = pd.DataFrame(
+        dict(
+            quantity=["prediction", "prediction", "prediction", "ame"],
+            size_group=["lt2k", "ge50k", "all", "all"],
+            estimate=[0.45, 0.999, 0.70, 0.001],
+            n_obs=[76, 19, 340, 340],
+        )
+    )
+    assert protect_predictions(pred, 3).tolist() == [False, True, False, False]
+    assert protect_predictions(pred.assign(n_obs=2), 3).tolist() == [True, True, True, False]
+    assert not protect_predictions(pred, None).any()
+    # the warning models/design.py writes on separation names a cell and its answer
+    from digikom.models.design import separation_terms
+
+    X = pd.DataFrame({"Intercept": 1.0, "big": [0, 0, 1, 1, 0, 1]})
+    y = np.array([0, 1, 1, 1, 0, 1])
+    warns = list(separation_terms(X, y, "logit").values())
+    assert warns and all(warning_reveals_cell(w) for w in warns), warns
+    assert not warning_reveals_cell("the model did not converge after 100 iterations")

@@ -43,6 +43,17 @@ HEADINGS = {
 }
 
 
+# the text of a level-1 section: Quarto wraps it in <section>; pandoc puts the id on the
+# <h1>, and the section runs to the next <h1>
+SECTION_TEXT = """(sel) => {
+  const s = document.querySelector(sel);
+  if (s.tagName === 'SECTION') return s.innerText;
+  let text = '', e = s.nextElementSibling;
+  while (e && e.tagName !== 'H1') { text += e.innerText + '\\n'; e = e.nextElementSibling; }
+  return text;
+}"""
+
+
 def html_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -103,7 +114,8 @@ def test_html_is_self_contained_and_carries_panel_numbers(built):
     pan = read_panel(built / "results/data/panel.csv")
     r = pan[(pan.year == 2024) & pan.responded]
     share = (r.has_strategy == 1).mean()
-    assert f"{100 * share:.1f}".replace(".", ",") + " (" in html
+    # synthetic data: the theme tables show the panel's values as points (no interval)
+    assert re.search(rf">\s*{f'{100 * share:.1f}'.replace('.', ',')}\s*<", html)
     comp = r.competence_barrier.dropna().isin([4, 5]).mean()
     assert Text("nb").pct(comp) in html
     # the header names the renderer that ran, the one provenance.json records
@@ -168,20 +180,20 @@ def test_report_in_browser(built, browser, tmp_path):
     assert page.evaluate("document.querySelectorAll('table thead th').length") > 20
     # key numbers: each finding's percentages come from results/indicators/shares.csv
     # pandoc: <h1 id="sec-findings"> then the list; Quarto: <section id="sec-findings">
-    findings = page.evaluate(
-        "(s => s.tagName === 'SECTION' ? s.innerText : s.nextElementSibling.innerText)"
-        "(document.querySelector('#sec-findings'))"
-    )
-    sh = pd.read_csv(built / "results/indicators/shares.csv")
-    row = sh[
-        (sh.indicator == "has_strategy") & (sh.year == 2022) & (sh.group == "all") & ~sh.weighted
-    ].iloc[0]
-    # synthetic data: the comparison comes first, an unpublished value is marked assumed,
-    # and no interval is attached to it
+    findings = page.evaluate(SECTION_TEXT, "#sec-findings")
+    # synthetic data: SSB's published story. Every percentage in the key findings is a
+    # value of data/published/targets.csv; no interval, verdict or panel value; the
+    # comparison first; a summary of at most five lines
     assert findings.index("2018") < findings.index("2024")
-    assert f"til {Text('nb').pct(row.estimate)} (antatt) i 2022" in findings
-    assert "(publisert" in findings
-    assert f"KI {round(100 * row.conf_low)}–" not in findings
+    targets = pd.read_csv(built / "data/published/targets.csv", dtype=str)
+    published = {float(v) for v in pd.to_numeric(targets.value, errors="coerce").dropna()}
+    shown = re.findall(r"(\d+(?:,\d+)?)\s?%", findings)
+    assert shown and all(float(v.replace(",", ".")) in published for v in shown), shown
+    assert not re.search(r"\bKI\b|\(\d+–\d+\)|\b(økte|falt|uendret|klart)\b", findings)
+    assert "(antatt)" not in findings and "modellen" not in findings.lower()
+    summary = findings.split("Kort fortalt", 1)[1].split("Som i SSBs", 1)[0]
+    assert 1 <= len([line for line in summary.splitlines() if line.strip()]) - 1 <= 5
+    assert "én av tre i 2018" in findings
     card = pd.read_csv(built / "results/replication/scorecard.csv")
     card = card[(card.reference == "published") & (card.role == "validation")]
     n_ok = int(card.within_tolerance.astype(str).str.lower().eq("true").sum())
@@ -281,7 +293,12 @@ def test_microdata_run_and_disclosure_control(built_micro):
     assert m and "<td" in m.group(0)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", m.group(0), re.S)
     assert ":" in [c.strip() for c in cells]
-    assert "færre enn 3 kommuner" in html
+    assert "færre enn 3 kommuner" in html and "0 % eller 100 %" in html.replace("\u00a0", " ")
+    # key findings are estimates with intervals; no sentence compares a hidden cell
+    findings = html.split('id="sec-findings"', 1)[1].split('id="sec-data"', 1)[0]
+    assert "95\u00a0% KI" in findings or "95 % KI" in findings
+    assert not re.search(r"største kommunene: :|: i gruppen", findings)
+    assert "sekundær undertrykking" in html
     # no unit-level row is embedded: no municipality name of the panel appears
     names = set(pan.kommunenavn.dropna()) - {"Os", "Nes", "Bø", "Sande", "Herøy", "Våler"}
     assert not any(f">{n}<" in html for n in list(names)[:200])

@@ -4,6 +4,7 @@ sentences say what the numbers say, in both languages, and tables show the value
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -215,11 +216,16 @@ def test_the_confidence_level_comes_from_config(results):
 def test_tables_show_the_values(results):
     R = Report(results=results, lang="nb")
     md = themes.theme_table(R, "priority", ["has_strategy"])
+    # synthetic: the panel's values as points, marked as a demonstration
+    assert "| Har strategi | 60,0 | 80,0 |" in md and "Demonstrasjon" in md
+    micro(results)
+    R = Report(results=results, lang="nb")
+    md = themes.theme_table(R, "priority", ["has_strategy"])
     assert "| Har strategi | 60,0 (55–65) | 80,0 (76–84) |" in md
     assert "{#tbl-priority}" in md
     md = methods.response_table(R)
     assert "| 2018 | 422 | 376 | 89,0\u00a0% |" in md
-    md = replication.render(R)
+    md = replication.render(Report(results=results, lang="nb"))
     validation, calibration = md.split("{#tbl-validation}")
     assert "| 2022 | Bruker sky \\<b\\> | 40\u00a0% | 52,0\u00a0% | ✗ |  |" in validation
     assert "| 2018 | Har strategi | 60\u00a0% | 60,0\u00a0% | ✓ |" in calibration
@@ -235,7 +241,10 @@ def test_disclosure_hides_small_cells_with_microdata(results):
     R = Report(results=results, lang="nb")
     row = R.est("has_strategy", 2022, "large")
     assert R.cell_pct(row) == ":"
-    assert R.cell_pct(R.est("has_strategy", 2022, "small")) == "70\u00a0%"
+    # the total (all municipalities) is shown: with one other group, that group would give
+    # the hidden cell away by subtraction, so it is hidden too (secondary suppression)
+    assert R.cell_pct(R.est("has_strategy", 2022, "small")) == ":"
+    assert R.cell_pct(R.est("has_strategy", 2022)) == "80\u00a0%"
 
 
 def test_negative_numbers_use_a_real_minus(results):
@@ -299,3 +308,197 @@ def test_a_figure_published_in_words_is_not_said_twice(results, monkeypatch):
     said = findings.out_of_ten(R, "has_strategy", 2018, 2022)
     assert said.count("åtte av ti") == 1, said
     assert "gjaldt åtte av ti (publisert) kommuner i 2022, mot " in said
+
+
+# --------------------------------------------------------------------------- support
+VERDICTS = re.compile(
+    r"\b(økte|falt|omtrent uendret|klart|uendret|rose|fell|unchanged|clearly)\b", re.I
+)
+INTERVAL = re.compile(r"\b(KI|CI)\b|\(\d+(,\d+)?–\d+")
+
+
+def micro(results):
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["data_mode"] = "microdata"
+    (results / "report/context.json").write_text(json.dumps(ctx))
+
+
+def published_story_card(results):
+    """Scorecard rows as the workflow writes them for targets.csv: has_strategy's
+    complement published for 2018 (an alias says it again), a 2024 update figure and a
+    size band."""
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["waves"] = [2018, 2022, 2024]
+    ctx["evidence"]["comparison"]["update"] = [2024]
+    ctx["indicators"]["shares"].append(
+        {
+            "id": "no_strategy",
+            "variable": "has_strategy",
+            "values": [0],
+            "complement_of": "has_strategy",
+            "theme": "priority",
+            "nb": "Har ikke strategi",
+            "en": "No strategy",
+        }
+    )
+    ctx["indicators"]["replication"] = {
+        "map": {"big": {"indicator": "cloud_use", "population": [40000, None]}}
+    }
+    ctx["published_units"] = {"third": "fraction", "cw": "percent_approx", "u24": "percent"}
+    ctx["published_units"]["big"] = "fraction_lower_bound"
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    card = pd.read_csv(results / "replication/scorecard.csv")
+    extra = [
+        ("third", "calibration", 2018, "no_strategy", "1/3", "", "https://www.ssb.no/a"),
+        ("cw", "calibration", 2018, "no_strategy", "30", "third", "https://www.cw.no/b"),
+        ("u24", "validation", 2024, "cloud_use", "56.5", "", "https://www.ssb.no/c"),
+        ("big", "validation", 2019, "cloud_use", ">4/5", "", "https://www.ssb.no/d"),
+    ]
+    rows = [
+        dict(
+            target_id=t,
+            role=r,
+            year=y,
+            computed_year=y,
+            indicator=i,
+            published=v,
+            same_as=a,
+            source_url=u,
+            group="all municipalities" if t != "big" else "kommuner med minst 40 000",
+            reference="published",
+        )
+        for t, r, y, i, v, a, u in extra
+    ]
+    pd.concat([card, pd.DataFrame(rows)]).to_csv(results / "replication/scorecard.csv")
+    return rows
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_synthetic_key_findings_are_published_figures_only(results, lang):
+    published_story_card(results)
+    R = Report(results=results, lang=lang)
+    md = findings.render(R)
+    head, rest = md.split("## ", 1)
+    summary = [line for line in head.splitlines() if line.startswith("- ")]
+    assert 1 <= len(summary) <= 5
+    expect = {
+        "nb": ["én av tre i 2018", "60\u00a0% i 2018", "56,5\u00a0% i 2024"],
+        "en": ["one in three in 2018", "60% in 2018", "56.5% in 2024"],
+    }[lang]
+    for value in expect:
+        assert value in md, value
+    # the comparison (2018 -> 2022) before the update (2024); sources as links
+    assert md.index("2018") < md.index("2024")
+    assert "[ssb.no](https://www.ssb.no/a)" in md and "cw.no" not in md  # an alias: once
+    band = {"nb": "mer enn fire av fem blant kommunene med minst 40", "en": "more than"}
+    assert band[lang] in md
+    # no panel value (80 %, 52 %, 90 %), no interval, no verdict, no model effect
+    for panel in ("80", "52", "90", "70"):
+        assert not re.search(rf"\b{panel}\s?\u00a0?%", md), panel
+    assert not INTERVAL.search(md) and not VERDICTS.search(md), md
+    if lang == "en":
+        assert not set("æøåÆØÅ«»") & set(md)
+
+
+def test_microdata_findings_are_estimates_and_say_nothing_of_hidden_cells(results):
+    micro(results)
+    R = Report(results=results, lang="nb")
+    md = findings.render(R)
+    assert "95\u00a0% KI 15,0–25,0" in md and "økte" in md
+    assert "klart høyere blant de største kommunene: 90\u00a0% (95\u00a0% KI 85–93)" in md
+    # the largest group's share is 100 %: hidden, and the gradient that compares it is
+    # not written (it would tell that the hidden share is well above the other)
+    sh = pd.read_csv(results / "indicators/shares.csv")
+    sh.loc[(sh.indicator == "has_strategy") & (sh.group == "large"), "estimate"] = 1.0
+    sh.to_csv(results / "indicators/shares.csv", index=False)
+    R = Report(results=results, lang="nb")
+    assert findings.gradient(R, "has_strategy", 2022) is None
+    md = findings.render(R)
+    assert "største kommunene" not in md and ": i gruppen" not in md
+    assert "KI 15,0–25,0" in md  # the rest is still there
+
+
+def test_composite_rule_that_hardly_separates_says_so(results):
+    R = Report(results=results, lang="nb")
+    spec = {
+        "id": "activity",
+        "nb": "Sammensatt aktivitet",
+        "en": "Composite activity",
+        "x": {"nb": "Sky", "en": "Cloud"},
+        "y": {"nb": "Tjenester", "en": "Services"},
+        "groups": {c: {"nb": c, "en": c} for c in ("both", "y_only", "x_only", "neither")},
+    }
+    shares = {"both": 0.6, "y_only": 0.02, "x_only": 0.37, "neither": 0.01}
+    R.composites = pd.DataFrame(
+        [
+            dict(composite="activity", year=y, group="all", category=c, estimate=v)
+            for y in (2018, 2022)
+            for c, v in (shares.items() if y == 2022 else dict.fromkeys(shares, 0.25).items())
+        ]
+    )
+    note = themes.composite_note(R, spec)
+    assert "97\u00a0% er «høy» på «Sky» i 2022" in note and "2018" in note
+    assert "syntetiske panelet" in note
+    R.composites = R.composites.assign(estimate=0.25)
+    assert themes.composite_note(R, spec) == ""
+
+
+def test_model_warning_about_a_cell_is_withheld_with_microdata(results):
+    from digikom.sections import model_results
+
+    warning = (
+        "quasi-complete separation: all 19 observations with big = 1 have the highest "
+        "outcome value; its estimate diverges and is not reported"
+    )
+    (results / "models/m.json").write_text(json.dumps({"status": "warning", "warnings": [warning]}))
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["models"] = [{"id": "m", "nb": "M", "en": "M"}]
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    assert "all 19 observations" in model_results.warnings(Report(results=results, lang="en"))
+    micro(results)
+    md = model_results.warnings(Report(results=results, lang="en"))
+    assert "19" not in md and "highest" not in md and "withheld for confidentiality" in md
+
+
+def test_published_points_are_ssbs_values(settings):
+    from digikom.config import figure_ids
+    from digikom.indicator_plots import published_points
+
+    def row(tid, ind, value, lo, hi, same_as="", year=2018):
+        return dict(target_id=tid, indicator=ind, published=value, published_low=lo,
+                    published_high=hi, same_as=same_as, year=year, reference="published")  # fmt: skip
+
+    card = pd.DataFrame(
+        [
+            row("no_strategy_2018_third", "no_strategy", "1/3", 0.2833, 0.3833),
+            row("no_strategy_2018_cw", "no_strategy", "30", 0.25, 0.35, "no_strategy_2018_third"),
+            row("recruit_tried_2019_ge40k", "tried_recruit", ">4/5", 0.8, 1.0, year=2019),
+            row("trd_prio_both_2022", "priority/both", "13", 0.29, 0.39, year=2022),
+            row("comp_barrier_2018", "competence_large", "42", 0.41, 0.43),
+        ]
+    )
+    pr = published_points(card, settings, "priority")
+    assert pr[["indicator", "year", "bound"]].values.tolist() == [["no_strategy", 2018, ""]]
+    assert abs(pr.value.iloc[0] - 100 / 3) < 0.01  # the alias (30 %) is not drawn again
+    comp = published_points(card, settings, "competence").set_index("indicator")
+    assert comp.loc["tried_recruit", "bound"] == ">" and comp.loc["tried_recruit", "value"] == 80
+    assert comp.loc["tried_recruit", "band"] == "40000-"
+    assert abs(comp.loc["competence_large", "value"] - 42) < 1e-9
+    assert {"published_priority", "published_competence", "published_activity"} <= set(
+        figure_ids(settings)
+    )
+
+
+def test_synthetic_methods_keep_published_response_rates_with_their_source(results):
+    card = pd.read_csv(results / "replication/scorecard.csv")
+    resp = dict(card.iloc[0])
+    resp.update(target_id="resp", indicator="response_rate", published="89", year=2018,
+                computed_year=2018, source_url="https://www.ssb.no/r", role="calibration")  # fmt: skip
+    pd.concat([card, pd.DataFrame([resp])]).to_csv(results / "replication/scorecard.csv")
+    R = Report(results=results, lang="nb")
+    md = methods.response_table(R)
+    # the published rate with its source; the panel's rate of 2022 (99.0 %) is an
+    # assumption, and no respondent count of the generator is shown
+    assert "| 2018 | 422 | 89\u00a0% | publisert av SSB ([ssb.no](https://www.ssb.no/r)) |" in md
+    assert "| 2022 | 356 | 99\u00a0% | ikke publisert; antakelse i de syntetiske dataene |" in md
+    assert "376" not in md and "Svarte" not in md

@@ -179,6 +179,9 @@ def figure_ids(settings: Settings) -> list[str]:
     ids += [f"trend_{theme}" for theme in figs.get("trends", {})]
     ids += [f"composite_{c['id']}" for c in settings.indicators["composites"]]
     ids += ["crosstab", "barrier_dist"]
+    # SSB's published figures of each theme (digikom.indicator_plots.plot_published)
+    themes = [s["theme"] for s in settings.indicators["shares"] + settings.indicators["means"]]
+    ids += [f"published_{t}" for t in dict.fromkeys(themes)]
     return ids
 
 

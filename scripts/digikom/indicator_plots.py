@@ -1,16 +1,38 @@
-"""Figures of the indicator stage, mirroring the report's: shares by size group (first vs
-last wave), trend lines by wave, the four-group composites by size group, the competence
-barrier by recruitment status, and the barrier distribution by wave."""
+"""Figures of the indicator stage, mirroring the report's: shares by size group, trend lines
+by wave, the four-group composites by size group, the competence barrier by recruitment
+status, and the barrier distribution by wave.
+
+Waves: the original report's frame first (report.comparison, 2018 and 2022), then the
+last update wave (2024). Intervals: error bars and bands only where the data support
+them (digikom.support: real microdata); the synthetic panel is drawn as points, a
+demonstration of what microdata will fill. Disclosure control (real microdata): primary
+and secondary suppression (digikom.disclosure)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from . import disclosure
 from .config import Settings, label
-from .disclosure import SYMBOL, suppress
+from .disclosure import SYMBOL
 from .figures import PALETTE, save_figure, setup_style, t, text, wrap_group
 from .indicators import ALL
+from .support import Support
+
+
+def frame_years(settings: Settings, waves: list[int]) -> list[int]:
+    """The original's comparison (report.comparison within the waves), then the last
+    update wave."""
+    from .evidence import comparison_waves
+
+    cmp = comparison_waves({**settings.config, "waves": waves})
+    years = [cmp["from"], cmp["to"]]
+    return years + cmp["update"][-1:]
+
+
+def _year_label(year: int, years: list[int], lang: str) -> str:
+    return t("update_year", lang, year=year) if len(years) > 2 and year == years[-1] else str(year)
 
 
 def _ind_label(settings: Settings, ind: str) -> str:
@@ -24,47 +46,57 @@ def _group_labels(settings: Settings) -> dict[str, str]:
     return {g["id"]: label(g, settings.lang) for g in settings.size_groups}
 
 
-def plot_size(shares: pd.DataFrame, settings: Settings, ind: str, waves: list[int]):
+def plot_size(
+    shares: pd.DataFrame, settings: Settings, ind: str, years: list[int], intervals: bool = True
+):
     import matplotlib.pyplot as plt
 
     lang = settings.lang
-    first, last = waves[0], waves[-1]
     d = shares[
         (shares.indicator == ind)
         & (~shares.weighted)
         & (shares.group != ALL)
-        & shares.year.isin([first, last])
+        & shares.year.isin(years)
     ]
     groups = [g["id"] for g in settings.size_groups]
     glabels = _group_labels(settings)
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    width = 0.38
+    width = 0.8 / len(years)
     x = np.arange(len(groups))
     lines = []
-    for j, (year, colour) in enumerate(((first, PALETTE[4]), (last, PALETTE[0]))):
+    colours = [PALETTE[4], PALETTE[0], "#9FB8D6"]
+    for j, year in enumerate(years):
         dy = d[d.year == year].set_index("group").reindex(groups)
         est = dy["estimate"].to_numpy(dtype=float) * 100
-        err = np.vstack(
-            [
-                est - dy["conf_low"].to_numpy(dtype=float) * 100,
-                dy["conf_high"].to_numpy(dtype=float) * 100 - est,
-            ]
-        )
+        pos = x + (j - (len(years) - 1) / 2) * width
+        kw = {}
+        if intervals:
+            kw = dict(
+                yerr=np.vstack(
+                    [
+                        est - dy["conf_low"].to_numpy(dtype=float) * 100,
+                        dy["conf_high"].to_numpy(dtype=float) * 100 - est,
+                    ]
+                ),
+                capsize=2,
+                error_kw={"elinewidth": 0.8, "ecolor": "#444444"},
+            )
         ax.bar(
-            x + (j - 0.5) * width,
+            pos,
             est,
             width,
-            yerr=err,
-            capsize=2,
-            color=colour,
-            label=str(year),
-            error_kw={"elinewidth": 0.8, "ecolor": "#444444"},
+            color=colours[j % len(colours)],
+            hatch="//" if len(years) > 2 and j == len(years) - 1 else None,
+            edgecolor="white",
+            linewidth=0,
+            label=_year_label(year, years, lang),
+            **kw,
         )
         for xi, hidden in zip(
-            x, dy.get("suppressed", pd.Series(False, index=dy.index)).fillna(False), strict=True
+            pos, dy.get("suppressed", pd.Series(False, index=dy.index)).fillna(False), strict=True
         ):
             if hidden:
-                ax.text(xi + (j - 0.5) * width, 2, SYMBOL, ha="center", va="bottom", fontsize=11)
+                ax.text(xi, 2, SYMBOL, ha="center", va="bottom", fontsize=11)
         lines.append(
             f"{year}: "
             + ", ".join(
@@ -78,19 +110,20 @@ def plot_size(shares: pd.DataFrame, settings: Settings, ind: str, waves: list[in
     ax.set_xlabel(t("size", lang))
     ax.set_ylim(0, 100)
     ax.set_title(_ind_label(settings, ind), loc="left", fontsize=11)
-    ax.legend(frameon=False, ncols=2, loc="upper left")
+    ax.legend(frameon=False, ncols=len(years), loc="upper center", bbox_to_anchor=(0.5, -0.22))
     alt = t(
-        "size_alt",
+        "size_alt" if intervals else "size_alt_points",
         lang,
         name=_ind_label(settings, ind),
-        first=first,
-        last=last,
+        years=", ".join(map(str, years)),
         values="; ".join(lines),
     )
     return fig, alt
 
 
-def plot_trend(shares: pd.DataFrame, settings: Settings, theme: str, inds: list[str]):
+def plot_trend(
+    shares: pd.DataFrame, settings: Settings, theme: str, inds: list[str], intervals: bool = True
+):
     import matplotlib.pyplot as plt
 
     lang = settings.lang
@@ -101,7 +134,8 @@ def plot_trend(shares: pd.DataFrame, settings: Settings, theme: str, inds: list[
         d = d.sort_values("year")
         c = PALETTE[i % len(PALETTE)]
         ax.plot(d.year, d.estimate * 100, marker="o", color=c, label=_ind_label(settings, ind))
-        ax.fill_between(d.year, d.conf_low * 100, d.conf_high * 100, color=c, alpha=0.15, lw=0)
+        if intervals:
+            ax.fill_between(d.year, d.conf_low * 100, d.conf_high * 100, color=c, alpha=0.15, lw=0)
         parts.append(
             _ind_label(settings, ind)
             + ": "
@@ -113,10 +147,11 @@ def plot_trend(shares: pd.DataFrame, settings: Settings, theme: str, inds: list[
     ax.set_ylabel(t("share", lang))
     ax.set_title(label(settings.codebook["themes"][theme], lang), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8.5, loc="upper left", bbox_to_anchor=(0, -0.12), ncols=1)
-    return fig, t("trend_alt", lang, values="; ".join(parts))
+    return fig, t("trend_alt" if intervals else "trend_alt_points", lang, values="; ".join(parts))
 
 
-def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, wave: int):
+def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, years: list[int]):
+    """Stacked bars of the four groups by size group, one panel per wave of ``years``."""
     import matplotlib.pyplot as plt
 
     lang = settings.lang
@@ -124,39 +159,61 @@ def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, wav
     glabels = {ALL: t("all", lang), **_group_labels(settings)}
     cats = ["both", "y_only", "x_only", "neither"]
     colours = [PALETTE[0], PALETTE[4], PALETTE[1], "#BBBBBB"]
-    d = composites[(composites.composite == spec["id"]) & (composites.year == wave)]
-    fig, ax = plt.subplots(figsize=(7.5, 4.4))
-    left = np.zeros(len(groups))
+    fig, axes = plt.subplots(1, len(years), figsize=(7.5, 4.8), sharey=True, squeeze=False)
+    fig.subplots_adjust(left=0.19, right=0.97, top=0.86, bottom=0.24, wspace=0.22)
     y = np.arange(len(groups))[::-1]
-    for cat, colour in zip(cats, colours, strict=True):
-        v = (
-            d[d.category == cat].set_index("group").reindex(groups)["estimate"].fillna(0).to_numpy()
-            * 100
+    parts = []
+    for ax, year in zip(axes[0], years, strict=True):
+        d = composites[(composites.composite == spec["id"]) & (composites.year == year)]
+        left = np.zeros(len(groups))
+        for cat, colour in zip(cats, colours, strict=True):
+            v = (
+                d[d.category == cat].set_index("group").reindex(groups)["estimate"]
+                .fillna(0).to_numpy() * 100
+            )  # fmt: skip
+            ax.barh(
+                y, v, left=left, color=colour, label=label(spec["groups"][cat], lang), height=0.7
+            )
+            for yi, (li, vi) in enumerate(zip(left, v, strict=True)):
+                if vi >= 12:
+                    ax.text(
+                        li + vi / 2,
+                        y[yi],
+                        f"{vi:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if colour in (PALETTE[0],) else "black",
+                    )
+            left += v
+        ax.set_xlim(0, 100)
+        ax.set_xticks([0, 50, 100], ["0", "50", "100"], fontsize=8)
+        ax.grid(False)
+        ax.set_title(_year_label(year, years, lang), fontsize=9.5)
+        nat = d[d.group == ALL].set_index("category")["estimate"]
+        parts.append(
+            f"{year}: "
+            + ", ".join(
+                f"{label(spec['groups'][c], lang)} {text(lang).pct(nat.get(c, np.nan))}"
+                for c in cats
+            )
         )
-        ax.barh(y, v, left=left, color=colour, label=label(spec["groups"][cat], lang), height=0.7)
-        for yi, (li, vi) in enumerate(zip(left, v, strict=True)):
-            if vi >= 7:
-                ax.text(
-                    li + vi / 2,
-                    y[yi],
-                    f"{vi:.0f}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if colour in (PALETTE[0],) else "black",
-                )
-        left += v
-    ax.set_yticks(y, [glabels[g] for g in groups], fontsize=8.5)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel(t("share", lang))
-    ax.grid(False)
-    ax.set_title(f"{label(spec, lang)}, {wave}", loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, ncols=2, loc="upper left", bbox_to_anchor=(0, -0.13))
-    nat = d[d.group == ALL].set_index("category")["estimate"]
-    values = ", ".join(
-        f"{label(spec['groups'][c], lang)} {text(lang).pct(nat.get(c, np.nan))}" for c in cats
+    axes[0][0].set_yticks(y, [glabels[g] for g in groups], fontsize=8)
+    fig.supxlabel(t("share", lang), fontsize=9, y=0.14)
+    fig.suptitle(label(spec, lang), x=0.02, ha="left", fontsize=11)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(
+        handles, names, frameon=False, fontsize=8, ncols=2, loc="lower left",
+        bbox_to_anchor=(0.02, 0.0),
+    )  # fmt: skip
+    alt = t(
+        "composite_alt",
+        lang,
+        name=label(spec, lang),
+        year=", ".join(map(str, years)),
+        values="; ".join(parts),
     )
-    return fig, t("composite_alt", lang, name=label(spec, lang), year=wave, values=values)
+    return fig, alt
 
 
 def plot_crosstab(crosstab: pd.DataFrame, settings: Settings, wave: int):
@@ -229,6 +286,109 @@ def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
     return fig, t("barrier_alt", lang, values="; ".join(parts))
 
 
+def theme_ids(settings: Settings) -> list[str]:
+    """The themes of the configured shares and means, in config order."""
+    out: list[str] = []
+    for spec in settings.indicators["shares"] + settings.indicators["means"]:
+        if spec["theme"] not in out:
+            out.append(spec["theme"])
+    return out
+
+
+def published_points(card: pd.DataFrame, settings: Settings, theme: str) -> pd.DataFrame:
+    """SSB's published figures of a theme's indicators from the scorecard, one per distinct
+    statistic (no alias, no county or subgroup of its own): indicator, year, band (the
+    published size band, "" = the indicator's population), value in percent and bound
+    (">" / "<" for "more than" / "under", else "")."""
+    ids = [
+        s["id"]
+        for s in settings.indicators["shares"] + settings.indicators["means"]
+        if s["theme"] == theme
+    ]
+    mapping = settings.indicators.get("replication", {}).get("map", {})
+    d = card[card.reference.eq("published") & card.indicator.isin(ids)]
+    if "same_as" in d:
+        d = d[d.same_as.fillna("").astype(str).eq("")]
+    rows = []
+    for r in d.itertuples():
+        m = mapping.get(r.target_id, {})
+        if m.get("county") or m.get("among"):
+            continue
+        value = str(r.published).strip()
+        bound = value[0] if value[:1] in "<>" else ""
+        lo, hi = float(r.published_low), float(r.published_high)
+        point = lo if bound == ">" else hi if bound == "<" else (lo + hi) / 2
+        pop = m.get("population")
+        rows.append(
+            dict(
+                indicator=r.indicator,
+                year=int(r.year),
+                band="" if not pop else f"{pop[0]}-{pop[1] or ''}",
+                lower=(pop or [0])[0] or 0,
+                value=100 * point,
+                bound=bound,
+            )
+        )
+    return pd.DataFrame(
+        rows, columns=["indicator", "year", "band", "lower", "value", "bound"]
+    ).sort_values(["indicator", "lower", "year"])
+
+
+def _band_text(band: str, lang: str) -> str:
+    lo, hi = band.split("-")
+    tx = text(lang)
+    if not hi:
+        return tx("findings.band_ge", lower=tx.num(int(lo)))
+    if not int(lo):
+        return tx("findings.band_lt", upper=tx.num(int(hi)))
+    return tx("findings.band_between", lower=tx.num(int(lo)), upper=tx.num(int(hi) - 1))
+
+
+def plot_published(card: pd.DataFrame, settings: Settings, theme: str, waves: list[int]):
+    """SSB's published figures of a theme by year: one line per indicator (all
+    municipalities), published size bands as separate markers; "more than" / "under" as
+    open triangles. Every value is SSB's, none is computed here."""
+    import matplotlib.pyplot as plt
+
+    lang = settings.lang
+    d = published_points(card, settings, theme)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    parts = []
+    series = list(d.groupby(["indicator", "band"], sort=False))
+    order = list(dict.fromkeys(d.indicator))
+    for (ind, band), g in series:
+        # an indicator's colour; its published size bands in the same colour, as squares
+        colour = PALETTE[order.index(ind) % 6]
+        name = _ind_label(settings, ind) + (f" ({_band_text(band, lang)})" if band else "")
+        ax.plot(g.year, g.value, color=colour, lw=1.2 if not band else 0, label=name,
+                marker="s" if band else "o", ms=5 if band else 0)  # fmt: skip
+        for r in g.itertuples():
+            marker = {"": "s" if band else "o", ">": "^", "<": "v"}[r.bound]
+            ax.plot(r.year, r.value, marker=marker, ms=6, color=colour,
+                    mfc="white" if r.bound else colour)  # fmt: skip
+            ax.annotate(f"{r.bound}{text(lang).num(r.value)}", (r.year, r.value),
+                        textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7.5)  # fmt: skip
+        parts.append(
+            name
+            + ": "
+            + ", ".join(
+                f"{r.year} {r.bound}{text(lang).pct(r.value / 100)}" for r in g.itertuples()
+            )
+        )
+    years = sorted(set(waves) | set(d.year))
+    ax.set_xticks(years, [str(y) for y in years])
+    ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel(t("share", lang))
+    ax.set_title(label(settings.codebook["themes"][theme], lang), loc="left", fontsize=11)
+    if series:
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.1))
+    else:
+        ax.text(0.5, 0.5, t("published_none", lang), ha="center", va="center",
+                transform=ax.transAxes)  # fmt: skip
+    return fig, t("published_alt", lang, values="; ".join(parts) or t("published_none", lang))
+
+
 def draw_all(
     shares: pd.DataFrame,
     composites: pd.DataFrame,
@@ -237,34 +397,54 @@ def draw_all(
     outdir: str,
     synthetic: bool,
     min_cell: int | None = None,
+    scorecard: pd.DataFrame | None = None,
 ) -> list[str]:
     """Draw every figure of figure_ids(settings) into outdir/fig_<id>.{png,svg,alt.txt}.
-    With real microdata (``min_cell`` set), cells on fewer municipalities are left out and
-    marked ":"."""
+    With real microdata (``min_cell`` set), suppressed cells (digikom.disclosure: primary
+    and secondary) are left out and marked ":"; intervals only where the data support
+    them (digikom.support)."""
     setup_style(settings.indicators["confidence"])
-    shares = suppress(shares, min_cell)
-    composites = suppress(composites, min_cell)
-    crosstab = suppress(crosstab, min_cell)
+    support = Support.of(synthetic)
+    intervals = support.intervals
+    min_cell = min_cell if support.disclosure else None
+    complements = {
+        s["id"]: s["complement_of"] for s in settings.indicators["shares"] if s.get("complement_of")
+    }
+    shares = disclosure.apply(shares, disclosure.protect_shares(shares, min_cell, complements))
+    composites = disclosure.apply(composites, disclosure.protect_composites(composites, min_cell))
+    crosstab = disclosure.apply(crosstab, disclosure.protect_crosstab(crosstab, min_cell))
     lang = settings.lang
     waves = sorted(int(y) for y in shares.year.unique())
+    years = frame_years(settings, waves)
     figs = settings.indicators.get("figures", {})
     made = []
 
-    def out(fid, fig_alt):
+    def out(fid, fig_alt, source=None, synthetic=synthetic):
         fig, alt = fig_alt
         base = f"{outdir}/fig_{fid}"
-        save_figure(fig, f"{base}.png", f"{base}.svg", f"{base}.alt.txt", alt, lang, synthetic)
+        save_figure(
+            fig, f"{base}.png", f"{base}.svg", f"{base}.alt.txt", alt, lang, synthetic, source
+        )
         made.append(fid)
 
     for ind in figs.get("by_size", []):
-        out(f"size_{ind}", plot_size(shares, settings, ind, waves))
+        out(f"size_{ind}", plot_size(shares, settings, ind, years, intervals))
     for theme, inds in figs.get("trends", {}).items():
-        out(f"trend_{theme}", plot_trend(shares, settings, theme, inds))
+        out(f"trend_{theme}", plot_trend(shares, settings, theme, inds, intervals))
     for spec in settings.indicators["composites"]:
-        out(f"composite_{spec['id']}", plot_composite(composites, settings, spec, waves[-1]))
+        out(f"composite_{spec['id']}", plot_composite(composites, settings, spec, years))
     xw = figs.get("crosstab_wave", waves[-1])
     out("crosstab", plot_crosstab(crosstab, settings, xw if xw in waves else waves[-1]))
     out("barrier_dist", plot_barrier_dist(shares, settings))
+    if scorecard is not None:
+        for theme in theme_ids(settings):
+            # SSB's figures, not the panel's: SSB's source line and no synthetic mark
+            out(
+                f"published_{theme}",
+                plot_published(scorecard, settings, theme, waves),
+                source=t("source_published", lang),
+                synthetic=False,
+            )
     return made
 
 

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from . import disclosure
 from .figures import PALETTE, save_figure, setup_style, text
 from .models.labels import level_label, term_label
 
@@ -107,7 +108,9 @@ def plot_coefficients(
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)
 
 
-def plot_predictions(pred_paths, json_paths, labels, lang, confidence, synthetic, png, svg, alt):
+def plot_predictions(
+    pred_paths, json_paths, labels, lang, confidence, synthetic, png, svg, alt, min_cell=None
+):
     """One panel per logit model (two per row), size groups in config order on the x axis,
     one marker per wave; large enough to read at page width. ``pred_paths``: the models'
     own prediction tables (results/models/<id>/predictions.csv), so that the figure does
@@ -120,6 +123,8 @@ def plot_predictions(pred_paths, json_paths, labels, lang, confidence, synthetic
     pred = [pd.read_csv(p, dtype={"category": str, "size_group": str}) for p in pred_paths]
     pred = [d for d in pred if len(d)] or pred[:1]
     pred = pd.concat(pred, ignore_index=True)
+    # disclosure control (real microdata): predictions of small or all-alike groups hidden
+    pred = disclosure.apply(pred, disclosure.protect_predictions(pred, min_cell))
     order = [g["id"] for g in settings.size_groups]
     glabel = {g: level_label("size_group", g, settings, tx) for g in order}
     n = max(len(logits), 1)

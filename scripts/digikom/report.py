@@ -23,6 +23,7 @@ from .disclosure import SYMBOL
 from .evidence import classify, scorecard_rows
 from .indicators import ALL
 from .stats import z_value
+from .support import Support
 from .text import MISSING, Text, esc, render_template
 
 
@@ -102,8 +103,24 @@ class Report:
         self.first, self.second = int(comparison["from"]), int(comparison["to"])
         self.update_waves = [int(w) for w in comparison.get("update", [])]
         self.synthetic = self.ctx["data_mode"] == "synthetic"
+        # what the data can support, decided once (digikom.support): every section asks
+        self.support = Support.of(self.synthetic)
         self.min_cell = int(self.ctx["min_cell"])
-        self.disclosure = not self.synthetic
+        self.disclosure = self.support.disclosure
+        # primary and secondary suppression of the indicator table, once for all sections
+        complements = {
+            s["id"]: s["complement_of"]
+            for s in self.ctx["indicators"]["shares"]
+            if s.get("complement_of")
+        }
+        hide = disclosure.protect_shares(
+            self.shares, self.min_cell if self.disclosure else None, complements
+        )
+        keys = ("indicator", "year", "group", "weighted")
+        self._hidden_shares = {
+            (r.indicator, int(r.year), r.group, bool(r.weighted))
+            for r in self.shares[hide.to_numpy()][list(keys)].itertuples()
+        }
         self.groups = self.ctx["size_groups"]
         self.group_label = {
             ALL: self.tx("common.all"),
@@ -157,10 +174,15 @@ class Report:
     def hidden(self, row) -> bool:
         """Disclosure control (real microdata only), one rule for every table, figure and
         sentence (digikom.disclosure): fewer than min_cell municipalities, or a cell that
-        reveals every member's answer, is shown as SSB's ':'."""
+        reveals every member's answer, is shown as SSB's ':', and so is a cell that a shown
+        total would give such a cell away by (secondary suppression)."""
         if not self.disclosure or row is None:
             return False
         get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+        ind, year = get("indicator"), get("year")
+        key = (ind, None if year is None else int(year), get("group"), bool(get("weighted")))
+        if ind is not None and key in self._hidden_shares:
+            return True  # also hidden where a total would give a hidden cell away
         return disclosure.hidden(
             get("n"),
             get("estimate"),

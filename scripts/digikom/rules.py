@@ -200,6 +200,7 @@ def indicator_figures(job) -> None:
         os.path.dirname(job.output.png[0]),
         synthetic,
         min_cell=None if synthetic else job.params.min_cell,
+        scorecard=pd.read_csv(job.input.scorecard),
     )
     log.info("drew %d figures: %s", len(made), ", ".join(made))
 
@@ -303,7 +304,7 @@ def plot_predictions(job) -> None:
     o, p = job.output, job.params
     plot(
         list(job.input.predictions), list(job.input.json), p.labels, p.lang, p.confidence,
-        p.synthetic, o.png, o.svg, o.alt,
+        p.synthetic, o.png, o.svg, o.alt, min_cell=None if p.synthetic else p.min_cell,
     )  # fmt: skip
 
 

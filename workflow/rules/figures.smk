@@ -11,6 +11,8 @@ rule indicator_figures:
         shares="results/indicators/shares.csv",
         composites="results/indicators/composites.csv",
         crosstab="results/indicators/crosstab.csv",
+        # SSB's published figures of each theme (through the replication scorecard)
+        scorecard="results/replication/scorecard.csv",
         rules=config["files"]["indicators"],
     output:
         png=expand("results/figures/fig_{fig}.png", fig=INDICATOR_FIGURES),
@@ -31,6 +33,8 @@ rule indicator_figures:
         # what the figures show of config.yaml: group labels, the disclosure threshold
         size_groups=config["size_groups"],
         min_cell=config["report"]["min_cell"],
+        # the waves drawn: the original's comparison first, then the last update wave
+        comparison=config["report"]["comparison"],
     script:
         "../../scripts/plot_indicators.py"
 

@@ -134,5 +134,7 @@ rule plot_predictions:
         lang=config["lang"],
         confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
+        # disclosure control of the predictions (real microdata)
+        min_cell=config["report"]["min_cell"],
     script:
         "../../scripts/plot_predictions.py"

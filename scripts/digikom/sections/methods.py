@@ -12,8 +12,28 @@ from ..text import MISSING
 
 
 def response_table(R) -> str:
+    """Frame and response by wave. Synthetic data: the response rate SSB published, with
+    its source, and the assumed rate of the other waves marked as such; no respondent
+    counts (they would be the generator's)."""
     tx = R.tx
     rr = R.shares[(R.shares.indicator == "response_rate") & (R.shares.group == ALL)]
+    if not R.support.estimates:
+        from .findings import source_link
+
+        rows = []
+        for r in rr.sort_values("year").itertuples():
+            prov = R.provenance("response_rate", int(r.year))
+            if prov["class"] == "published" and prov["published"] is not None:
+                rate = R.published_text(prov["published"], prov["target_id"])
+                source = tx("methods.published_by", source=source_link(R, prov["source_url"]))
+            else:
+                rate = tx.pct(r.estimate, 0)  # the source column says it is assumed
+                source = tx("methods.assumed_rate")
+            rows.append([str(int(r.year)), tx.num(r.n), rate, source])
+        header = [tx("common.wave"), tx("methods.frame"), tx("methods.rate"), tx("common.source")]
+        return R.table(
+            header, rows, tx("methods.response_caption"), "tbl-response", ["l", "r", "r", "l"]
+        )
     rows = [
         [str(int(r.year)), tx.num(r.n), tx.num(round(r.estimate * r.n)), tx.pct(r.estimate, 1)]
         for r in rr.sort_values("year").itertuples()
@@ -220,10 +240,12 @@ def weighted_gap(R) -> str:
 
 
 def calibration_counts(R) -> tuple[int, int]:
+    """(distinct published figures the data are calibrated to, calibration targets): the
+    first is the report's one calibration count (findings.calibration_count)."""
+    from .findings import calibration_count
+
     cal = pd.DataFrame(R.ctx.get("calibration") or [])
-    if cal.empty:
-        return 0, 0
-    return int((cal.source != "assumption").sum()), len(cal)
+    return calibration_count(R), len(cal)
 
 
 def render(R) -> str:
@@ -244,13 +266,18 @@ def render(R) -> str:
         response_table=response_table(R),
         size_table=size_table(R),
         definitions_table=definitions_table(R),
-        nonresponse_table=nonresponse_table(R),
-        item_table=item_table(R),
-        reform_table=reform_table(R),
+        # computed from the panel: facts with microdata, the generator's with synthetic data
+        nonresponse_table=nonresponse_table(R) if R.support.estimates else "",
+        item_table=item_table(R) if R.support.estimates else "",
+        reform_table=reform_table(R) if R.support.estimates else "",
         reform=reform_numbers(R),
         weighted_gap=weighted_gap(R),
         first=R.first,
         second=R.second,
         persistence=R.ctx["evidence"].get("persistence", {}),
+        correlation=R.tx.num(
+            (R.ctx["evidence"].get("persistence") or {}).get("correlation", float("nan")), 1
+        ),
+        suppressed_note=R.tx("common.suppressed_note", k=R.min_cell),
     )
     return R.heading(1, "methods.title", "sec-data") + "\n" + prose

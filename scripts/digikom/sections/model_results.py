@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 
+from .. import disclosure
 from ..models.labels import context_settings, term_label
 from ..text import MISSING
 
@@ -267,9 +268,12 @@ def warnings(R) -> str:
         for w in js.get("warnings", []):
             status = js.get("status", "")
             key = f"model_results.status_{status}"
-            rows.append(
-                [R.label(m), tx(key) if tx.has(key) else R.esc(status), warning_text(R, w, m)]
-            )
+            # disclosure control (real microdata): a warning about a cell of units
+            if R.support.disclosure and disclosure.warning_reveals_cell(w):
+                text = tx("model_results.warning_disclosed")
+            else:
+                text = warning_text(R, w, m)
+            rows.append([R.label(m), tx(key) if tx.has(key) else R.esc(status), text])
     head = R.heading(2, "model_results.warnings", "sec-model-warnings")
     if not rows:
         return head + "\n" + tx("model_results.no_warnings")

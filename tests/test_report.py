@@ -142,6 +142,19 @@ def browser():
         b.close()
 
 
+# The text of a section as either renderer marks it up. Quarto: <section id="sec-x">
+# around it; pandoc: <h1 id="sec-x"> and its content as the following siblings, up to the
+# next heading of the same level.
+SECTION_TEXT = """id => {
+  const s = document.getElementById(id);
+  if (s.tagName === 'SECTION') return s.innerText;
+  const parts = [s.innerText];
+  for (let e = s.nextElementSibling; e && e.tagName !== s.tagName; e = e.nextElementSibling)
+    parts.push(e.innerText);
+  return parts.join('\\n');
+}"""
+
+
 def open_page(browser, path: Path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
@@ -167,11 +180,7 @@ def test_report_in_browser(built, browser, tmp_path):
     # real table headers
     assert page.evaluate("document.querySelectorAll('table thead th').length") > 20
     # key numbers: each finding's percentages come from results/indicators/shares.csv
-    # pandoc: <h1 id="sec-findings"> then the list; Quarto: <section id="sec-findings">
-    findings = page.evaluate(
-        "(s => s.tagName === 'SECTION' ? s.innerText : s.nextElementSibling.innerText)"
-        "(document.querySelector('#sec-findings'))"
-    )
+    findings = page.evaluate(SECTION_TEXT, "sec-findings")
     sh = pd.read_csv(built / "results/indicators/shares.csv")
     row = sh[
         (sh.indicator == "has_strategy") & (sh.year == 2022) & (sh.group == "all") & ~sh.weighted

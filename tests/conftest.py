@@ -3,7 +3,9 @@ and (for slow tests) one full workflow run in a temporary copy of the repository
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,16 @@ from digikom import synthetic as S
 from digikom.config import load_all
 from digikom.io import read_yaml
 from digikom.published import read_targets
-from workflow_utils import copy_repo, run_snakemake
+from hypothesis import settings as hypothesis_settings
+from workflow_utils import copy_repo, run_snakemake, starts_snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis: the fuzz tests try 200 examples each in `make test`, 20 in `make test-fast`
+# (--hypothesis-profile=fast).
+hypothesis_settings.register_profile("full", max_examples=200)
+hypothesis_settings.register_profile("fast", max_examples=20)
+hypothesis_settings.load_profile("full")
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +83,41 @@ def built(tmp_path_factory) -> Path:
     wd = copy_repo(tmp_path_factory.mktemp("built"))
     run_snakemake(wd, check=True, timeout=900)
     return wd
+
+
+# --------------------------------------------------------------------------- fast tests
+# `make test-fast` (-m "not slow") must start no Snakemake: a test that does (itself or in
+# one of its fixtures) fails unless it is marked slow.
+@contextlib.contextmanager
+def _no_snakemake(item):
+    if item.get_closest_marker("slow"):
+        yield
+        return
+    real = subprocess.Popen
+
+    class Guarded(real):
+        def __init__(self, args, *a, **kw):
+            if starts_snakemake(args):
+                pytest.fail(
+                    f"{item.nodeid} starts Snakemake ({args!r}) but is not marked slow",
+                    pytrace=False,
+                )
+            super().__init__(args, *a, **kw)
+
+    subprocess.Popen = Guarded
+    try:
+        yield
+    finally:
+        subprocess.Popen = real
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    with _no_snakemake(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _no_snakemake(item):
+        yield

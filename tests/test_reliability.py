@@ -283,7 +283,6 @@ def _read_validate(path: Path, settings, frames, config):
 
 
 FUZZ = settings(
-    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -421,24 +420,10 @@ def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec
 
 @pytest.fixture(scope="module")
 def copy_for_dry_runs(tmp_path_factory) -> Path:
-    wd = copy_repo(tmp_path_factory.mktemp("dry"))
-    _include_bootstrap(wd)
-    return wd
+    return copy_repo(tmp_path_factory.mktemp("dry"))
 
 
-def _include_bootstrap(wd: Path) -> None:
-    """Add the bootstrap rules to the copy's Snakefile if the lead has not yet."""
-    snakefile = wd / "Snakefile"
-    text = snakefile.read_text()
-    if "bootstrap.smk" not in text:
-        snakefile.write_text(
-            text.replace(
-                'include: "workflow/rules/report.smk"\n',
-                'include: "workflow/rules/report.smk"\ninclude: "workflow/rules/bootstrap.smk"\n',
-            )
-        )
-
-
+@pytest.mark.slow
 def test_config_failing_schema_names_key_value_and_allowed(copy_for_dry_runs):
     proc = run_snakemake(copy_for_dry_runs, "-n", "--config", "lang=fr")
     out = proc.stdout + proc.stderr
@@ -449,6 +434,7 @@ def test_config_failing_schema_names_key_value_and_allowed(copy_for_dry_runs):
     assert not (copy_for_dry_runs / "results").exists()
 
 
+@pytest.mark.slow
 def test_slurm_profile_dry_run_resolves(copy_for_dry_runs):
     proc = run_snakemake(
         copy_for_dry_runs,
@@ -466,6 +452,7 @@ def test_slurm_profile_dry_run_resolves(copy_for_dry_runs):
     assert "This was a dry-run" in out
 
 
+@pytest.mark.slow
 def test_bootstrap_switch_off_by_default_and_chunked_when_on(copy_for_dry_runs, tmp_path):
     assert "bootstrap_chunk" not in planned_jobs(copy_for_dry_runs)
     cfg = tmp_path / "boot.yaml"
@@ -717,6 +704,7 @@ def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
 # --------------------------------------------------------------------------- failed runs
 
 
+@pytest.mark.slow
 def test_failed_run_leaves_previous_provenance_and_context(tmp_path, micro):
     """A run that fails (bad microdata value) must not rewrite the records of the
     previous report: provenance.json and context.json are written last."""

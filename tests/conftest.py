@@ -8,6 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from digikom import panel as P
 from digikom import synthetic as S
@@ -15,7 +16,7 @@ from digikom.config import load_all
 from digikom.io import read_yaml
 from digikom.published import read_targets
 from hypothesis import settings as hypothesis_settings
-from workflow_utils import copy_repo, run_snakemake, starts_snakemake
+from workflow_utils import copy_repo, from_built, run_scenario, run_snakemake, starts_snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,6 +83,32 @@ def built(tmp_path_factory) -> Path:
     """One full default run (synthetic data, nb) in a temporary copy of the repository."""
     wd = copy_repo(tmp_path_factory.mktemp("built"))
     run_snakemake(wd, check=True, timeout=900)
+    return wd
+
+
+# Workflow variants: scenario config files .test/config_<name>.yaml, each run in a copy of a
+# built run so that Snakemake re-runs only what the scenario changes.
+@pytest.fixture(scope="session")
+def built_microdata(built, tmp_path_factory) -> Path:
+    """Scenario "microdata": the default synthetic microdata written as a user's file
+    (semicolon-separated) with the 2024 wave's largest size group cut to 2 respondents."""
+    wd = from_built(built, tmp_path_factory.mktemp("microdata"))
+    pan = P.read_panel(built / "results/data/panel.csv")
+    micro = pd.read_csv(
+        built / "results/data/microdata_synthetic.csv", dtype=str, keep_default_na=False
+    )
+    big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr
+    drop = micro.year.eq("2024") & micro.kommunenr.isin(sorted(big24)[2:])
+    micro[~drop].to_csv(wd / "my_microdata.csv", index=False, sep=";")
+    run_scenario(wd, "microdata", check=True, timeout=900)
+    return wd
+
+
+@pytest.fixture(scope="session")
+def built_unit_level(built_microdata, tmp_path_factory) -> Path:
+    """Scenario "unit_level", from a copy of the built microdata scenario."""
+    wd = from_built(built_microdata, tmp_path_factory.mktemp("unit_level"))
+    run_scenario(wd, "unit_level", check=True, timeout=900)
     return wd
 
 

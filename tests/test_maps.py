@@ -467,21 +467,6 @@ def test_default_report_has_frame_and_county_maps_and_a_frame_only_lookup(built)
     assert len(alts) == len(stems) and all(w > 500 and len(a) > 20 for w, a in alts)
 
 
-@pytest.fixture(scope="module")
-def built_unit_level(built, tmp_path_factory):
-    """A run on microdata (the synthetic default written as a user's file) with
-    municipality_level=true."""
-    from workflow_utils import copy_repo, run_snakemake
-
-    wd = copy_repo(tmp_path_factory.mktemp("unit_level"))
-    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype=str)
-    micro.to_csv(wd / "my_microdata.csv", index=False)
-    run_snakemake(
-        wd, "--config", "microdata=my_microdata.csv", "municipality_level=true", check=True
-    )
-    return wd
-
-
 @pytest.mark.slow
 def test_microdata_with_municipality_level_adds_maps_and_lookup_values(built_unit_level):
     from digikom.panel import read_panel
@@ -511,15 +496,10 @@ def test_microdata_with_municipality_level_adds_maps_and_lookup_values(built_uni
 
 
 @pytest.mark.slow
-def test_microdata_without_the_key_writes_no_unit_level_values(built, tmp_path):
-    from workflow_utils import copy_repo, run_snakemake
+def test_microdata_without_the_key_writes_no_unit_level_values(built_microdata):
+    from workflow_utils import run_scenario
 
-    wd = copy_repo(tmp_path / "off")
-    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype=str)
-    micro.to_csv(wd / "my_microdata.csv", index=False)
-    run_snakemake(
-        wd, "results/maps/maps.json", "--config", "microdata=my_microdata.csv", check=True
-    )
+    wd = built_microdata
     meta = json.loads((wd / "results/maps/maps.json").read_text())
     assert meta["unit_level"] is False and meta["municipality_level"] is False
     assert meta["lookup"] == "off"
@@ -533,5 +513,6 @@ def test_microdata_without_the_key_writes_no_unit_level_values(built, tmp_path):
         "population",
         "reform",
     ]
-    proc = run_snakemake(wd, "-n", "--config", "microdata=my_microdata.csv")
+    proc = run_scenario(wd, "microdata", "-n", "--forceall", check=True)
+    assert "results/figures/map_county_" in proc.stdout  # the planned maps are listed
     assert "map_municipality" not in proc.stdout

@@ -12,7 +12,6 @@ import errno
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -35,9 +34,11 @@ from hypothesis import strategies as st
 from workflow_utils import (
     copy_repo,
     env_for,
+    from_built,
     hash_tree,
     planned_jobs,
     run_snakemake,
+    scenario_config,
     snakemake_cmd,
 )
 
@@ -507,19 +508,10 @@ def test_two_runs_are_byte_identical_and_console_fits_one_screen(built, tmp_path
     assert {k for k in raw[0] if raw[0][k] != raw[1][k]} <= allowed
 
 
-@pytest.fixture(scope="module")
-def user_microdata_copy(tmp_path_factory, built) -> Path:
-    """A copy built from a user microdata file (panel format) instead of synthetic data."""
-    wd = copy_repo(tmp_path_factory.mktemp("userdata"))
-    shutil.copy(built / "results/data/microdata_synthetic.csv", wd / "my_microdata.csv")
-    run_snakemake(wd, "--config", "microdata=my_microdata.csv", check=True, timeout=900)
-    return wd
-
-
 @pytest.mark.slow
-def test_rerun_triggers_config_formula_and_microdata(built, user_microdata_copy):
-    md = ("--config", "microdata=my_microdata.csv")
-    wd = user_microdata_copy
+def test_rerun_triggers_config_formula_and_microdata(built, built_microdata, tmp_path):
+    md = ("--configfile", scenario_config("microdata"))
+    wd = from_built(built_microdata, tmp_path)  # this test edits its copy
     assert planned_jobs(wd, *md) == {}  # up to date
 
     # a config value: figures and report re-run; data, indicators and models do not

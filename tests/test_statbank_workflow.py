@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from digikom.jsonstat import read_jsonstat2
 from statbank_server import FIXTURES, StatbankServer
-from workflow_utils import copy_repo, run_snakemake
+from workflow_utils import copy_repo, from_built, run_snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -127,7 +127,7 @@ def _html_text(html: str) -> str:
         "quarto",
     ],
 )
-def test_report_shows_fetched_tables(tmp_path, renderer):
+def test_report_shows_fetched_tables(built, tmp_path, renderer):
     """fetch_statbank=true against the stand-in: the rendered report's official-statistics
     section shows every configured table with values, labels, symbols and source."""
     env = {}
@@ -135,7 +135,8 @@ def test_report_shows_fetched_tables(tmp_path, renderer):
         from test_render import needs_quarto
 
         needs_quarto()
-    _copy_repo(tmp_path)
+    from_built(built, tmp_path)  # only the StatBank jobs, their figures and the report re-run
+    shutil.rmtree(tmp_path / "data" / "raw" / "statbank", ignore_errors=True)
     (tmp_path / "sb.yaml").write_text(REPORT_CONFIG.replace("{renderer}", renderer))
     with StatbankServer() as srv:
         run_snakemake(

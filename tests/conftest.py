@@ -90,8 +90,8 @@ def built(tmp_path_factory) -> Path:
 # built run so that Snakemake re-runs only what the scenario changes.
 @pytest.fixture(scope="session")
 def built_microdata(built, tmp_path_factory) -> Path:
-    """Scenario "microdata": the default synthetic microdata written as a user's file
-    (semicolon-separated) with the 2024 wave's largest size group cut to 2 respondents."""
+    """Scenario "microdata": the default synthetic microdata written as a user's file,
+    with the 2024 wave's largest size group cut to 2 respondents."""
     wd = from_built(built, tmp_path_factory.mktemp("microdata"))
     pan = P.read_panel(built / "results/data/panel.csv")
     micro = pd.read_csv(
@@ -99,7 +99,7 @@ def built_microdata(built, tmp_path_factory) -> Path:
     )
     big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr
     drop = micro.year.eq("2024") & micro.kommunenr.isin(sorted(big24)[2:])
-    micro[~drop].to_csv(wd / "my_microdata.csv", index=False, sep=";")
+    micro[~drop].to_csv(wd / "my_microdata.csv", index=False)
     run_scenario(wd, "microdata", check=True, timeout=900)
     return wd
 

@@ -16,10 +16,21 @@ help:
 	@echo "make bench    measure the pipeline, write docs/benchmarks.md"
 	@echo "make dag      results/dag.svg (needs graphviz 'dot')"
 
+# uv installs the lock (parallel, from its cache) when it is on PATH or can be installed into
+# the venv at the lock's version; pip installs it otherwise, or if uv fails.
+UV_PIN = $(shell grep -m1 '^uv==' requirements.lock)
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@uv=$$(command -v uv || { $(PIP) "$(UV_PIN)" >/dev/null 2>&1 && echo $(BIN)/uv; }); \
+	if [ -n "$$uv" ] && $$uv pip install --quiet --python $(BIN)/python -r requirements.lock \
+	   && $$uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .; then \
+	  echo "installed requirements.lock with $$uv"; \
+	else \
+	  echo "installing requirements.lock with pip"; \
+	  $(PIP) -r requirements.lock && $(PIP) --no-deps --no-build-isolation -e .; \
+	fi
 	@touch $(STAMP)
 
 report: $(STAMP)
@@ -29,7 +40,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" --hypothesis-profile=fast
 
 lint: $(STAMP)
 	$(BIN)/ruff check scripts tests

@@ -3,18 +3,28 @@ and (for slow tests) one full workflow run in a temporary copy of the repository
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from digikom import panel as P
 from digikom import synthetic as S
 from digikom.config import load_all
 from digikom.io import read_yaml
 from digikom.published import read_targets
-from workflow_utils import copy_repo, run_snakemake
+from hypothesis import settings as hypothesis_settings
+from workflow_utils import copy_repo, from_built, run_scenario, run_snakemake, starts_snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Hypothesis: the fuzz tests try 200 examples each in `make test`, 20 in `make test-fast`
+# (--hypothesis-profile=fast).
+hypothesis_settings.register_profile("full", max_examples=200)
+hypothesis_settings.register_profile("fast", max_examples=20)
+hypothesis_settings.load_profile("full")
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +84,67 @@ def built(tmp_path_factory) -> Path:
     wd = copy_repo(tmp_path_factory.mktemp("built"), full_simulation=True)
     run_snakemake(wd, check=True, timeout=900)
     return wd
+
+
+# Workflow variants: scenario config files .test/config_<name>.yaml, each run in a copy of a
+# built run so that Snakemake re-runs only what the scenario changes.
+@pytest.fixture(scope="session")
+def built_microdata(built, tmp_path_factory) -> Path:
+    """Scenario "microdata": the default synthetic microdata written as a user's file,
+    with the 2024 wave's largest size group cut to 2 respondents."""
+    wd = from_built(built, tmp_path_factory.mktemp("microdata"))
+    pan = P.read_panel(built / "results/data/panel.csv")
+    micro = pd.read_csv(
+        built / "results/data/microdata_synthetic.csv", dtype=str, keep_default_na=False
+    )
+    big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr
+    drop = micro.year.eq("2024") & micro.kommunenr.isin(sorted(big24)[2:])
+    micro[~drop].to_csv(wd / "my_microdata.csv", index=False)
+    run_scenario(wd, "microdata", check=True, timeout=900)
+    return wd
+
+
+@pytest.fixture(scope="session")
+def built_unit_level(built_microdata, tmp_path_factory) -> Path:
+    """Scenario "unit_level", from a copy of the built microdata scenario."""
+    wd = from_built(built_microdata, tmp_path_factory.mktemp("unit_level"))
+    run_scenario(wd, "unit_level", check=True, timeout=900)
+    return wd
+
+
+# --------------------------------------------------------------------------- fast tests
+# `make test-fast` (-m "not slow") must start no Snakemake: a test that does (itself or in
+# one of its fixtures) fails unless it is marked slow.
+@contextlib.contextmanager
+def _no_snakemake(item):
+    if item.get_closest_marker("slow"):
+        yield
+        return
+    real = subprocess.Popen
+
+    class Guarded(real):
+        def __init__(self, args, *a, **kw):
+            if starts_snakemake(args):
+                pytest.fail(
+                    f"{item.nodeid} starts Snakemake ({args!r}) but is not marked slow",
+                    pytrace=False,
+                )
+            super().__init__(args, *a, **kw)
+
+    subprocess.Popen = Guarded
+    try:
+        yield
+    finally:
+        subprocess.Popen = real
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    with _no_snakemake(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    with _no_snakemake(item):
+        yield

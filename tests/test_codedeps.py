@@ -113,6 +113,7 @@ def module_file(wd: Path, module: str) -> Path:
 REPORT = {"report", "all"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("module", "expected"),
     [

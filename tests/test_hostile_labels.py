@@ -14,10 +14,10 @@ import matplotlib.pyplot as plt
 import pytest
 import yaml
 from digikom.figures import setup_style
-from workflow_utils import REPO, copy_repo, run_snakemake
+from workflow_utils import REPO, from_built, run_scenario
 
 HOSTILE = "<script>alert(1)</script> ] $x$ * # { \\"
-FIXTURE = REPO / "tests/fixtures/hostile_labels.yaml"
+FIXTURE = REPO / ".test/config_hostile.yaml"
 
 
 def svg_text(tmp_path, text: str) -> str:
@@ -56,14 +56,23 @@ def hostile_indicator_labels(wd) -> None:
     path.write_text(yaml.safe_dump(rules, allow_unicode=True, sort_keys=False))
 
 
-@pytest.mark.slow
-def test_hostile_labels_run_through_to_the_figures(tmp_path):
-    wd = copy_repo(tmp_path / "hostile")
+@pytest.fixture(scope="module")
+def built_hostile(built, tmp_path_factory):
+    """Scenario "hostile" from a copy of the built run: markup in every indicator,
+    size-group and model label."""
+    wd = from_built(built, tmp_path_factory.mktemp("hostile"))
     hostile_indicator_labels(wd)
-    proc = run_snakemake(
-        wd, "indicator_figures", "--configfile", str(FIXTURE), timeout=900, check=True
-    )
-    assert proc.returncode == 0
+    models = wd / "config/models.yaml"
+    spec = yaml.safe_load(models.read_text(encoding="utf-8"))
+    spec["models"][0]["nb"] = f"Modell {HOSTILE} @fig-x [lenke](http://x)"
+    models.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False))
+    run_scenario(wd, "hostile", timeout=1200, check=True)
+    return wd
+
+
+@pytest.mark.slow
+def test_hostile_labels_run_through_to_the_figures(built_hostile):
+    wd = built_hostile
     figures = wd / "results/figures"
     size = (figures / "fig_size_cloud_use.svg").read_text(encoding="utf-8")
     escaped = HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -79,20 +88,14 @@ def test_hostile_labels_run_through_to_the_figures(tmp_path):
 
 
 @pytest.mark.slow
-def test_hostile_labels_render_as_text_in_html_and_pdf(tmp_path):
+def test_hostile_labels_render_as_text_in_html_and_pdf(built_hostile):
     """The whole report with markup in every indicator, size-group and model label: the HTML
     shows the labels as text (no <script> element from config, no broken figure syntax)
     and the PDF prints them literally."""
     import html as htmllib
     import subprocess
 
-    wd = copy_repo(tmp_path / "hostile-report")
-    hostile_indicator_labels(wd)
-    models = wd / "config/models.yaml"
-    spec = yaml.safe_load(models.read_text(encoding="utf-8"))
-    spec["models"][0]["nb"] = f"Modell {HOSTILE} @fig-x [lenke](http://x)"
-    models.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False))
-    run_snakemake(wd, "--configfile", str(FIXTURE), timeout=1200, check=True)
+    wd = built_hostile
     (html_path,) = (wd / "results/report").glob("report.nb.html")
     page = html_path.read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page

@@ -202,7 +202,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(json_values)
 def test_fuzz_arbitrary_json_never_raw_error(obj):
     try:
@@ -225,7 +225,7 @@ PATHS = [
 ]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(PATHS), json_values), min_size=1, max_size=3))
 def test_fuzz_mutated_dataset_never_raw_error(mutations):
     doc = tiny(status={"1": ".."})

@@ -248,10 +248,20 @@ def test_figure_ids_and_lookup_follow_the_gate(settings, frame_tab, panel, ms):
     )
     wide = M.lookup_table(frame_tab, muni).set_index("kommunenr")
     assert list(wide.columns[5:]) == [s["id"] for s in M.map_subjects(ms)]
-    oslo = panel[(panel.year == 2024) & (panel.kommunenr == "0301")].iloc[0]
-    expect = "nonresponse" if not oslo["responded"] else None
-    if expect:
-        assert wide.loc["0301", "has_strategy"] == expect
+    # each municipality's own 2024 answer, or why it has none (Oslo, a county of its own, too)
+    p24 = panel[panel.year == 2024].set_index("kommunenr")
+
+    def cell(r):
+        if not r["responded"]:
+            return "nonresponse"
+        return "missing" if pd.isna(r["has_strategy"]) else str(int(r["has_strategy"] == 1))
+
+    expect = p24.apply(cell, axis=1)
+    got = wide.loc[expect.index, "has_strategy"].map(
+        lambda v: v if isinstance(v, str) else str(int(v))
+    )
+    assert got.to_dict() == expect.to_dict()
+    assert {"nonresponse", "0", "1"} <= set(got) and "0301" in got.index
 
 
 # --------------------------------------------------------------------------- config
@@ -457,21 +467,6 @@ def test_default_report_has_frame_and_county_maps_and_a_frame_only_lookup(built)
     assert len(alts) == len(stems) and all(w > 500 and len(a) > 20 for w, a in alts)
 
 
-@pytest.fixture(scope="module")
-def built_unit_level(built, tmp_path_factory):
-    """A run on microdata (the synthetic default written as a user's file) with
-    municipality_level=true."""
-    from workflow_utils import copy_repo, run_snakemake
-
-    wd = copy_repo(tmp_path_factory.mktemp("unit_level"))
-    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype=str)
-    micro.to_csv(wd / "my_microdata.csv", index=False)
-    run_snakemake(
-        wd, "--config", "microdata=my_microdata.csv", "municipality_level=true", check=True
-    )
-    return wd
-
-
 @pytest.mark.slow
 def test_microdata_with_municipality_level_adds_maps_and_lookup_values(built_unit_level):
     from digikom.panel import read_panel
@@ -501,15 +496,10 @@ def test_microdata_with_municipality_level_adds_maps_and_lookup_values(built_uni
 
 
 @pytest.mark.slow
-def test_microdata_without_the_key_writes_no_unit_level_values(built, tmp_path):
-    from workflow_utils import copy_repo, run_snakemake
+def test_microdata_without_the_key_writes_no_unit_level_values(built_microdata):
+    from workflow_utils import run_scenario
 
-    wd = copy_repo(tmp_path / "off")
-    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype=str)
-    micro.to_csv(wd / "my_microdata.csv", index=False)
-    run_snakemake(
-        wd, "results/maps/maps.json", "--config", "microdata=my_microdata.csv", check=True
-    )
+    wd = built_microdata
     meta = json.loads((wd / "results/maps/maps.json").read_text())
     assert meta["unit_level"] is False and meta["municipality_level"] is False
     assert meta["lookup"] == "off"
@@ -523,5 +513,6 @@ def test_microdata_without_the_key_writes_no_unit_level_values(built, tmp_path):
         "population",
         "reform",
     ]
-    proc = run_snakemake(wd, "-n", "--config", "microdata=my_microdata.csv")
+    proc = run_scenario(wd, "microdata", "-n", "--forceall", check=True)
+    assert "results/figures/map_county_" in proc.stdout  # the planned maps are listed
     assert "map_municipality" not in proc.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_utils import copy_repo, hash_tree, run_snakemake
+from workflow_utils import from_built, hash_tree, run_snakemake
 
 
 def _targets(ids: list[str]) -> list[str]:
@@ -53,8 +53,8 @@ def _edit_formula(path: Path, model_id: str, extra: str) -> None:
 
 
 @pytest.mark.slow
-def test_editing_one_formula_reruns_only_that_model(tmp_path):
-    work = copy_repo(tmp_path / "digikom")
+def test_editing_one_formula_reruns_only_that_model(built, tmp_path):
+    work = from_built(built, tmp_path / "digikom")
 
     cfg_path = work / "config" / "models.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
@@ -89,8 +89,8 @@ def test_editing_one_formula_reruns_only_that_model(tmp_path):
 
 
 @pytest.mark.slow
-def test_forced_rebuild_of_the_models_stage_is_byte_identical(tmp_path):
-    work = copy_repo(tmp_path / "digikom")
+def test_forced_rebuild_of_the_models_stage_is_byte_identical(built, tmp_path):
+    work = from_built(built, tmp_path / "digikom")
     ids = [m["id"] for m in yaml.safe_load((work / "config/models.yaml").read_text())["models"]]
     targets = _targets(ids)
     _snakemake(work, *targets)

@@ -40,6 +40,7 @@ def error_lines(proc) -> list[str]:
     return [line for line in lines if line.strip() and not line.startswith(SNAKEMAKE_INFO)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("value", "problem"),
     [("no_such_file.csv", "does not exist"), ("a_directory.csv", "is a directory")],
@@ -56,6 +57,7 @@ def test_bad_microdata_path_fails_at_parse_time_in_one_line(copy_with_results, v
     assert not (wd / "logs").exists()  # no job started
 
 
+@pytest.mark.slow
 def test_retired_config_key_stops_the_run_in_one_line(copy_with_results):
     wd = copy_with_results
     config = wd / "config/config.yaml"

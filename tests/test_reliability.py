@@ -12,7 +12,6 @@ import errno
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -35,9 +34,11 @@ from hypothesis import strategies as st
 from workflow_utils import (
     copy_repo,
     env_for,
+    from_built,
     hash_tree,
     planned_jobs,
     run_snakemake,
+    scenario_config,
     snakemake_cmd,
 )
 
@@ -283,7 +284,6 @@ def _read_validate(path: Path, settings, frames, config):
 
 
 FUZZ = settings(
-    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -421,24 +421,10 @@ def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec
 
 @pytest.fixture(scope="module")
 def copy_for_dry_runs(tmp_path_factory) -> Path:
-    wd = copy_repo(tmp_path_factory.mktemp("dry"))
-    _include_bootstrap(wd)
-    return wd
+    return copy_repo(tmp_path_factory.mktemp("dry"))
 
 
-def _include_bootstrap(wd: Path) -> None:
-    """Add the bootstrap rules to the copy's Snakefile if the lead has not yet."""
-    snakefile = wd / "Snakefile"
-    text = snakefile.read_text()
-    if "bootstrap.smk" not in text:
-        snakefile.write_text(
-            text.replace(
-                'include: "workflow/rules/report.smk"\n',
-                'include: "workflow/rules/report.smk"\ninclude: "workflow/rules/bootstrap.smk"\n',
-            )
-        )
-
-
+@pytest.mark.slow
 def test_config_failing_schema_names_key_value_and_allowed(copy_for_dry_runs):
     proc = run_snakemake(copy_for_dry_runs, "-n", "--config", "lang=fr")
     out = proc.stdout + proc.stderr
@@ -449,6 +435,7 @@ def test_config_failing_schema_names_key_value_and_allowed(copy_for_dry_runs):
     assert not (copy_for_dry_runs / "results").exists()
 
 
+@pytest.mark.slow
 def test_slurm_profile_dry_run_resolves(copy_for_dry_runs):
     proc = run_snakemake(
         copy_for_dry_runs,
@@ -466,6 +453,7 @@ def test_slurm_profile_dry_run_resolves(copy_for_dry_runs):
     assert "This was a dry-run" in out
 
 
+@pytest.mark.slow
 def test_bootstrap_switch_off_by_default_and_chunked_when_on(copy_for_dry_runs, tmp_path):
     assert "bootstrap_chunk" not in planned_jobs(copy_for_dry_runs)
     cfg = tmp_path / "boot.yaml"
@@ -520,19 +508,10 @@ def test_two_runs_are_byte_identical_and_console_fits_one_screen(built, tmp_path
     assert {k for k in raw[0] if raw[0][k] != raw[1][k]} <= allowed
 
 
-@pytest.fixture(scope="module")
-def user_microdata_copy(tmp_path_factory, built) -> Path:
-    """A copy built from a user microdata file (panel format) instead of synthetic data."""
-    wd = copy_repo(tmp_path_factory.mktemp("userdata"))
-    shutil.copy(built / "results/data/microdata_synthetic.csv", wd / "my_microdata.csv")
-    run_snakemake(wd, "--config", "microdata=my_microdata.csv", check=True, timeout=900)
-    return wd
-
-
 @pytest.mark.slow
-def test_rerun_triggers_config_formula_and_microdata(built, user_microdata_copy):
-    md = ("--config", "microdata=my_microdata.csv")
-    wd = user_microdata_copy
+def test_rerun_triggers_config_formula_and_microdata(built, built_microdata, tmp_path):
+    md = ("--configfile", scenario_config("microdata"))
+    wd = from_built(built_microdata, tmp_path)  # this test edits its copy
     assert planned_jobs(wd, *md) == {}  # up to date
 
     # a config value: figures and report re-run; data, indicators and models do not
@@ -717,6 +696,7 @@ def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
 # --------------------------------------------------------------------------- failed runs
 
 
+@pytest.mark.slow
 def test_failed_run_leaves_previous_provenance_and_context(tmp_path, micro):
     """A run that fails (bad microdata value) must not rewrite the records of the
     previous report: provenance.json and context.json are written last."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
-import shutil
+import subprocess
 
 import pytest
 from digikom.render import renderer_version
@@ -131,4 +131,7 @@ def test_header_names_the_renderer(renders):
 def test_quarto_available_in_ci():
     """CI runs the Quarto path: a missing binary there is a failure, not a skip."""
     needs_quarto()
-    assert shutil.which("quarto")
+    version = subprocess.run(
+        ["quarto", "--version"], capture_output=True, text=True, timeout=120
+    ).stdout.strip()
+    assert version.startswith("1.7."), f"quarto {version!r} on PATH; CI tests Quarto 1.7"

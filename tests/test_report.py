@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from digikom.panel import read_panel
 from digikom.text import Text
-from workflow_utils import copy_repo, run_snakemake
+from workflow_utils import from_built, run_scenario, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -231,9 +231,8 @@ def test_pdf_pages(built, tmp_path):
 # --------------------------------------------------------------------------- variants
 @pytest.fixture(scope="module")
 def built_en(built, tmp_path_factory):
-    wd = tmp_path_factory.mktemp("en") / "wd"
-    shutil.copytree(built, wd, symlinks=True)
-    proc = run_snakemake(wd, "--config", "lang=en", check=True)
+    wd = from_built(built, tmp_path_factory.mktemp("en"))
+    proc = run_scenario(wd, "en", check=True)
     return wd, proc
 
 
@@ -260,23 +259,9 @@ def test_english_report(built, built_en, browser):
     assert (wd / "results/report/report.en.pdf").stat().st_size > 50_000
 
 
-@pytest.fixture(scope="module")
-def built_micro(built, tmp_path_factory):
-    """A run on a user's microdata file where one size group has only 2 respondents in 2024."""
-    wd = copy_repo(tmp_path_factory.mktemp("micro"))
-    pan = read_panel(built / "results/data/panel.csv")
-    micro = pd.read_csv(built / "results/data/microdata_synthetic.csv", dtype={"kommunenr": str})
-    big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr.tolist()
-    drop = micro.year.eq(2024) & micro.kommunenr.isin(big24[2:])
-    micro = micro[~drop]
-    path = wd / "my_microdata.csv"
-    micro.to_csv(path, index=False, sep=";")
-    run_snakemake(wd, "--config", f"microdata={path.name}", check=True)
-    return wd
-
-
-def test_microdata_run_and_disclosure_control(built_micro):
-    wd = built_micro
+def test_microdata_run_and_disclosure_control(built_microdata):
+    """Scenario microdata: one size group has only 2 respondents in 2024."""
+    wd = built_microdata
     pan = read_panel(wd / "results/data/panel.csv")
     g = pan[(pan.year == 2024) & (pan.size_group == "ge50k")]
     assert g.responded.sum() == 2

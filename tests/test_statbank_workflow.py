@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from digikom.jsonstat import read_jsonstat2
 from statbank_server import FIXTURES, StatbankServer
-from workflow_utils import copy_repo, run_snakemake
+from workflow_utils import copy_repo, from_built, run_snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -161,7 +161,7 @@ def _check_report(tmp_path: Path, lang: str) -> None:
         "quarto",
     ],
 )
-def test_report_shows_fetched_tables(tmp_path, renderer):
+def test_report_shows_fetched_tables(built, tmp_path, renderer):
     """fetch_statbank=true against the stand-in: both reports (nb, then en for pandoc)
     show every configured table whole, with values, labels, symbols and source."""
     env = {}
@@ -169,7 +169,8 @@ def test_report_shows_fetched_tables(tmp_path, renderer):
         from test_render import needs_quarto
 
         needs_quarto()
-    _copy_repo(tmp_path)
+    from_built(built, tmp_path)  # only the StatBank jobs, their figures and the report re-run
+    shutil.rmtree(tmp_path / "data" / "raw" / "statbank", ignore_errors=True)
     (tmp_path / "sb.yaml").write_text(REPORT_CONFIG.replace("{renderer}", renderer))
     langs = ["nb", "en"] if renderer == "pandoc" else ["nb"]
     with StatbankServer() as srv:

@@ -1,5 +1,10 @@
 """Helpers for tests that run the whole Snakemake workflow in a temporary copy of the
-repository (so the working tree's results/ are never touched)."""
+repository (so the working tree's results/ are never touched).
+
+Workflow variants are scenario config files, `.test/config_<name>.yaml` (as in the
+snakemake-workflows repositories). A scenario starts from a copy of one built run
+(:func:`from_built`: sources, results, logs and Snakemake's metadata, file times kept), so
+Snakemake re-runs only what the scenario changes (:func:`run_scenario`)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-COPIED = ("Snakefile", "workflow", "scripts", "config", "data", "reports", "environment.yml")
+SCENARIOS = REPO / ".test"
+COPIED = (
+    "Snakefile",
+    "workflow",
+    "scripts",
+    "config",
+    "data",
+    "reports",
+    "environment.yml",
+    ".test",
+)
 IGNORE = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake", "statbank")
 
 
@@ -50,12 +65,30 @@ def copy_repo(dst: Path, full_simulation: bool = False) -> Path:
             shutil.copy2(src, dst / name)
     # the raw StatBank cache directory is expected to exist
     (dst / "data" / "raw").mkdir(parents=True, exist_ok=True)
-    for inc in re.findall(r'include:\s*"([^"]+)"', (dst / "Snakefile").read_text()):
-        if not (dst / inc).exists():  # a stage still under construction elsewhere
-            (dst / inc).write_text("# stub written by tests/workflow_utils.py\n")
     if not full_simulation:
         small_simulation(dst / "config" / "config.yaml")
     return dst
+
+
+def from_built(built: Path, dst: Path) -> Path:
+    """A copy of the built run ``built`` in ``dst``: its sources, results/, logs/,
+    benchmarks/ and .snakemake/ metadata, with file times kept, so that Snakemake in the
+    copy re-runs only what a change (config, code, data) makes out of date."""
+    shutil.copytree(built, dst, symlinks=True, dirs_exist_ok=True)
+    return Path(dst)
+
+
+def scenario_config(name: str) -> str:
+    """The scenario's config file, relative to a copy (``.test/config_<name>.yaml``)."""
+    path = SCENARIOS / f"config_{name}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(path)
+    return path.relative_to(REPO).as_posix()
+
+
+def run_scenario(workdir: Path, name: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    """``snakemake --configfile .test/config_<name>.yaml`` in ``workdir`` (a copy)."""
+    return run_snakemake(workdir, "--configfile", scenario_config(name), *args, **kwargs)
 
 
 def env_for(workdir: Path, extra: dict | None = None) -> dict:
@@ -128,3 +161,16 @@ def hash_tree(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def starts_snakemake(args) -> bool:
+    """Whether a subprocess command line (list or shell string) starts Snakemake."""
+    if isinstance(args, str | bytes | os.PathLike):
+        argv = os.fsdecode(args).split()
+    else:
+        argv = [os.fsdecode(a) for a in args]
+    if not argv:
+        return False
+    if Path(argv[0]).name == "snakemake":
+        return True
+    return any(a == "-m" and b == "snakemake" for a, b in zip(argv, argv[1:], strict=False))

@@ -11,7 +11,10 @@ What is mapped (config/indicators.yaml ``maps:``):
   municipality, so its county value would be a unit-level value;
 * the same by municipality only with real microdata and ``municipality_level: true``.
 
-Polygons are Kartverket's 2024 boundaries, drawn in ETRS89 / UTM 33N (EPSG:25833).
+Polygons are Kartverket's 2024 boundaries, drawn in ETRS89 / UTM 33N (EPSG:25833). Rule
+map_boundaries checks them against the frame and projects them once into GeoParquet files
+under results/maps/ (:func:`run_boundaries`); the map rules read those. Each polygon becomes
+a matplotlib path once per job (:func:`with_paths`), and every map draws those paths.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ COUNTY_EDGE = "#4d4d4d"
 
 # --------------------------------------------------------------------------- reading
 def read_boundaries(municipalities: str | os.PathLike, counties: str | os.PathLike, frame):
-    """Municipality and county polygons in EPSG:25833. The municipality codes must be the
+    """Municipality and county polygons in EPSG:25833, from GeoJSON (the shipped files) or
+    GeoParquet (rule map_boundaries' projected copies). The municipality codes must be the
     frame's codes (one polygon each) and the counties the frame's counties."""
     import geopandas as gpd
 
@@ -56,10 +60,12 @@ def read_boundaries(municipalities: str | os.PathLike, counties: str | os.PathLi
         (municipalities, "kommunenummer", set(frame["kommunenr"])),
         (counties, "fylkesnummer", set(frame["fylkesnummer"])),
     ):
+        parquet = str(path).endswith(".parquet")
         try:
-            gdf = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises several types
-            raise InputDataError(f"{path}: not a readable GeoJSON file ({exc})") from exc
+            gdf = gpd.read_parquet(path) if parquet else gpd.read_file(path)
+        except Exception as exc:  # pyogrio and pyarrow raise several types
+            kind = "GeoParquet" if parquet else "GeoJSON"
+            raise InputDataError(f"{path}: not a readable {kind} file ({exc})") from exc
         if code not in gdf.columns:
             raise InputDataError(f"{path}: features lack the property '{code}'")
         gdf[code] = gdf[code].astype(str)
@@ -74,8 +80,49 @@ def read_boundaries(municipalities: str | os.PathLike, counties: str | os.PathLi
         if gdf.crs is None:
             gdf = gdf.set_crs("EPSG:4326")
         out.append(gdf[[code, *(["fylkesnavn"] if code == "fylkesnummer" else []), "geometry"]])
-    muni, county = (g.to_crs(CRS) for g in out)
-    return muni.sort_values("kommunenummer"), county.sort_values("fylkesnummer")
+    muni, county = (g if g.crs == CRS else g.to_crs(CRS) for g in out)
+    return (
+        muni.sort_values("kommunenummer", ignore_index=True),
+        county.sort_values("fylkesnummer", ignore_index=True),
+    )
+
+
+def run_boundaries(municipalities_geo, counties_geo, frame_path, out: dict) -> None:
+    """Rule map_boundaries: the boundaries checked against the frame and projected to
+    EPSG:25833 once, as GeoParquet (``out``: municipalities, counties). Not simplified:
+    the shipped files are already Kartverket's simplified boundaries (31 071 vertices for
+    357 municipalities, not an edge-matched coverage), so coverage simplification at
+    100 m removes 10 vertices and plain simplification would open gaps between neighbours."""
+    import io
+
+    from .io import write_bytes
+    from .panel import read_frame
+
+    frame = read_frame(frame_path, GEO_YEAR)
+    layers = read_boundaries(municipalities_geo, counties_geo, frame)
+    for gdf, key in zip(layers, ("municipalities", "counties"), strict=True):
+        buf = io.BytesIO()
+        gdf.to_parquet(buf, index=False, compression="zstd")
+        write_bytes(out[key], buf.getvalue())
+    log.info("boundaries: %s", ", ".join(f"{k} -> {v}" for k, v in out.items()))
+
+
+def with_paths(gdf):
+    """``gdf`` with a column ``path``: each polygon as one matplotlib Path (exterior and
+    holes of every part), made once and drawn by every map (:func:`draw_map`)."""
+    import shapely
+    from matplotlib.path import Path as MplPath
+
+    paths = []
+    for geom in gdf.geometry:
+        parts = shapely.get_parts(geom)
+        rings = [r for p in parts for r in (p.exterior, *p.interiors)]
+        paths.append(
+            MplPath.make_compound_path(
+                *(MplPath(shapely.get_coordinates(r), closed=True) for r in rings)
+            )
+        )
+    return gdf.assign(path=paths)
 
 
 def county_names(counties) -> dict[str, str]:
@@ -319,9 +366,18 @@ def draw_map(
 ):
     """A categorical choropleth: ``keys`` (aligned with ``polygons``) names each polygon's
     legend entry; ``legend`` is [(key, colour, label)] in order. County borders are drawn
-    on top; an inset shows ``inset`` (x0, y0, x1, y1) enlarged. Returns the figure."""
+    on top; an inset shows ``inset`` (x0, y0, x1, y1) enlarged. The polygons' matplotlib
+    paths (column ``path``, :func:`with_paths`) are made once per job, not per map.
+    Returns the figure."""
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.collections import PatchCollection, PathCollection
+    from matplotlib.patches import Patch, PathPatch, Rectangle
+
+    if "path" not in polygons.columns:
+        polygons = with_paths(polygons)
+    if borders is not None and "path" not in borders.columns:
+        borders = with_paths(borders)
+    paths = polygons["path"].to_numpy()
 
     colour = {k: c for k, c, _ in legend}
     hatch = {k: "////" for k, c, _ in legend if c == GREY_SUPPRESSED}
@@ -333,16 +389,25 @@ def draw_map(
         axes.append(axi)
     for a in axes:
         for key in dict.fromkeys(keys):
-            sel = polygons[keys.to_numpy() == key]
-            sel.plot(
-                ax=a,
-                color=colour[key],
-                edgecolor=EDGE,
-                linewidth=0.25 if a is ax else 0.6,
-                hatch=hatch.get(key),
+            sel = paths[keys.to_numpy() == key]
+            a.add_collection(
+                PatchCollection(
+                    [PathPatch(p) for p in sel],
+                    facecolor=colour[key],
+                    edgecolor=EDGE,
+                    linewidth=0.25 if a is ax else 0.6,
+                    hatch=hatch.get(key),
+                )
             )
         if borders is not None:
-            borders.boundary.plot(ax=a, color=COUNTY_EDGE, linewidth=0.5 if a is ax else 0.9)
+            a.add_collection(
+                PathCollection(
+                    list(borders["path"]),
+                    facecolor="none",
+                    edgecolor=COUNTY_EDGE,
+                    linewidth=0.5 if a is ax else 0.9,
+                )
+            )
         a.set_axis_off()
         a.set_aspect("equal")
     x0, y0, x1, y1 = polygons.total_bounds
@@ -682,7 +747,9 @@ def run_figures(
     setup_style()
     frame_tab = pd.read_csv(frame_path, dtype={"kommunenr": str, "fylkesnummer": str})
     frame_tab = frame_tab.fillna({c: "" for c in frame_tab.columns if c.startswith("reform")})
-    muni_gdf, county_gdf = read_boundaries(municipalities_geo, counties_geo, frame_tab)
+    muni_gdf, county_gdf = (
+        with_paths(g) for g in read_boundaries(municipalities_geo, counties_geo, frame_tab)
+    )
     inset = inset_bounds(muni_gdf, ms["inset"]["around"], ms["inset"]["buffer_km"])
     min_cell = int(config["report"]["min_cell"])
     credit = tx("maps.credit")

@@ -362,6 +362,17 @@ def map_tables(job) -> None:
     )
 
 
+def map_boundaries(job) -> None:
+    from .maps import run_boundaries
+
+    run_boundaries(
+        municipalities_geo=job.input.geo_municipalities,
+        counties_geo=job.input.geo_counties,
+        frame_path=job.input.frame,
+        out=dict(job.output.items()),
+    )
+
+
 def map_figures(job) -> None:
     from .maps import run_figures
 

@@ -318,6 +318,11 @@ MAP_GEO = {
     "geo_municipalities": f"data/reference/municipalities_{GEO_YEAR}.geojson",
     "geo_counties": f"data/reference/counties_{GEO_YEAR}.geojson",
 }
+# The same boundaries checked and projected once (rule map_boundaries); the map rules read these.
+MAP_BOUNDARIES = {
+    "geo_municipalities": f"results/maps/municipalities_{GEO_YEAR}.parquet",
+    "geo_counties": f"results/maps/counties_{GEO_YEAR}.parquet",
+}
 # Unit-level values are written only when they may be shown.
 MAP_UNIT_OUTPUT = (
     {"municipalities": "results/maps/municipalities.csv"} if MAP_UNIT_LEVEL else {}

@@ -1,9 +1,27 @@
 # Maps stage: the 2024 frame (size group, reforms) by municipality, the survey themes by
 # county, and by municipality only with real microdata and municipality_level: true.
 # What is mapped: config/indicators.yaml `maps:`; code: scripts/digikom/maps.py.
-rule map_tables:
+rule map_boundaries:
     input:
         **MAP_GEO,
+        code=code("scripts/map_boundaries.py"),
+        frame=config["files"]["frames"].format(year=GEO_YEAR),
+    output:
+        municipalities=MAP_BOUNDARIES["geo_municipalities"],
+        counties=MAP_BOUNDARIES["geo_counties"],
+    log:
+        "logs/maps/map_boundaries.log",
+    benchmark:
+        "benchmarks/maps/map_boundaries.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../../scripts/map_boundaries.py"
+
+
+rule map_tables:
+    input:
+        **MAP_BOUNDARIES,
         code=code("scripts/map_tables.py"),
         panel="results/data/panel.csv",
         frame=config["files"]["frames"].format(year=GEO_YEAR),
@@ -35,7 +53,7 @@ rule map_tables:
 
 rule map_figures:
     input:
-        **MAP_GEO,
+        **MAP_BOUNDARIES,
         **MAP_UNIT_OUTPUT,
         code=code("scripts/plot_maps.py"),
         frame="results/maps/frame_2024.csv",

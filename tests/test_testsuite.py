@@ -1,0 +1,33 @@
+"""The test suite's own rules: `make test-fast` (-m "not slow") starts no Snakemake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from workflow_utils import SNAKEMAKE, starts_snakemake
+
+
+@pytest.mark.parametrize(
+    ("args", "starts"),
+    [
+        ([str(SNAKEMAKE), "-n"], True),
+        (["snakemake", "--cores", "1"], True),
+        ("snakemake --lint", True),
+        ([sys.executable, "-m", "snakemake", "-n"], True),
+        ([sys.executable, "-c", "print('snakemake')"], False),
+        (["pdftotext", "snakemake.pdf", "-"], False),
+        ([], False),
+    ],
+)
+def test_starts_snakemake(args, starts):
+    assert starts_snakemake(args) is starts
+
+
+def test_a_fast_test_cannot_start_snakemake():
+    with pytest.raises(pytest.fail.Exception, match="not marked slow"):
+        subprocess.run([str(SNAKEMAKE), "--version"], capture_output=True, check=False)
+    # other programs still run
+    out = subprocess.run([sys.executable, "-c", "print(2 + 2)"], capture_output=True, text=True)
+    assert out.stdout.strip() == "4"

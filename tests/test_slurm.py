@@ -132,6 +132,7 @@ def _local_rules() -> set[str]:
     return local
 
 
+@pytest.mark.slow  # a Snakemake dry run (make test-fast starts no Snakemake)
 def test_profile_needs_only_account_and_partition(tmp_path):
     """With the profile unmodified, account and partition given on the command line reach
     every SLURM job, and every job still has its own memory and time limit (the command

@@ -359,3 +359,55 @@ def _params():
     from digikom.io import read_yaml
 
     return read_yaml(ROOT / "config" / "synthetic.yaml")
+
+
+# ---------------------------------------------------------------- the report section
+from test_sections import results  # noqa: E402,F401  (the hand-made results fixture)
+
+
+def _add_rows(path, rows):
+    path = path / "replication" / "scorecard.csv"
+    card = pd.read_csv(path)
+    card = pd.concat([card, pd.DataFrame(rows)], ignore_index=True)
+    card.to_csv(path, index=False)
+
+
+def test_section_counts_statistics_names_where_failures_show_and_the_seeds(results):  # noqa: F811
+    from digikom.report import Report
+    from digikom.sections import replication as section
+
+    common = dict(group="all municipalities", caveat="", reason="", source_url="u")
+    _add_rows(
+        results,
+        [
+            # another published form of t2 (alias): not a row of its own, named in t2's note
+            dict(target_id="t2b", role="validation", year=2022, computed_year=2022,
+                 indicator="cloud_use", published="1/3", reproduced=0.52, within_tolerance=True,
+                 reference="published", statistic="t2", primary=False, tolerance_pp=5.0,
+                 **common),
+            dict(target_id="frame", role="validation", year=2022, computed_year=2022,
+                 indicator="frame_count", published="38", reproduced=38.0,
+                 within_tolerance=True, reference="frame", statistic="frame", primary=False,
+                 **dict(common, group="Trøndelag")),
+        ],
+    )  # fmt: skip
+    R = Report(results=results, lang="nb")
+    R.emitted.update({"sec-activity": 0, "fig-size-cloud-use": 1, "fig-size-has-strategy": 2})
+    md = section.render(R)
+    validation = md.split("{#tbl-validation}")[0]
+    row = next(line for line in validation.splitlines() if "Bruker sky" in line)
+    assert row.count("|") == 7  # year, statistic, published, panel, verdict, note: no seeds
+    assert "også publisert som 1/3" in row
+    assert "vises i @sec-activity, @fig-size-cloud-use" in row
+    assert "Andelen treff over mange frø finnes ikke" in md
+    assert "1 av 2" not in md and "0 av 1 statistikker ligger innenfor" in md
+    assert "Trøndelag 2022: 38 publisert, 38 i rammen" in md
+    # the seeds' pass share beside each check, read through an alias too
+    (results / "simulation").mkdir()
+    (results / "simulation" / "validation.csv").write_text(
+        "target_id,n_seeds,n_pass,pass_share\nt2b,20,7,0.35\n"
+    )
+    R = Report(results=results, lang="en")
+    md = section.render(R)
+    assert "Passes over 20 seeds" in md and "| 7 of 20 (35%) |" in md
+    assert "a hit or miss with the default seed depends on the seed" in md

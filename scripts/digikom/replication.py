@@ -161,7 +161,8 @@ def year_gap_rule(rep: dict) -> tuple[int, float]:
 
 def mark_primary(card: pd.DataFrame) -> pd.DataFrame:
     """``primary`` marks one row per distinct statistic and role: the most precise published
-    form (a percentage with the most decimals, then the smallest tolerance). The other forms
+    form (a percentage with the most decimals, then the smallest tolerance, then the
+    statistic's own target before its aliases). The other forms
     of the same statistic ("sju av ti", "3/4" beside 72.1 %) are kept but not counted."""
     card = card.copy()
     card["primary"] = False
@@ -174,10 +175,12 @@ def mark_primary(card: pd.DataFrame) -> pd.DataFrame:
             "kind": kind,
             "dec": -pub["decimals"].fillna(-1),
             "tol": pub["tolerance_pp"].fillna(np.inf),
+            # between equally precise forms: the statistic's own target, not an alias
+            "alias": pub["statistic"] != pub["target_id"],
             "pos": range(len(pub)),
         },
         index=pub.index,
-    ).sort_values(["kind", "dec", "tol", "pos"])
+    ).sort_values(["kind", "dec", "tol", "alias", "pos"])
     first = pub.loc[order.index].groupby(["statistic", "role"], sort=False).head(1).index
     card.loc[first, "primary"] = True
     return card

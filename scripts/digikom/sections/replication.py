@@ -88,11 +88,25 @@ def touches(R, ind: str) -> list[str]:
             labels.insert(0, "sec-findings")
     if theme:
         labels.insert(0, f"sec-{theme}")
-    seen = []
-    for x in labels:
-        if x in R.emitted and x not in seen:
-            seen.append(x)
+    # in the order the report shows them
+    seen = sorted({x for x in labels if x in R.emitted}, key=R.emitted.get)
     return [f"@{x}" for x in seen]
+
+
+def statistic_name(R, r) -> str:
+    """The statistic in words, with the population band it was published for."""
+    name = R.esc(indicator_name(R, r.indicator))
+    m = R.ctx["indicators"].get("replication", {}).get("map", {}).get(r.target_id, {})
+    if "population" not in m:
+        return name
+    lo, hi = m["population"]
+    if hi is None:
+        band = R.tx("replication.band_from", lo=R.tx.num(lo))
+    elif not lo:
+        band = R.tx("replication.band_under", hi=R.tx.num(hi))
+    else:
+        band = R.tx("replication.band_between", lo=R.tx.num(lo), hi=R.tx.num(hi - 1))
+    return f"{name} ({band})"
 
 
 def other_forms(R, sc: pd.DataFrame, r) -> str:
@@ -140,7 +154,7 @@ def rows_of(R, sc: pd.DataFrame, role: str, seeds: pd.DataFrame | None) -> list[
             year = tx("replication.year_proxy", year=year, used=int(r.computed_year))
         row = [
             year,
-            R.esc(indicator_name(R, r.indicator)),
+            statistic_name(R, r),
             R.published_text(str(r.published), r.target_id),
             reproduced_text(R, r),
             tx("common.within" if ok else "common.outside"),
@@ -161,13 +175,12 @@ def rows_of(R, sc: pd.DataFrame, role: str, seeds: pd.DataFrame | None) -> list[
 def not_compared(R, sc: pd.DataFrame) -> str:
     """The sentence naming the figures of years without a wave that the year rule leaves
     out (one per distinct statistic)."""
-    d = sc[sc.reason.fillna("").str.startswith("not compared")]
+    d = sc[sc.reason.astype(object).fillna("").str.startswith("not compared")]
     d = d[d.primary.astype(str).str.lower().eq("true")]
     if d.empty:
         return ""
     items = [
-        f"{R.esc(indicator_name(R, r.indicator))} {int(r.year)} "
-        f"({R.published_text(str(r.published), r.target_id)})"
+        f"{statistic_name(R, r)} {int(r.year)} ({R.published_text(str(r.published), r.target_id)})"
         for r in d.itertuples()
     ]
     return R.tx("replication.not_compared", n=len(items), items="; ".join(items))
@@ -191,7 +204,7 @@ def frame_checks(R, sc: pd.DataFrame) -> str:
 
 
 def year_rule_text(R) -> str:
-    max_years, pp = year_gap_rule(R.ctx["indicators"]["replication"])
+    max_years, pp = year_gap_rule(R.ctx["indicators"].get("replication", {}))
     if max_years == 0:
         return R.tx("replication.year_rule_same")
     return R.tx("replication.year_rule_gap", years=max_years, pp=R.tx.num(pp, 1))
@@ -205,7 +218,8 @@ def render(R) -> str:
     pub = sc[sc.reference == "published"]
     n_other = int(
         pub[pub.primary.astype(str).str.lower().eq("true")]
-        .reason.fillna("")
+        .reason.astype(object)
+        .fillna("")
         .str.startswith("not computable")
         .sum()
     )

@@ -99,7 +99,7 @@ def plot_coefficients(
     note = short_warning(info.get("warnings", []), spec, settings, tx)
     if note and info.get("status") != "failed" and not coef.empty:
         alt_text += " " + note.replace("\n", " ")
-        shown = "\n".join("⚠ " + textwrap.fill(x, int(14 * width)) for x in note.splitlines())
+        shown = "\n".join("⚠ " + textwrap.fill(x, int(9 * width)) for x in note.splitlines())
         ax.set_title(title, loc="left", fontsize=11, pad=10 + 10 * (shown.count("\n") + 1))
         ax.text(
             0,

@@ -97,6 +97,8 @@ def statistic_name(R, r) -> str:
     """The statistic in words, with the population band it was published for."""
     name = R.esc(indicator_name(R, r.indicator))
     m = R.ctx["indicators"].get("replication", {}).get("map", {}).get(r.target_id, {})
+    if "county" in m:
+        return f"{name} ({R.esc(str(r.group))})"
     if "population" not in m:
         return name
     lo, hi = m["population"]

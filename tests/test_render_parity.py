@@ -250,3 +250,13 @@ def test_axe_harness_reports_the_two_defects_it_was_written_for(tmp_path):
         "scrollable-region-focusable",
     ]
     assert result[str(good)] == []
+
+
+def test_pdfs_are_tagged(all_renders):
+    """Every PDF (nb and en, every renderer) is a tagged PDF (structure for screen readers)."""
+    import subprocess
+
+    pdf_text(next(iter(all_renders.values()))[1])  # skips/fails like pdftotext without poppler
+    for key, (_, pdf) in all_renders.items():
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+        assert re.search(r"^Tagged:\s+yes$", info.stdout, re.M), (key, info.stdout)

@@ -178,3 +178,62 @@ def test_workflow_writes_the_evidence_tables(built):
     ctx = json.loads((res / "report/context.json").read_text(encoding="utf-8"))
     assert ctx["evidence"]["comparison"]["to"] == 2022
     assert any(p["parameter"] == "persistence.correlation" for p in ctx["evidence"]["parameters"])
+
+
+def test_one_calibration_count_from_the_generator_specs(config, settings, targets):
+    """context.json's calibration list has one row per share spec the generator uses
+    (synthetic._share_specs, within_level included) in the configured waves, and its
+    summary's published figures are the generator's calibration ids: the counts of §1, the
+    methods section and the replication section all come from it."""
+    from digikom.provenance import build_context, calibration_rows, calibration_summary
+
+    ctx = build_context(config, _targets())
+    specs = [s for s in S._share_specs(settings.synthetic) if s[2] in config["waves"]]
+    assert len(ctx["calibration"]) == len(specs)
+    within = [s for s in specs if s[1] == "within_level"]
+    assert len(within) == 7
+    assert sum(r["part"].startswith("within_level") for r in ctx["calibration"]) == 7
+    summary = ctx["calibration_summary"]
+    assert summary["parameters"] == len(specs)
+    assert summary["published"] + summary["assumed"] == len(specs)
+    assert summary["figures"] == len(S.calibration_ids(settings.synthetic))
+    # the scorecard's distinct calibration statistics are the same published figures
+    # (tested on the default run in test_replication)
+    assert summary == calibration_summary(ctx["calibration"])
+    # fewer waves, fewer rows; notes in the report language
+    two = calibration_rows(settings.synthetic, targets, [2018, 2024], "en")
+    assert len(two) == len([s for s in specs if s[2] in (2018, 2024)])
+    en = {(r["variable"], r["part"], r["year"]): r["note"] for r in two}
+    nb = {
+        (r["variable"], r["part"], r["year"]): r["note"]
+        for r in calibration_rows(settings.synthetic, targets, [2018, 2024], "nb")
+    }
+    assert en[("response", "targets", 2024)] == "not published; assumed close to 2022"
+    assert nb[("response", "targets", 2024)] == "ikke publisert; antatt nær 2022"
+
+
+def test_calibration_count_follows_a_hand_made_generator(targets):
+    """A within_level spec and a ratio_of spec count like any other calibration share."""
+    from digikom.provenance import calibration_rows, calibration_summary
+
+    params = {
+        "a": {
+            "overall": {2018: {"target": "comp_barrier_2018"}, 2020: {"value": 0.3}},
+            "within_level": {2020: {"low": {"ratio_of": ["xtab2020_recruit_struggled_low",
+                                                         "xtab2020_recruited_ok_low"]}}},
+        },
+        "provenance": {},
+    }  # fmt: skip
+    rows = calibration_rows(params, targets, [2018, 2020], "nb")
+    assert [r["source"] for r in rows] == [
+        "comp_barrier_2018",
+        "assumption",
+        "xtab2020_recruit_struggled_low, xtab2020_recruited_ok_low",
+    ]
+    assert rows[2]["value"] == pytest.approx(6.9 / (6.9 + 27.6))
+    assert calibration_summary(rows) == {
+        "parameters": 3,
+        "published": 2,
+        "assumed": 1,
+        "figures": 3,
+    }

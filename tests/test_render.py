@@ -8,6 +8,7 @@ a missing binary fails them instead, so the Quarto path is never skipped silentl
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,11 +18,13 @@ import yaml
 from digikom.errors import RenderError
 from digikom.render import (
     crossref,
+    keep_numbers_whole,
     knit,
     pick_renderer,
     prepare,
     quarto_env,
     render,
+    section_refs,
 )
 
 QMD = """---
@@ -59,7 +62,13 @@ print("| a | b |\\n|---|--:|\\n| æ | 2 |\\n\\n: Tabell med ø {#tbl-one}")
 
 Inline: `{python} x + 40`. Se @tbl-one og @fig-two.
 
-### Underdel
+| Under 2 000 | 10 000 og over |
+|---|---|
+| 1 | 2 |
+
+### Underdel {#sec-under}
+
+Tilbake til (@sec-under).
 
 ![En figur]({img}){#fig-two fig-alt="alt"}
 """
@@ -144,6 +153,20 @@ def test_crossref_numbers_like_quarto():
         crossref(md + " @fig-zzz", "nb", prefix_captions=True)
 
 
+def test_section_references_become_links_named_by_the_heading():
+    md = "# Replikering {#sec-replication}\n\nSe (@sec-replication), ikke \\@sec-x eller a@sec-y.\n"
+    out = section_refs(md)
+    assert "Se ([Replikering](#sec-replication))" in out
+    assert "\\@sec-x" in out and "a@sec-y" in out  # escaped, or part of a word: not refs
+    with pytest.raises(RenderError, match="@sec-missing has no target"):
+        section_refs(md + "Se @sec-missing.")
+
+
+def test_no_line_break_inside_a_number():
+    out = keep_numbers_whole("Under 2 000 | 10 000–49 999 | 1 234 567 | 2018 2020 | 12 3456")
+    assert out == ("Under 2\xa0000 | 10\xa0000–49\xa0999 | 1\xa0234\xa0567 | 2018 2020 | 12 3456")
+
+
 def test_failing_cell_names_the_chunk(qmd):
     bad = qmd.read_text().replace(
         'print(f"Verdien', '#| label: broken\nprint(1/0)\nprint(f"Verdien'
@@ -180,6 +203,15 @@ def _check_outputs(out_html, out_pdf):
     assert "Se Tabell 1 og Figur 1" in text and "Figur 1: En figur" in text
     # a level-3 heading directly under a level-1 heading is numbered 1.1, not 1.0.1
     assert "1.1 Underdel" in text and "1.0.1" not in text
+    # every cross-reference resolved: no "@sec-" (or Quarto's "?@sec-") left in HTML or PDF
+    for out in (html, text):
+        assert not re.search(r"\?@|@(?:sec|fig|tbl)-", out), out
+    assert "Tilbake til (Underdel)" in text
+    assert re.search(r'Tilbake til \(<a href="#sec-under"[^>]*>Underdel</a>\)', html)
+    # numbers keep their digit groups together: a non-breaking space in the header cells
+    raw = out_html.read_text(encoding="utf-8")
+    assert re.search(r"Under 2(?:\xa0|&nbsp;|&#160;)000", raw)
+    assert "Under 2 000" not in raw
     # the build directory is removed after success, no temp files are left
     assert sorted(p.name for p in out_html.parent.iterdir()) == ["r.html", "r.pdf"]
 

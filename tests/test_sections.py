@@ -123,16 +123,17 @@ def results(tmp_path):
         group="all municipalities",
         reference="published",
         caveat="",
+        reason="",
         source_url="u",
         tolerance_pp=1.0,
     )
     card = [
-        ("t1", "calibration", 2018, 2018, "has_strategy", "60", 0.6, 0.0, True),
-        ("t2", "validation", 2022, 2022, "cloud_use", "40", 0.52, 12.0, False),
-        ("t3", "validation", 2019, None, "x", "1/3", None, None, None),
+        ("t1", "calibration", 2018, 2018, "has_strategy", "60", 0.6, 0.0, True, "t1", True, 0),
+        ("t2", "validation", 2022, 2022, "cloud_use", "40", 0.52, 12.0, False, "t2", True, 0),
+        ("t3", "validation", 2019, None, "x", "1/3", None, None, None, "t3", True, None),
     ]
     cols = ["target_id", "role", "year", "computed_year", "indicator", "published"]
-    cols += ["reproduced", "diff_pp", "within_tolerance"]
+    cols += ["reproduced", "diff_pp", "within_tolerance", "statistic", "primary", "decimals"]
     pd.DataFrame([dict(zip(cols, c, strict=True), **common) for c in card]).to_csv(
         r / "replication" / "scorecard.csv", index=False
     )
@@ -227,8 +228,9 @@ def test_tables_show_the_values(results):
     assert "| 2018 | 422 | 376 | 89,0\u00a0% |" in md
     md = replication.render(Report(results=results, lang="nb"))
     validation, calibration = md.split("{#tbl-validation}")
-    assert "| 2022 | Bruker sky \\<b\\> | 40\u00a0% | 52,0\u00a0% | ✗ |  |" in validation
-    assert "| 2018 | Har strategi | 60\u00a0% | 60,0\u00a0% | ✓ |" in calibration
+    # compared and shown at the published precision (whole percent)
+    assert "| 2022 | Bruker sky \\<b\\> | 40\u00a0% | 52\u00a0% | ✗ |" in validation
+    assert "| 2018 | Har strategi | 60\u00a0% | 60\u00a0% | ✓ |" in calibration
 
 
 def test_disclosure_hides_small_cells_with_microdata(results):

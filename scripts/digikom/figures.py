@@ -58,6 +58,39 @@ def setup_style(confidence: float | None = None) -> None:
     )
 
 
+def tick_digits(values) -> int:
+    """The fewest decimals (at most 3) that tell the tick values apart as drawn."""
+    import numpy as np
+
+    vals = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    for digits in range(4):
+        if np.allclose(vals, np.round(vals, digits), rtol=0, atol=1e-9):
+            return digits
+    return 3
+
+
+def localise_axes(fig, lang: str) -> None:
+    """Number formats of the report language on every numeric axis of ``fig`` (decimal
+    comma and a non-breaking thin space as thousands separator in nb): each axis with
+    matplotlib's default number formatter gets a FuncFormatter that formats with
+    :meth:`digikom.text.Text.num` at the decimals its ticks need. Category axes keep
+    their labels."""
+    from matplotlib.ticker import FuncFormatter, LogFormatter, ScalarFormatter
+
+    tx = text(lang)
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if not isinstance(fmt, ScalarFormatter | LogFormatter):
+                continue
+            lo, hi = sorted(axis.get_view_interval())
+            ticks = [v for v in axis.get_majorticklocs() if lo - 1e-9 <= v <= hi + 1e-9]
+            digits = tick_digits(ticks) if ticks else 0
+            axis.set_major_formatter(FuncFormatter(lambda x, _pos, d=digits: tx.num(x, d)))
+            if isinstance(fmt, LogFormatter):
+                axis.set_minor_formatter(FuncFormatter(lambda x, _pos: ""))
+
+
 def save_figure(
     fig,
     png: str | os.PathLike,
@@ -70,6 +103,7 @@ def save_figure(
 ) -> None:
     """Add the source line (and the synthetic-data note), then write PNG, SVG and the alt
     text atomically. Metadata dates are removed so the files are byte-reproducible."""
+    localise_axes(fig, lang)
     note = source or t("source_synthetic" if synthetic else "source", lang)
     # Put the source line below everything already drawn (tick labels, legends).
     renderer = fig.canvas.get_renderer()

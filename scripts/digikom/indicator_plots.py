@@ -448,11 +448,18 @@ def draw_all(
     return made
 
 
-def plot_replication(card: pd.DataFrame, lang: str):
-    """Published (point or interval) against reproduced value for computable targets."""
+def plot_replication(card: pd.DataFrame, lang: str, role: str):
+    """Published (point or interval) against reproduced value for the computable published
+    statistics of one role (validation or calibration; one point per distinct statistic,
+    its primary form): calibration and validation are separate figures."""
     import matplotlib.pyplot as plt
 
-    d = card[card.reproduced.notna() & (card.reference == "published")].copy()
+    d = card[
+        card.reproduced.notna()
+        & (card.reference == "published")
+        & (card.role == role)
+        & card.primary.astype(str).str.lower().eq("true")
+    ].copy()
     ok = d.within_tolerance.astype(str).str.lower().eq("true")
     fig, ax = plt.subplots(figsize=(6.2, 5.6))
     ax.plot([0, 100], [0, 100], color="#777777", lw=1, ls="--", zorder=1)
@@ -493,4 +500,4 @@ def plot_replication(card: pd.DataFrame, lang: str):
     ax.set_xlabel(t("published_x", lang))
     ax.set_ylabel(t("reproduced_y", lang))
     ax.legend(frameon=False, loc="upper left")
-    return fig, t("replication_alt", lang, n=len(d), ok=int(ok.sum()))
+    return fig, t(f"replication_alt_{role}", lang, n=len(d), ok=int(ok.sum()))

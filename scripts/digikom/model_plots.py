@@ -18,6 +18,7 @@ import pandas as pd
 from . import disclosure
 from .figures import PALETTE, save_figure, setup_style, text
 from .models.labels import level_label, term_label
+from .models.reader_warnings import short_warning
 
 
 def _read_json(path) -> dict:
@@ -53,7 +54,9 @@ def plot_coefficients(
     width = 7.5 if max((len(n) for n in names), default=0) < 40 else 10
     fig, ax = plt.subplots(figsize=(width, height))
     if info.get("status") == "failed" or coef.empty:
-        msg = tx("figures.failed") + ":\n" + "\n".join(info.get("warnings", []))
+        msg = tx("figures.failed")
+        reasons = short_warning(info.get("warnings", []), spec, settings, tx)
+        msg += ":\n" + reasons if reasons else ""
         ax.text(0.5, 0.5, msg, ha="center", va="center", wrap=True, fontsize=9)
         ax.set_axis_off()
         alt_text = f"{title}. {msg}"
@@ -92,18 +95,25 @@ def plot_coefficients(
             if np.isfinite(r.estimate)
         ]
         alt_text = f"{title} (n = {info.get('n_obs')}). " + "; ".join(parts) + "."
-        if info.get("warnings"):
-            alt_text += " " + " ".join(info["warnings"])
-    ax.set_title(title, loc="left", fontsize=11)
-    if info.get("status") == "warning":
-        fig.text(
-            0.01,
-            0.99,
-            "⚠ " + "; ".join(info.get("warnings", []))[:160],
-            fontsize=7,
-            va="top",
+    # warnings in readers' words (the raw text stays in the model's JSON and log), as a
+    # note under the title, never over it
+    note = short_warning(info.get("warnings", []), spec, settings, tx)
+    if note and info.get("status") != "failed" and not coef.empty:
+        alt_text += " " + note.replace("\n", " ")
+        shown = "\n".join("⚠ " + textwrap.fill(x, int(9 * width)) for x in note.splitlines())
+        ax.set_title(title, loc="left", fontsize=11, pad=10 + 10 * (shown.count("\n") + 1))
+        ax.text(
+            0,
+            1.01,
+            shown,
+            transform=ax.transAxes,
+            fontsize=7.5,
+            va="bottom",
+            ha="left",
             color="#B00020",
         )
+    else:
+        ax.set_title(title, loc="left", fontsize=11)
     fig.tight_layout()
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)
 

@@ -79,33 +79,71 @@ def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
     }
 
 
+def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list[dict]:
+    """Every share the synthetic generator is calibrated to in the configured waves, one row
+    per share spec of :func:`digikom.synthetic._share_specs` (targets, overall, high, low
+    and within_level): the one list every calibration count of the report is taken from.
+    ``source`` is the published target id(s) the value rests on, or "assumption";
+    ``provenance`` the class of :func:`digikom.synthetic.parameter_provenance`; ``note`` is
+    in the report language."""
+    from .published import resolve_share
+    from .synthetic import _share_specs
+
+    rows = []
+    for var, key, year, level, spec in _share_specs(params):
+        if int(year) not in waves:
+            continue
+        ids = (
+            [spec["target"]]
+            if "target" in spec
+            else list(spec.get("ratio_of", [])) or list(spec.get("derived_from", []))
+        )
+        path = f"{var}.{key}.{year}" + (f".{level}" if level else "")
+        note = spec.get("note") or {}
+        rows.append(
+            {
+                "variable": var,
+                "part": key + (f" ({level})" if level else ""),
+                "year": int(year),
+                "level": level,
+                "value": resolve_share(spec, targets, f"config/synthetic.yaml {path}"),
+                "source": ", ".join(ids) if ids else "assumption",
+                "provenance": "assumed"
+                if not ids
+                else "derived"
+                if "derived_from" in spec
+                else "published",
+                "note": note.get(lang, "") if isinstance(note, dict) else str(note),
+            }
+        )
+    return rows
+
+
+def calibration_summary(rows: list[dict]) -> dict:
+    """The calibration counts the report states: shares calibrated (``parameters``), how many
+    rest on published figures (``published``) or are assumptions (``assumed``), and the
+    distinct published figures they use (``figures``)."""
+    ids = {i for r in rows if r["source"] != "assumption" for i in r["source"].split(", ")}
+    published = sum(r["source"] != "assumption" for r in rows)
+    return {
+        "parameters": len(rows),
+        "published": published,
+        "assumed": len(rows) - published,
+        "figures": len(ids),
+    }
+
+
 def build_context(config: dict, targets_path: str) -> dict:
     # imported here: the provenance job (a step of every rebuild) needs none of them
     from .config import load_all
-    from .published import read_targets, resolve_share
+    from .published import read_targets
 
     s = load_all(config)
     calibration = []
     if config.get("microdata") is None:
-        targets = read_targets(targets_path)
-        for var, section in s.synthetic.items():
-            if not isinstance(section, dict):
-                continue
-            for key in ("targets", "overall", "high", "low"):
-                for year, spec in (section.get(key) or {}).items():
-                    if int(year) not in config["waves"]:
-                        continue
-                    calibration.append(
-                        {
-                            "variable": var,
-                            "part": key,
-                            "year": int(year),
-                            "value": resolve_share(spec, targets, f"synthetic {var}.{key}.{year}"),
-                            "source": spec.get("target")
-                            or ("/".join(spec["ratio_of"]) if "ratio_of" in spec else "assumption"),
-                            "note": spec.get("note", ""),
-                        }
-                    )
+        calibration = calibration_rows(
+            s.synthetic, read_targets(targets_path), config["waves"], config["lang"]
+        )
     return {
         "lang": config["lang"],
         "waves": config["waves"],
@@ -124,4 +162,5 @@ def build_context(config: dict, targets_path: str) -> dict:
             zip(*[read_targets(targets_path)[c].astype(str) for c in ("id", "unit")], strict=True)
         ),
         "calibration": calibration,
+        "calibration_summary": calibration_summary(calibration),
     }

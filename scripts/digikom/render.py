@@ -47,6 +47,9 @@ IMG = re.compile(r"(?P<pre>!\[(?:\\.|[^\]\\])*\]\()(?P<src>[^)\s]+)(?P<post>[^)]
 TBL_CAP = re.compile(r"^:\s+(?P<cap>.*?)\s*\{#(?P<id>tbl-[\w-]+)(?P<rest>[^}]*)\}\s*$", re.M)
 # a cross-reference; "\@fig-x" (an escaped @ in text from config) is not one
 REF = re.compile(r"(?<!\\)@((?:fig|tbl)-[\w-]+)")
+# a reference to a section, and a heading with its label ("## Title {#sec-x}")
+SEC_REF = re.compile(r"(?<![\\\w])@(sec-[\w-]*\w)")
+HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>.*?)[ \t]*\{#(?P<id>sec-[\w-]+)[^}]*\}[ \t]*$", re.M)
 # What Quarto and pandoc print when an image or other resource cannot be read.
 MISSING_RESOURCE = re.compile(r"^.*could not fetch.*$", re.I | re.M)
 # Quarto gives every float caption a random id (``tbl-x-caption-<uuid4>``); it is only
@@ -168,6 +171,31 @@ def crossref(md: str, lang: str, prefix_captions: bool) -> str:
     return REF.sub(ref, md)
 
 
+# a space between digit groups of a number ("2 000", "10 000"): never a line break there
+NUMBER_SPACE = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+
+
+def keep_numbers_whole(md: str) -> str:
+    """Non-breaking spaces as thousands separators, so that no renderer breaks a line (or
+    a table header) inside a number ("Under 2 / 000")."""
+    return NUMBER_SPACE.sub("\u00a0", md)
+
+
+def section_refs(md: str) -> str:
+    """Replace every ``@sec-x`` by a link to that heading named by its title, so that
+    section references resolve in every renderer (Quarto numbers sections only with
+    number-sections; pandoc does not know them). A reference to no heading is an error."""
+    titles = {m.group("id"): m.group("title") for m in HEADING.finditer(md)}
+
+    def repl(m):
+        ident = m.group(1)
+        if ident not in titles:
+            raise RenderError(f"reference @{ident} has no target (no heading {{#{ident}}})")
+        return f"[{titles[ident]}](#{ident})"
+
+    return SEC_REF.sub(repl, md)
+
+
 # --------------------------------------------------------------------------- prepare
 def _localise_images(md: str, workdir: Path, build: Path, source: str) -> str:
     """Copy every local image ``md`` references into ``build/figures/`` and point the
@@ -217,6 +245,7 @@ def prepare(
     build.mkdir(parents=True)
     front, md = knit(qmd_path.read_text(encoding="utf-8"), params, source=str(qmd_path))
     md = _localise_images(md, workdir, build, str(qmd_path))
+    md = keep_numbers_whole(section_refs(md))
     front = {k: v for k, v in front.items() if k not in EXECUTION_KEYS}
     for fmt in (front.get("format") or {}).values():
         for key in ("css", "include-in-header"):

@@ -16,6 +16,8 @@ the row."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -45,7 +47,14 @@ COLUMNS = [
     "reason",
     "caveat",
     "source_url",
+    "statistic",
+    "primary",
+    "decimals",
 ]
+
+# Preference among the published forms of one statistic: the most precise one is checked
+# (a percentage with decimals before a rounded percentage before words or bounds).
+_PRECISION_RANK = {"number": 0, "words": 1}
 
 
 def county_of(kommunenr: pd.Series) -> pd.Series:
@@ -118,6 +127,74 @@ def _group_caveat(m: dict) -> str:
     return "; ".join(parts)
 
 
+def statistic_of(tid: str, m: dict) -> str:
+    """The distinct survey statistic a target is a published form of: the target it is an
+    alias of (``same_as``), else itself."""
+    return m.get("same_as") or tid
+
+
+def published_decimals(value: str, unit: str) -> float:
+    """Decimals of a figure published as a percentage ("72.1" -> 1, "42" -> 0); NaN for
+    figures published in words, as fractions, as counts or as rounded approximations
+    ("rundt 30 prosent")."""
+    if unit not in ("percent", "percent_of_subgroup"):
+        return np.nan
+    text = str(value).strip()
+    return float(len(text.split(".", 1)[1])) if "." in text else 0.0
+
+
+def at_published_precision(value: float, decimals: float) -> float:
+    """A share rounded as the published percentage is (``decimals`` of a percent), so that
+    it is compared at the precision SSB published; unchanged when there are none."""
+    if np.isnan(decimals) or np.isnan(value):
+        return value
+    return round(100 * value, int(decimals)) / 100
+
+
+def year_gap_rule(rep: dict) -> tuple[int, float]:
+    """(max_year_gap, year_gap_pp) of the replication block: a figure published for a year
+    without a wave is compared with a wave at most ``max_year_gap`` years away, with the
+    tolerance widened by ``year_gap_pp`` per year apart (0 years: only same-year waves)."""
+    rule = rep.get("year_gap") or {}
+    return int(rule.get("max_years", 0)), float(rule.get("pp_per_year", 0.0))
+
+
+def mark_primary(card: pd.DataFrame) -> pd.DataFrame:
+    """``primary`` marks one row per distinct statistic and role: the most precise published
+    form (a percentage with the most decimals, then the smallest tolerance, then the
+    statistic's own target before its aliases). The other forms
+    of the same statistic ("sju av ti", "3/4" beside 72.1 %) are kept but not counted."""
+    card = card.copy()
+    card["primary"] = False
+    pub = card[card["reference"] == "published"]
+    if pub.empty:
+        return card
+    kind = pub["decimals"].isna().map({False: "number", True: "words"}).map(_PRECISION_RANK)
+    order = pd.DataFrame(
+        {
+            "kind": kind,
+            "dec": -pub["decimals"].fillna(-1),
+            "tol": pub["tolerance_pp"].fillna(np.inf),
+            # between equally precise forms: the statistic's own target, not an alias
+            "alias": pub["statistic"] != pub["target_id"],
+            "pos": range(len(pub)),
+        },
+        index=pub.index,
+    ).sort_values(["kind", "dec", "tol", "alias", "pos"])
+    first = pub.loc[order.index].groupby(["statistic", "role"], sort=False).head(1).index
+    card.loc[first, "primary"] = True
+    return card
+
+
+def check_counts(card: pd.DataFrame, role: str) -> tuple[int, int]:
+    """(within tolerance, compared) over the distinct published statistics with this role:
+    one per statistic (its primary row), frame counts and StatBank rows apart."""
+    d = card[(card["reference"] == "published") & (card["role"] == role)]
+    d = d[d["primary"].astype(str).str.lower().eq("true") & d["reproduced"].notna()]
+    ok = int(d["within_tolerance"].astype(str).str.lower().eq("true").sum())
+    return ok, len(d)
+
+
 def role_of(tid: str, m: dict, calibration: set[str]) -> str:
     """calibration if the generator uses the figure (or the statistic it is an alias of)."""
     return CALIBRATION if tid in calibration or m.get("same_as") in calibration else VALIDATION
@@ -154,6 +231,7 @@ def scorecard(
     tolerances = rep["tolerances"]
     mapping = rep["map"]
     check_map(mapping, targets)
+    max_gap, gap_pp = year_gap_rule(rep)
     nat = shares[(shares["group"] == ALL) & (~shares["weighted"])]
     rows = []
     for _, t in targets.iterrows():
@@ -173,10 +251,14 @@ def scorecard(
             or ("frame_count" if "frame_count" in m else "")
         )
         caveats = [m["caveat"]] if m.get("caveat") else []
-        if computed_year != year:
+        gap = abs(computed_year - year)
+        if gap:
             caveats.insert(
                 0, f"published for {year}; computed on wave {computed_year} (nearest wave)"
             )
+            if pub is not None and pub.kind == "number":
+                # the tolerance reflects the years between the figure and the wave
+                pub = replace(pub, tolerance_pp=pub.tolerance_pp + gap * gap_pp)
         if _group_caveat(m):
             caveats.append(_group_caveat(m))
         row = dict(
@@ -198,6 +280,9 @@ def scorecard(
             reason="",
             caveat="; ".join(caveats),
             source_url=t["source_url"],
+            statistic=statistic_of(t["id"], m),
+            primary=False,
+            decimals=published_decimals(t["value"], t["unit"]),
         )
         value = np.nan
         if not m:
@@ -208,6 +293,12 @@ def scorecard(
                 if computed_year == year
                 else f"not computable: {year} is not a wave and its nearest wave "
                 f"{computed_year} is not configured"
+            )
+        elif gap > max_gap:
+            row["reason"] = (
+                f"not compared: published for {year}, a year without a wave; the nearest wave "
+                f"({computed_year}) is {gap} year(s) away and replication.year_gap.max_years "
+                f"is {max_gap}"
             )
         elif frame_pub is not None:
             if panel is None:
@@ -248,12 +339,15 @@ def scorecard(
                 value = float(hit["estimate"].iloc[0])
         if not np.isnan(value):
             row["reproduced"] = value
+            # compared at the precision the figure was published with
+            shown = at_published_precision(value, row["decimals"])
             if pub.point is not None:
-                row["diff_pp"] = 100 * (value - pub.point)
-            row["within_tolerance"] = bool(pub.contains(value))
+                row["diff_pp"] = 100 * (shown - pub.point)
+            row["within_tolerance"] = bool(pub.contains(shown))
         rows.append(row)
     out = pd.DataFrame(rows, columns=COLUMNS)
     _proxy_caveats(out)
+    out = mark_primary(out)
     if statbank:
         extra = statbank_rows(statbank, nat, rep.get("statbank", []), tolerances["percent"], waves)
         cal = out[out["role"] == CALIBRATION]
@@ -262,7 +356,7 @@ def scorecard(
             CALIBRATION if (i, y) in used else VALIDATION
             for i, y in zip(extra["indicator"], extra["year"], strict=True)
         ]
-        out = pd.concat([out, extra], ignore_index=True)
+        out = pd.concat([out, extra.astype({"primary": bool})], ignore_index=True)
     return out
 
 
@@ -338,6 +432,66 @@ def statbank_rows(
                     same_as="",
                     source_url=f"StatBank table {m['table']}",
                     computed_year=year,
+                    statistic=f"statbank_{m['table']}",
+                    primary=False,
+                    decimals=np.nan,
                 )
             )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+# results/simulation/validation.csv (written by the simulation stage): per target id, how
+# many of the S simulated panels (seeds) pass the check.
+SEED_COLUMNS = ["target_id", "n_seeds", "n_pass", "pass_share"]
+
+
+def read_seed_validation(path) -> pd.DataFrame | None:
+    """The pass share of each check over the simulation's seeds, or None when the file does
+    not exist (real microdata, or no simulation run). A file without the contract's
+    columns, or with a pass share that does not equal n_pass / n_seeds, stops the report."""
+    from pathlib import Path
+
+    from .errors import InputDataError
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    df = pd.read_csv(path)
+    missing = [c for c in SEED_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputDataError(f"{path}: missing column(s) {', '.join(missing)}")
+    df = df[SEED_COLUMNS].copy()
+    df["target_id"] = df["target_id"].astype(str)
+    for col in ("n_seeds", "n_pass", "pass_share"):
+        bad = pd.to_numeric(df[col], errors="coerce").isna()
+        if bad.any():
+            i = int(bad.idxmax())
+            raise InputDataError(
+                f"{path}: field {col} of target {df.at[i, 'target_id']}: "
+                f"'{df.at[i, col]}' is not a number"
+            )
+        df[col] = pd.to_numeric(df[col])
+    wrong = (df["n_pass"] > df["n_seeds"]) | (
+        (df["pass_share"] - df["n_pass"] / df["n_seeds"].where(df["n_seeds"] > 0)).abs() > 1e-6
+    )
+    if wrong.any():
+        r = df[wrong].iloc[0]
+        raise InputDataError(
+            f"{path}: target {r.target_id}: pass_share {r.pass_share} does not equal "
+            f"n_pass / n_seeds = {r.n_pass}/{r.n_seeds}"
+        )
+    return df.set_index("target_id")
+
+
+def seed_pass(card: pd.DataFrame, seeds: pd.DataFrame | None) -> pd.Series:
+    """The seeds' (n_pass, n_seeds) of each scorecard row's statistic, by row index: the
+    row's own target id, else another published form of the same statistic."""
+    out = pd.Series([None] * len(card), index=card.index, dtype=object)
+    if seeds is None:
+        return out
+    for i, r in card.iterrows():
+        ids = [r["target_id"]] + card.loc[card["statistic"] == r["statistic"], "target_id"].tolist()
+        hit = next((t for t in ids if t in seeds.index), None)
+        if hit is not None:
+            out[i] = (int(seeds.at[hit, "n_pass"]), int(seeds.at[hit, "n_seeds"]))
+    return out

@@ -76,6 +76,9 @@ class Report:
     provenance_path: str | Path | None = None
     context_path: str | Path | None = None
     n_suppressed: int = field(default=0, init=False)
+    # cross-reference labels of the headings and figures written so far, in order (a later
+    # section refers only to what is in the report)
+    emitted: dict = field(default_factory=dict, init=False, repr=False)
     _provenance: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
@@ -280,6 +283,7 @@ class Report:
         # cross-reference (the full-width at sign reads the same)
         alt = " ".join(alt.replace('"', "'").replace("\\", "/").replace("@", "\uff20").split())
         src = os.path.relpath(png).replace(os.sep, "/")
+        self.emitted[label] = len(self.emitted)
         return f'![{caption}]({src}){{#{label} fig-alt="{alt}" width="100%"}}\n'
 
     def fig(self, name: str, caption: str, label: str | None = None) -> str:
@@ -301,4 +305,5 @@ class Report:
         return f"*{self.tx(key)}*"
 
     def heading(self, level: int, key: str, ident: str, **values) -> str:
+        self.emitted[ident] = len(self.emitted)
         return f"{'#' * level} {self.tx(key, **values)} {{#{ident}}}\n"

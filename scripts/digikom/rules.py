@@ -213,9 +213,19 @@ def replication_figure(job) -> None:
 
     setup_style()
     lang = job.params.lang
-    fig, alt = plot_replication(pd.read_csv(job.input.scorecard), lang)
+    card = pd.read_csv(job.input.scorecard)
     out = job.output
-    save_figure(fig, out.png, out.svg, out.alt, alt, lang, job.params.synthetic)
+    for role in ("validation", "calibration"):
+        fig, alt = plot_replication(card, lang, role)
+        save_figure(
+            fig,
+            out[f"{role}_png"],
+            out[f"{role}_svg"],
+            out[f"{role}_alt"],
+            alt,
+            lang,
+            job.params.synthetic,
+        )
 
 
 # --------------------------------------------------------------------------- models

@@ -211,6 +211,15 @@ def bootstrap_targets():
     return []
 
 
+def simulation_validation_targets():
+    """The pass share of each validation check over the simulation's seeds
+    (results/simulation/validation.csv: target_id, n_seeds, n_pass, pass_share); an input
+    of the report only with synthetic data and a configured simulation."""
+    if SYNTHETIC and config.get("simulation"):
+        return ["results/simulation/validation.csv"]
+    return []
+
+
 # ---- statbank stage helpers
 STATBANK_RAW_DIR = "data/raw/statbank"
 

@@ -44,9 +44,12 @@ rule replication_figure:
         code=code("scripts/plot_replication.py"),
         scorecard="results/replication/scorecard.csv",
     output:
-        png="results/figures/fig_replication.png",
-        svg="results/figures/fig_replication.svg",
-        alt="results/figures/fig_replication.alt.txt",
+        validation_png="results/figures/fig_validation.png",
+        validation_svg="results/figures/fig_validation.svg",
+        validation_alt="results/figures/fig_validation.alt.txt",
+        calibration_png="results/figures/fig_calibration.png",
+        calibration_svg="results/figures/fig_calibration.svg",
+        calibration_alt="results/figures/fig_calibration.alt.txt",
     log:
         "logs/figures/replication_figure.log",
     conda:

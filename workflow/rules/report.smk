@@ -20,6 +20,7 @@ rule report:
         scorecard="results/replication/scorecard.csv",
         figures=rules.indicator_figures.output,
         replication_figure=rules.replication_figure.output,
+        simulation_validation=simulation_validation_targets(),
         models=model_targets(),
         maps=maps_targets(),
         statbank=statbank_report_targets(),

@@ -128,11 +128,10 @@ def effect_label(R, spec: dict, effect: str) -> str:
 
 
 def replication_counts(R, role: str) -> tuple[int, int]:
-    """(within tolerance, computable) of the published figures with this role."""
-    sc = R.scorecard[(R.scorecard.reference == "published") & (R.scorecard.role == role)]
-    comp = int(sc.reproduced.notna().sum())
-    ok = int(sc.within_tolerance.astype(str).str.lower().eq("true").sum())
-    return ok, comp
+    """(within tolerance, compared) of the distinct published statistics with this role."""
+    from ..replication import check_counts
+
+    return check_counts(R.scorecard, role)
 
 
 def sentences(R, part: str) -> list[str]:

@@ -156,7 +156,9 @@ def lookup_html(R, meta: dict, lookup: pd.DataFrame) -> str:
             f'<label for="dk-lookup-q">{html.escape(tx("maps.lookup_search"))}</label> '
             f'<input id="dk-lookup-q" type="search" autocomplete="off" '
             f'placeholder="{html.escape(tx("maps.lookup_placeholder"))}">',
-            '<div class="dk-lookup-scroll">',
+            # a scrolling region: reachable and named for keyboard and screen readers
+            '<div class="dk-lookup-scroll" tabindex="0" role="region" '
+            f'aria-label="{html.escape(tx("maps.lookup_title"), quote=True)}">',
             f'<table id="dk-lookup" data-quarto-disable-processing="true"><thead><tr>{head}</tr></thead><tbody>',
             *rows,
             "</tbody></table>",

@@ -4,7 +4,6 @@ average marginal effects of each model's effects of interest, robustness and war
 from __future__ import annotations
 
 import json
-import re
 
 import pandas as pd
 
@@ -244,20 +243,11 @@ def robustness(R) -> str:
     )
 
 
-# a model term inside a warning's text: C(var)[T.level], possibly an interaction
-TERM = re.compile(r"C\([^)]*\)(?:\[T\.[^\]]*\])?(?::C\([^)]*\)(?:\[T\.[^\]]*\])?)*")
-
-
 def warning_text(R, text: str, spec: dict) -> str:
-    """A fitting warning with the model terms in it in readers' words."""
-    out, pos = [], 0
-    for m in TERM.finditer(text):
-        out += [
-            R.esc(text[pos : m.start()]),
-            R.tx("common.quote", x=term_text(R, m.group(0), spec)),
-        ]
-        pos = m.end()
-    return "".join(out) + R.esc(text[pos:])
+    """A fitting warning in readers' words (the raw text is in the model's JSON and log)."""
+    from ..models.reader_warnings import reader_warning
+
+    return R.esc(reader_warning(text, spec, context_settings(R.ctx), R.tx))
 
 
 def warnings(R) -> str:

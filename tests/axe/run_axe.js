@@ -1,0 +1,52 @@
+// Run axe-core (WCAG 2.1 A/AA rules) in headless Chromium on local HTML files and print
+// one JSON object: {"<file>": [violation, ...], ...}. Used by tests/test_accessibility.py.
+//
+//   node tests/axe/run_axe.js MODULES_DIR CHROMIUM file.html [file.html ...]
+//
+// MODULES_DIR holds node_modules/axe-core and node_modules/playwright-core (installed by
+// .ci/run with the versions pinned in tests/axe/package.json).
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const url = require("url");
+
+const [modules, chromiumPath, ...files] = process.argv.slice(2);
+const { chromium } = require(path.join(modules, "node_modules", "playwright-core"));
+const axeSource = fs.readFileSync(
+  path.join(modules, "node_modules", "axe-core", "axe.min.js"),
+  "utf8",
+);
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  const out = {};
+  try {
+    for (const file of files) {
+      const page = await browser.newPage();
+      await page.goto(url.pathToFileURL(path.resolve(file)).href, { waitUntil: "load" });
+      await page.addScriptTag({ content: axeSource });
+      const result = await page.evaluate(
+        async (tags) => await window.axe.run(document, { runOnly: { type: "tag", values: tags } }),
+        TAGS,
+      );
+      out[file] = result.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, html: n.html.slice(0, 200) })),
+      }));
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  process.stdout.write(JSON.stringify(out, null, 1) + "\n");
+})().catch((err) => {
+  process.stderr.write(String(err && err.stack || err) + "\n");
+  process.exit(2);
+});

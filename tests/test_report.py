@@ -287,3 +287,61 @@ def test_microdata_run_and_disclosure_control(built_microdata):
     # no unit-level row is embedded: no municipality name of the panel appears
     names = set(pan.kommunenavn.dropna()) - {"Os", "Nes", "Bø", "Sande", "Herøy", "Våler"}
     assert not any(f">{n}<" in html for n in list(names)[:200])
+
+
+# --------------------------------------------------------------------------- data class
+# Outside the simulation section, a synthetic report shows panel values as points: no
+# interval after a number ("78,1 (74–82)", "(95 % KI 57–72)") and no verdict word on a
+# change. And every reader-facing word is in the report's language: place names (frames,
+# counties), file paths, code and web addresses are not words of either language.
+SIMULATION = {"nb": ("Simulering: ", "Offisiell statistikk"), "en": ("Simulation: ", "Official")}
+INTERVAL = re.compile(
+    r"\b(?:KI|CI)\b\s*\d|\d\s?%?\s\(\s*\d+(?:[.,]\d+)?\s?[–-]\s?\d+(?:[.,]\d+)?\s?%?\s*\)"
+)
+VERDICT = {
+    "nb": r"\b(økte|falt|uendret|klart høyere|klart lavere|steg|sank)\b",
+    "en": r"\b(increased|decreased|fell|rose|unchanged|clearly higher|clearly lower)\b",
+}
+OTHER_LANGUAGE = {  # frequent words of the other language that neither language shares
+    "nb": r"\b(the|and|not|of|with|assumed|published|which|from)\b",
+    "en": r"\b(og|ikke|av|til|med|etter|fra|kommunene|publisert|antatt|andel|syntetiske)\b",
+}
+
+
+def reader_text(path: Path) -> str:
+    doc = path.read_text(encoding="utf-8")
+    doc = re.sub(r"<(script|style)\b.*?</\1>", " ", doc, flags=re.S)
+    doc = re.sub(r"<img\b[^>]*>", " ", doc)
+    import html as htmllib
+
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", doc))
+    return re.sub(r"[ \t\u00a0\u202f]+", " ", text)
+
+
+def place_names(root: Path) -> list[str]:
+    names = set()
+    for f in (root / "data/reference").glob("municipalities_*.csv"):
+        names |= set(pd.read_csv(f, dtype=str)["kommunenavn"].dropna())
+    counties = json.loads((root / "data/reference/counties_2024.geojson").read_text("utf-8"))
+    names |= {c["properties"]["fylkesnavn"] for c in counties["features"]}
+    return sorted(names, key=len, reverse=True)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_synthetic_report_keeps_to_what_its_data_support(built, built_en, lang):
+    wd = built if lang == "nb" else built_en[0]
+    text = reader_text(wd / f"results/report/report.{lang}.html")
+    start, end = SIMULATION[lang]
+    i = text.index(start, text.index(start) + 1)  # the section, not its entry in the contents
+    j = text.index(end, i)
+    outside = text[:i] + text[j:]
+    assert "%" in text[i:j] and re.search(r"\d", text[i:j])  # the simulation has its numbers
+    hits = [outside[max(0, m.start() - 50) : m.end() + 20] for m in INTERVAL.finditer(outside)]
+    assert hits == []
+    verdicts = [m.group(0) for m in re.finditer(VERDICT[lang], outside)]
+    assert verdicts == []
+    for name in place_names(wd):
+        outside = outside.replace(name, " ")
+    words = " ".join(w for w in outside.split() if not re.search(r"[/._@#=]", w))
+    foreign = [words[max(0, m.start() - 40) : m.end() + 20] for m in re.finditer(OTHER_LANGUAGE[lang], words)]  # fmt: skip
+    assert foreign == []

@@ -436,24 +436,6 @@ def test_config_failing_schema_names_key_value_and_allowed(copy_for_dry_runs):
 
 
 @pytest.mark.slow
-def test_slurm_profile_dry_run_resolves(copy_for_dry_runs):
-    proc = run_snakemake(
-        copy_for_dry_runs,
-        "-n",
-        "--workflow-profile",
-        str(copy_for_dry_runs / "workflow/profiles/slurm"),
-        "--forceall",
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-3000:]
-    assert "profiles/slurm" in out
-    # per-rule resources from the rules, defaults from the profile
-    fit = re.search(r"rule fit_model:.*?resources: ([^\n]*)", out, re.S).group(1)
-    assert "mem_mb=2000" in fit and "runtime=30" in fit and "slurm_partition=normal" in fit
-    assert "This was a dry-run" in out
-
-
-@pytest.mark.slow
 def test_bootstrap_switch_off_by_default_and_chunked_when_on(copy_for_dry_runs, tmp_path):
     assert "bootstrap_chunk" not in planned_jobs(copy_for_dry_runs)
     cfg = tmp_path / "boot.yaml"
@@ -477,7 +459,7 @@ def test_two_runs_are_byte_identical_and_console_fits_one_screen(built, tmp_path
     results/ is byte-identical to the first build's, apart from provenance.json's run
     metadata (strict: model JSONs, the HTML and the PDF included); and its console fits on
     one screen, one line per job, each warning once, ending with the report's path."""
-    second = copy_repo(tmp_path / "second")
+    second = copy_repo(tmp_path / "second", full_simulation=True)  # as `built` runs it
     proc = run_snakemake(
         second, "--workflow-profile", "workflow/profiles/default", check=True, timeout=900
     )

@@ -288,3 +288,26 @@ def test_report_section_en(results):  # noqa: F811
     assert "Coverage far from nominal" in md and "(0.20)" in md
     for word in ("Simulering", "Dekning", "frø", "sann verdi"):
         assert word not in md
+
+
+def test_fitting_warnings_of_simulated_panels_are_counted_not_repeated(caplog):
+    """S panels would repeat one separation warning S times on the console: the fits'
+    warnings go to the job log at INFO and one WARNING line counts them."""
+    import logging
+
+    from digikom.simulation import _Demote
+
+    demote = _Demote()
+    fit_log = logging.getLogger("digikom.models.fit")
+    fit_log.addFilter(demote)
+    try:
+        with caplog.at_level(logging.INFO):
+            fit_log.warning("model strategy: quasi-complete separation")
+            fit_log.warning("model strategy: quasi-complete separation")
+            fit_log.info("fitted")
+    finally:
+        fit_log.removeFilter(demote)
+    assert demote.count == 2
+    assert [r.levelname for r in caplog.records] == ["INFO", "INFO", "INFO"]
+    fit_log.warning("outside the simulation")  # the filter is gone: a warning again
+    assert caplog.records[-1].levelname == "WARNING"

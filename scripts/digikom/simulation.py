@@ -172,6 +172,21 @@ def make_large_panel(frames, params, codebook, targets, crosswalk, size_groups, 
 # --------------------------------------------------------------------------- fits
 
 
+class _Demote(logging.Filter):
+    """Fitting warnings of the simulated panels at INFO, counted: S panels would repeat
+    the same separation warning S times on the console; one summary line says it."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record):
+        if record.levelno == logging.WARNING:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            self.count += 1
+        return True
+
+
 def fit_rows(panel: pd.DataFrame, specs: list[dict], confidence: float) -> pd.DataFrame:
     """Per model: every coefficient (kind ``coefficient``; ordinal thresholds included) and
     every declared effect of interest (kind ``effect``: the average marginal effect, per
@@ -273,28 +288,47 @@ def simulate_seeds(indices, seed, data, specs, confidence, validation=None):
     ``validation``: dict with rules, waves, calibration, statbank (None: no checks).
     Each replicate is computed on its own (its rows depend only on seed and k)."""
     est, val = [], []
-    for k in indices:
-        s = replicate_seed(seed, k)
-        panel = make_panel(
-            data["frames"], data["params"], data["codebook"], data["targets"],
-            data["crosswalk"], data["size_groups"], s,
-        )  # fmt: skip
-        rows = fit_rows(panel, specs, confidence)
-        rows.insert(0, "seed", s)
-        rows.insert(0, "seed_index", k)
-        est.append(rows)
-        if validation is not None:
-            v = validation_rows(
-                panel, data["targets"], validation["rules"], data["codebook"],
-                validation["waves"], validation["calibration"], validation.get("statbank"),
-            )  # fmt: skip
-            v.insert(0, "seed", s)
-            v.insert(0, "seed_index", k)
-            val.append(v)
-        log.info("replicate %d (seed %d): %d estimates", k, s, len(rows))
+    demote = _Demote()
+    fit_log = logging.getLogger("digikom.models.fit")
+    fit_log.addFilter(demote)
+    try:
+        for k in indices:
+            _replicate(k, seed, data, specs, confidence, validation, est, val)
+    finally:
+        fit_log.removeFilter(demote)
+    if demote.count:
+        log.warning(
+            "simulation: %d fitting warning(s) over %d panel(s) (each at INFO in this log); "
+            "a diverging term does not count for its seed, and the report's simulation "
+            "section gives the seeds per term",
+            demote.count,
+            len(indices),
+        )
     e = pd.concat(est, ignore_index=True) if est else pd.DataFrame(columns=ESTIMATE_COLUMNS)
     v = pd.concat(val, ignore_index=True) if val else pd.DataFrame(columns=VALIDATION_COLUMNS)
     return e[ESTIMATE_COLUMNS], v[VALIDATION_COLUMNS]
+
+
+def _replicate(k, seed, data, specs, confidence, validation, est, val):
+    """Replicate k: its panel, fits and validation checks, appended to est and val."""
+    s = replicate_seed(seed, k)
+    panel = make_panel(
+        data["frames"], data["params"], data["codebook"], data["targets"],
+        data["crosswalk"], data["size_groups"], s,
+    )  # fmt: skip
+    rows = fit_rows(panel, specs, confidence)
+    rows.insert(0, "seed", s)
+    rows.insert(0, "seed_index", k)
+    est.append(rows)
+    if validation is not None:
+        v = validation_rows(
+            panel, data["targets"], validation["rules"], data["codebook"],
+            validation["waves"], validation["calibration"], validation.get("statbank"),
+        )  # fmt: skip
+        v.insert(0, "seed", s)
+        v.insert(0, "seed_index", k)
+        val.append(v)
+    log.info("replicate %d (seed %d): %d estimates", k, s, len(rows))
 
 
 # --------------------------------------------------------------------------- truth

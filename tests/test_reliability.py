@@ -636,7 +636,7 @@ def _default_sigint() -> None:
 
 @pytest.mark.slow
 def test_sigint_then_rerun_completes_without_stale_files(built, tmp_path):
-    wd = copy_repo(tmp_path / "interrupt")
+    wd = copy_repo(tmp_path / "interrupt", full_simulation=True)  # compared with `built`
     proc = subprocess.Popen(
         snakemake_cmd(wd),
         cwd=wd,

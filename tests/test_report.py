@@ -175,7 +175,7 @@ def test_report_in_browser(built, browser, tmp_path):
     assert all(c and w > 100 and len(alt) > 20 for c, w, alt in imgs), imgs
     h1 = page.evaluate("Array.from(document.querySelectorAll('h1')).map(h => h.textContent.trim())")
     for h in HEADINGS["nb"]:
-        assert h in h1
+        assert any(x.startswith(h) for x in h1), (h, h1)  # "Simulering: …" in full
     # real table headers
     assert page.evaluate("document.querySelectorAll('table thead th').length") > 20
     # key numbers: each finding's percentages come from results/indicators/shares.csv
@@ -224,7 +224,9 @@ def test_pdf_pages(built, tmp_path):
     assert 12 <= len(pages) <= 60
     for p in pages:
         a = np.asarray(Image.open(p).convert("L"), dtype=float)
-        assert a.std() > 5, f"{p.name} looks blank"
+        # a short last page (a few lines) is a page; a blank one (a page number at most)
+        # fails the ink check below
+        assert a.std() > 2, f"{p.name} looks blank"
         assert (a < 128).mean() > 0.0005, f"{p.name} has almost no ink"
 
 
@@ -250,7 +252,7 @@ def test_english_report(built, built_en, browser):
     assert errors == []
     h1 = page.evaluate("Array.from(document.querySelectorAll('h1')).map(h => h.textContent.trim())")
     for h in HEADINGS["en"]:
-        assert h in h1
+        assert any(x.startswith(h) for x in h1), (h, h1)  # "Simulering: …" in full
     for word in ("Hovedfunn", "Andel kommuner", "Kilde:"):
         assert word not in html
     assert (

@@ -15,6 +15,9 @@ rule map_boundaries:
         "benchmarks/maps/map_boundaries.tsv"
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     script:
         "../../scripts/map_boundaries.py"
 

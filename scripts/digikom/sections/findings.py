@@ -355,11 +355,23 @@ def render_published(R) -> str:
         parts.append(tx("findings.summary_intro") + "\n")
         parts.append(_bullets(lines))
     parts.append(tx("findings.intro_published", first=R.first, last=R.second) + "\n")
-    parts.append(
-        R.heading(2, "findings.comparison", "sec-findings-comparison", first=R.first, last=R.second)
+    parts += _periods(
+        R,
+        published_sentences(R, "comparison", figures),
+        published_sentences(R, "update", figures),
     )
-    parts.append(_bullets(published_sentences(R, "comparison", figures)))
-    update = published_sentences(R, "update", figures)
+    return "\n".join(parts)
+
+
+def _periods(R, comparison: list[str], update: list[str]) -> list[str]:
+    """The comparison (first -> second wave) and the update, each under its heading, then
+    the closing paragraph."""
+    parts = [
+        R.heading(
+            2, "findings.comparison", "sec-findings-comparison", first=R.first, last=R.second
+        ),
+        _bullets(comparison),
+    ]
     if update and R.update_waves:
         parts.append(
             R.heading(
@@ -368,7 +380,7 @@ def render_published(R) -> str:
         )
         parts.append(_bullets(update))
     parts.append(" ".join(closing(R)) + "\n")  # a paragraph: not one list with the above
-    return "\n".join(parts)
+    return parts
 
 
 def render(R) -> str:
@@ -377,17 +389,5 @@ def render(R) -> str:
     tx = R.tx
     parts = [R.heading(1, "findings.title", "sec-findings")]
     parts.append(tx("findings.intro", first=R.first, last=R.second) + "\n")
-    parts.append(
-        R.heading(2, "findings.comparison", "sec-findings-comparison", first=R.first, last=R.second)
-    )
-    parts.append(_bullets(sentences(R, "comparison")))
-    update = sentences(R, "update")
-    if update:
-        parts.append(
-            R.heading(
-                2, "findings.update", "sec-findings-update", first=R.second, last=R.update_waves[-1]
-            )
-        )
-        parts.append(_bullets(update))
-    parts.append(" ".join(closing(R)) + "\n")  # a paragraph: not one list with the above
+    parts += _periods(R, sentences(R, "comparison"), sentences(R, "update"))
     return "\n".join(parts)

@@ -170,3 +170,46 @@ def test_z_value_rejects_a_confidence_outside_0_1(confidence):
 
     with pytest.raises(ValueError, match="between 0 and 1"):
         z_value(confidence)
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_panel_figures_draw_intervals_only_for_estimates(shares, settings, synthetic, monkeypatch):
+    """Synthetic data: the size and trend figures show points (no error bars, no bands);
+    real microdata: error bars and bands at the configured confidence."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from digikom import indicator_plots as P
+    from matplotlib.collections import PolyCollection
+
+    # draw_all asks the data class (digikom.support) whether intervals may be drawn
+    asked = []
+
+    def record(*args):
+        asked.append(args[-1])
+        raise _Stop
+
+    monkeypatch.setattr(P, "plot_size", record)
+    with pytest.raises(_Stop):
+        P.draw_all(shares, pd.DataFrame(), pd.DataFrame(), settings, "unused", synthetic)
+    assert asked == [not synthetic]
+    monkeypatch.undo()
+    # and the figures follow the flag
+    intervals = asked[0]
+    fig, _ = P.plot_size(shares, settings, "has_strategy", [2018, 2022], intervals)
+    ax = fig.axes[0]
+    from matplotlib.container import BarContainer, ErrorbarContainer
+
+    assert any(isinstance(c, BarContainer) for c in ax.containers)  # the bars are drawn
+    assert any(isinstance(c, ErrorbarContainer) for c in ax.containers) is intervals
+    plt.close(fig)
+    theme, inds = next(iter(settings.indicators["figures"]["trends"].items()))
+    fig, _ = P.plot_trend(shares, settings, theme, inds, intervals)
+    bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert bool(bands) is intervals
+    plt.close(fig)

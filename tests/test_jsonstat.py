@@ -1,4 +1,4 @@
-"""Tests of the JSON-stat2 parser (digikom.jsonstat)."""
+"""Tests of the JSON-stat2 parser (digikom.statbank.jsonstat)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 
 import pytest
 from digikom.errors import StatbankError
-from digikom.jsonstat import loads_jsonstat2, parse_jsonstat2, read_jsonstat2
+from digikom.statbank.jsonstat import loads_jsonstat2, parse_jsonstat2, read_jsonstat2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from statbank_server import FIXTURES

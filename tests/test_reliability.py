@@ -26,9 +26,9 @@ from digikom import io as dio
 from digikom import panel as P
 from digikom.errors import DigikomError, RenderError, StatbankError
 from digikom.fonts import check_fonts, fonts_in_typst, raise_on_font_warnings
-from digikom.jsonstat import loads_jsonstat2
 from digikom.models.spec import resolve_spec
 from digikom.provenance import RUN_METADATA_FIELDS
+from digikom.statbank.jsonstat import loads_jsonstat2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workflow_utils import (

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from digikom import statbank
 from digikom.errors import StatbankError
 from digikom.io import sha256_file
-from digikom.jsonstat import read_jsonstat2
-from digikom.statbank import Settings, expand_selection, fetch_table, query_hash
+from digikom.statbank import client, fetch
+from digikom.statbank.cache import query_hash
+from digikom.statbank.fetch import fetch_table
+from digikom.statbank.jsonstat import read_jsonstat2
+from digikom.statbank.query import expand_selection
+from digikom.statbank.settings import StatbankSettings
 from statbank_server import FIXTURES, StatbankServer
 
 SEL = {"valueCodes": {"ContentsCode": "*", "Tid": "*"}}
@@ -25,7 +28,7 @@ def server():
         yield srv
 
 
-def cfg(srv: StatbankServer, **kw) -> Settings:
+def cfg(srv: StatbankServer, **kw) -> StatbankSettings:
     base = dict(
         base_url=srv.base_url,
         lang="no",
@@ -34,7 +37,7 @@ def cfg(srv: StatbankServer, **kw) -> Settings:
         retries=4,
         backoff_s=0.05,
     )
-    return Settings(**(base | kw))
+    return StatbankSettings(**(base | kw))
 
 
 def data_requests(srv):
@@ -272,7 +275,7 @@ def test_throttles_to_calls_per_window(tmp_path):
 
 
 def test_long_selection_is_posted(server, tmp_path, monkeypatch):
-    monkeypatch.setattr(statbank, "MAX_GET_URL", 50)
+    monkeypatch.setattr(fetch, "MAX_GET_URL", 50)
     df = fetch_table("99901", SEL, cfg(server), tmp_path)
     assert data_requests(server)[0]["method"] == "POST"
     pd.testing.assert_frame_equal(df, expected_99901())
@@ -318,15 +321,15 @@ def test_retry_after_http_date():
     from email.utils import format_datetime
 
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    assert 25 <= statbank._retry_after(when) <= 31
-    assert statbank._retry_after("2") == 2.0
-    assert statbank._retry_after("soon") is None
+    assert 25 <= client._retry_after(when) <= 31
+    assert client._retry_after("2") == 2.0
+    assert client._retry_after("soon") is None
 
 
 def test_fetch_table_to_csv(server, tmp_path):
     out = tmp_path / "out" / "99901.csv"
     settings = {"base_url": server.base_url, "lang": "no", "timeout_s": 1, "max_total_wait_s": 5}
-    statbank.fetch_table_to_csv("99901", SEL, settings, str(tmp_path / "raw"), str(out))
+    fetch.fetch_table_to_csv("99901", SEL, settings, str(tmp_path / "raw"), str(out))
     back = pd.read_csv(
         out, dtype={"KommSize": str, "Tid": str}, keep_default_na=False, na_values={"value": [""]}
     )

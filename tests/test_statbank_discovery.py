@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from digikom import statbank
 from digikom.errors import StatbankError
-from digikom.statbank import Settings, fetch_table, query_hash, resolve_labels
+from digikom.statbank.cache import query_hash
+from digikom.statbank.discover import describe_table, main
+from digikom.statbank.fetch import fetch_table
+from digikom.statbank.labels import resolve_labels
+from digikom.statbank.query import resolve_selection
+from digikom.statbank.settings import StatbankSettings
 from statbank_server import FIXTURES, StatbankServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,8 +29,10 @@ def server():
         yield srv
 
 
-def cfg(srv: StatbankServer, lang: str = "no") -> Settings:
-    return Settings(base_url=srv.base_url, lang=lang, timeout_s=1, retries=1, backoff_s=0.05)
+def cfg(srv: StatbankServer, lang: str = "no") -> StatbankSettings:
+    return StatbankSettings(
+        base_url=srv.base_url, lang=lang, timeout_s=1, retries=1, backoff_s=0.05
+    )
 
 
 def meta_of(table: str, lang: str = "no") -> dict:
@@ -88,7 +94,7 @@ def test_label_of_several_dimensions_and_codes_and_labels_together():
         resolve_labels("14023", meta, ["Kommuner"])
     assert resolve_labels("14023", meta, {"DigOmrade": "kommuner"}) == {"DigOmrade": ["A1"]}
     with pytest.raises(StatbankError, match="both by valueCodes"):
-        statbank.resolve_selection(
+        resolve_selection(
             "14023", meta_of("14023"), {"valueCodes": {"Sektor": "S1"}}, by_label={"Sektor": ["S3"]}
         )
 
@@ -143,23 +149,23 @@ def run_cli(server, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_search_lists_matching_tables(server, capsys):
-    assert statbank.main(["--statbank-url", server.base_url, "search", "IKT", "kommuner"]) == 0
+    assert main(["--statbank-url", server.base_url, "search", "IKT", "kommuner"]) == 0
     out = capsys.readouterr().out
     assert "12031  12031: Ivaretakelse av IKT-funksjoner" in out and "[2018–2024]" in out
     assert "14023" not in out  # its title has no "IKT"
     req = [r for r in server.requests if r["path"].endswith("/tables")][-1]
     assert req["query"]["query"] == "IKT kommuner" and req["query"]["lang"] == "no"
-    assert statbank.main(["--statbank-url", server.base_url, "--lang", "en", "search", "municipalities"]) == 0  # fmt: skip
+    assert main(["--statbank-url", server.base_url, "--lang", "en", "search", "municipalities"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     for t in ("14023", "12031", "14024", "12957"):
         assert t in out
     assert "Performance of ICT functions" in out
-    assert statbank.main(["--statbank-url", server.base_url, "search", "nothing-like-this"]) == 0
+    assert main(["--statbank-url", server.base_url, "search", "nothing-like-this"]) == 0
     assert capsys.readouterr().out.strip() == "no tables found"
 
 
 def test_describe_shows_dimensions_codes_labels_and_elimination(server, capsys):
-    assert statbank.main(["--statbank-url", server.base_url, "describe", "99901"]) == 0
+    assert main(["--statbank-url", server.base_url, "describe", "99901"]) == 0
     out = capsys.readouterr().out
     title = meta_of("99901")["label"]
     assert out.splitlines()[0] == title  # "99901: ...", the id once
@@ -168,7 +174,7 @@ def test_describe_shows_dimensions_codes_labels_and_elimination(server, capsys):
     assert "code lists: agg_KommSize3" in out
     assert "Tid (år, time): 4 codes, must be selected" in out
     assert "  IKTStrategi  Kommuner med overordnet IKT-strategi" in out
-    desc = statbank.describe_table(Settings(base_url=server.base_url, lang="en"), "12031")
+    desc = describe_table(StatbankSettings(base_url=server.base_url, lang="en"), "12031")
     sector = next(d for d in desc["dimensions"] if d["id"] == "Sektor")
     assert sector["categories"] == [
         ("S1", "State agencies"), ("S2", "County authorities"), ("S3", "Municipalities")

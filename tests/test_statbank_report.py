@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from digikom import statbank
 from digikom.errors import ConfigError
-from digikom.jsonstat import read_jsonstat2
 from digikom.report import md_table
 from digikom.sections import official
-from digikom.statbank_view import plot_view, resolve_view, statbank_figure
+from digikom.statbank.fetch import fetch_table_to_csv
+from digikom.statbank.figure import plot_view, statbank_figure
+from digikom.statbank.jsonstat import read_jsonstat2
+from digikom.statbank.view import resolve_view
 from digikom.text import Text, esc
 from statbank_server import FIXTURES, StatbankServer
 
@@ -64,7 +65,7 @@ def fetched(tmp_path_factory):
             settings = {"base_url": srv.base_url, "lang": api_lang, "timeout_s": 2}
             res = root / lang / "results"
             for t, sel in (("99901", SEL), ("12031", SEL_12031)):
-                statbank.fetch_table_to_csv(
+                fetch_table_to_csv(
                     t, sel, settings, str(root / "raw"), str(res / "statbank" / f"{t}.csv"),
                     str(res / "statbank" / f"{t}.meta.json"),
                 )  # fmt: skip

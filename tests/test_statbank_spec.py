@@ -17,10 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from digikom import statbank
 from digikom.errors import StatbankError
-from digikom.jsonstat import parse_jsonstat2, read_jsonstat2
-from digikom.statbank import Settings, expand_selection, fetch_table
+from digikom.statbank.client import Client
+from digikom.statbank.fetch import _params, fetch_table
+from digikom.statbank.jsonstat import parse_jsonstat2, read_jsonstat2
+from digikom.statbank.query import expand_selection, join_items, split_items
+from digikom.statbank.settings import StatbankSettings
 from statbank_server import FIXTURES, StatbankServer, answer_data
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,9 +35,9 @@ def server():
         yield srv
 
 
-def cfg(srv: StatbankServer, **kw) -> Settings:
+def cfg(srv: StatbankServer, **kw) -> StatbankSettings:
     base = dict(base_url=srv.base_url, timeout_s=2, max_total_wait_s=20, retries=4, backoff_s=0.05)
-    return Settings(**(base | kw))
+    return StatbankSettings(**(base | kw))
 
 
 def data_requests(srv):
@@ -73,9 +75,9 @@ def test_comma_expressions_are_bracketed_over_get(server, tmp_path, expr, want):
 
 
 def test_items_split_like_the_server():
-    assert statbank.split_items("[range(2018,2022)],2024") == ["range(2018,2022)", "2024"]
-    assert statbank.split_items("range(2018,2022), top(2,1)") == ["range(2018,2022)", "top(2,1)"]
-    assert statbank.join_items(["range(2018,2022)", "2024"]) == "[range(2018,2022)],2024"
+    assert split_items("[range(2018,2022)],2024") == ["range(2018,2022)", "2024"]
+    assert split_items("range(2018,2022), top(2,1)") == ["range(2018,2022)", "top(2,1)"]
+    assert join_items(["range(2018,2022)", "2024"]) == "[range(2018,2022)],2024"
 
 
 # -------------------------------------------------------- wildcards and elimination
@@ -143,7 +145,7 @@ def test_documented_expressions_agree_with_the_server(server, expr):
     """The real GET URL the client builds for each expression documented in
     docs/statbank.md selects on the server what the client expects."""
     value_codes = {"ContentsCode": "IKTStrategi", "Tid": expr, "KommSize": "*"}
-    params = statbank._params("no", value_codes, {})
+    params = _params("no", value_codes, {})
     url = requests.Request("GET", server.base_url + "/tables/99901/data", params=params)
     r = requests.Session().send(url.prepare())
     assert r.status_code == 200, r.text
@@ -212,7 +214,7 @@ def test_unknown_table_says_so(server, tmp_path):
     with pytest.raises(StatbankError, match=r"HTTP 404.*table 99999 does not exist"):
         fetch_table("99999", {"valueCodes": {}}, cfg(server), tmp_path)
     # on /data the real server answers an unknown table with 400, not 404
-    client = statbank.Client(cfg(server))
+    client = Client(cfg(server))
     with pytest.raises(
         StatbankError, match=r"HTTP 400 \(table 99999 does not exist on this server\)"
     ):
@@ -224,8 +226,9 @@ def test_unknown_table_says_so(server, tmp_path):
 
 _CHILD = """
 import sys, time
-from digikom.statbank import Settings, fetch_table
-s = Settings(base_url=sys.argv[1], timeout_s=5, max_total_wait_s=30, backoff_s=0.05)
+from digikom.statbank.fetch import fetch_table
+from digikom.statbank.settings import StatbankSettings
+s = StatbankSettings(base_url=sys.argv[1], timeout_s=5, max_total_wait_s=30, backoff_s=0.05)
 fetch_table(sys.argv[2], {"valueCodes": {"ContentsCode": "*", "Tid": "*"}}, s, sys.argv[3])
 """
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from digikom.jsonstat import read_jsonstat2
+from digikom.statbank.jsonstat import read_jsonstat2
 from statbank_server import FIXTURES, StatbankServer
 from workflow_utils import copy_repo, from_built, run_snakemake
 

@@ -89,7 +89,7 @@ def build_panel(job) -> None:
 
 
 def statbank_fetch(job) -> None:
-    from .statbank import fetch_table_to_csv
+    from .statbank.fetch import fetch_table_to_csv
 
     fetch_table_to_csv(
         table=job.wildcards.table,
@@ -102,7 +102,7 @@ def statbank_fetch(job) -> None:
 
 
 def statbank_figure(job) -> None:
-    from .statbank_view import statbank_figure as draw
+    from .statbank.figure import statbank_figure as draw
 
     draw(
         csv=job.input.csv,

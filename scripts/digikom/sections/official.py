@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..statbank_view import STATUS_SYMBOLS, all_series
+from ..statbank.view import STATUS_SYMBOLS, all_series
 from ..text import MISSING
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import StatbankError
+from ..errors import StatbankError
 
 RESERVED_COLUMNS = ("value", "status")
 
@@ -203,6 +203,18 @@ def parse_jsonstat2(obj: Any, source: str) -> pd.DataFrame:
         if col != "value":
             frame[col] = frame[col].astype(object)
     return frame
+
+
+def decode_json(raw: bytes, source: str) -> dict[str, Any]:
+    """A JSON object from UTF-8 bytes (a response body or a cached file); anything
+    else raises :class:`StatbankError` naming ``source``."""
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StatbankError(f"{source}: not valid JSON: {exc}") from exc
+    if not isinstance(obj, dict):
+        raise StatbankError(f"{source}: expected a JSON object")
+    return obj
 
 
 def loads_jsonstat2(data: bytes | str, source: str) -> pd.DataFrame:

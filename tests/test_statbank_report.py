@@ -150,7 +150,7 @@ def test_default_view_shows_every_fetched_category(fetched, lang):
     assert {st for v, st in cells.values() if st} == {"..", ":"}
     meta = json.loads((fetched[lang] / "statbank" / "99901.meta.json").read_text("utf-8"))
     assert meta["label"].startswith("99901: ") and view["title"] == meta["label"][len("99901: ") :]
-    fig = plot_view(view, Text(lang))
+    fig = plot_view(view)
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert len(shown) == 4 and all(len(ax.get_lines()) == 2 for ax in shown)
     assert sorted(t.get_text() for ax in shown for t in ax.texts) == ["..", ":"]
@@ -163,7 +163,7 @@ def test_configured_view_and_figure_series_match_the_fixture(fetched):
     ] == "Opplæring av ansatte i IT-verktøy"
     assert [p["key"] for p in view["panels"]] == [{"ContentsCode": "Egne"}, {"ContentsCode": "Eksterne"}]  # fmt: skip
     assert [(f["id"], f["category"]) for f in view["fixed"]] == [("Sektor", "Kommuner")]
-    fig = plot_view(view, Text("nb"))
+    fig = plot_view(view)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 2
     for ax, panel in zip(axes, view["panels"], strict=True):

@@ -19,9 +19,9 @@ import pytest
 import requests
 from digikom.errors import StatbankError
 from digikom.statbank.client import Client
-from digikom.statbank.fetch import _params, fetch_table
+from digikom.statbank.fetch import fetch_table
 from digikom.statbank.jsonstat import parse_jsonstat2, read_jsonstat2
-from digikom.statbank.query import expand_selection, join_items, split_items
+from digikom.statbank.query import expand_selection, get_params, join_items, split_items
 from digikom.statbank.settings import StatbankSettings
 from statbank_server import FIXTURES, StatbankServer, answer_data
 
@@ -145,7 +145,7 @@ def test_documented_expressions_agree_with_the_server(server, expr):
     """The real GET URL the client builds for each expression documented in
     docs/statbank.md selects on the server what the client expects."""
     value_codes = {"ContentsCode": "IKTStrategi", "Tid": expr, "KommSize": "*"}
-    params = _params("no", value_codes, {})
+    params = get_params("no", value_codes, {})
     url = requests.Request("GET", server.base_url + "/tables/99901/data", params=params)
     r = requests.Session().send(url.prepare())
     assert r.status_code == 200, r.text

@@ -38,7 +38,15 @@ from .cache import (
 from .client import Client, OfflineError, source_line
 from .jsonstat import category_codes, decode_json, loads_jsonstat2
 from .labels import resolve_labels
-from .query import Plan, join_items, resolve_selection, short_list, split_items, split_plan
+from .query import (
+    Plan,
+    get_params,
+    part_codes,
+    post_body,
+    resolve_selection,
+    short_list,
+    split_plan,
+)
 from .settings import StatbankSettings
 
 log = logging.getLogger(__package__)
@@ -47,23 +55,6 @@ OFFLINE_HINT = (
     "To build the report without StatBank, run with `--config fetch_statbank=false` (the default)."
 )
 MAX_GET_URL = 2000  # longer selections are sent as POST, as the API guide recommends
-
-
-def _params(lang: str, value_codes: dict[str, str], codelist: dict[str, str]) -> dict[str, str]:
-    params = {"lang": lang, "outputFormat": "json-stat2"}
-    params.update({f"valueCodes[{k}]": join_items(split_items(v)) for k, v in value_codes.items()})
-    params.update({f"codelist[{k}]": v for k, v in codelist.items()})
-    return params
-
-
-def _post_body(value_codes: dict[str, str], codelist: dict[str, str]) -> dict[str, Any]:
-    sel = []
-    for var, expr in value_codes.items():
-        item: dict[str, Any] = {"variableCode": var, "valueCodes": split_items(expr)}
-        if var in codelist:
-            item["codelist"] = codelist[var]
-        sel.append(item)
-    return {"selection": sel}
 
 
 def _codelist_metadata(
@@ -89,14 +80,6 @@ def _codelist_metadata(
     return client.get_json(f"/tables/{table}/metadata", params)
 
 
-def _part_codes(plan: Plan, value_codes: dict[str, str]) -> dict[str, list[str]]:
-    """The codes one (possibly split) query asks for, per dimension."""
-    return {
-        d: plan.codes[d] if value_codes[d] == plan.expr[d] else split_items(value_codes[d])
-        for d in plan.dims
-    }
-
-
 def check_response(
     table: str, obj: dict[str, Any], plan: Plan, value_codes: dict[str, str], url: str
 ) -> None:
@@ -105,7 +88,7 @@ def check_response(
     PxWebApi silently eliminates an eliminable dimension whose selection matched nothing
     by its own rules, and may answer with other codes than a client expects; a table
     that then looks complete would be wrong."""
-    want = _part_codes(plan, value_codes)
+    want = part_codes(plan, value_codes)
     got_dims = list(obj.get("id") or [])
     gone = [d for d in plan.dims if d not in got_dims]
     if gone:
@@ -244,11 +227,11 @@ def _fetch_part(
     """One part of the query, checked: (raw body, URL, its valueCodes, the POST body or
     None for GET)."""
     lang = client.settings.lang
-    params = _params(lang, value_codes, plan.codelist)
+    params = get_params(lang, value_codes, plan.codelist)
     body = None
     url_len = len(requests.Request("GET", client.base, params=params).prepare().url or "")
     if url_len > MAX_GET_URL:
-        body = _post_body(value_codes, plan.codelist)
+        body = post_body(value_codes, plan.codelist)
         params = {"lang": lang, "outputFormat": "json-stat2"}
     try:
         raw, url = client.request(
@@ -257,7 +240,7 @@ def _fetch_part(
     except StatbankError as exc:
         if "too many cells" not in str(exc).casefold():
             raise
-        cells = math.prod(len(v) for v in _part_codes(plan, value_codes).values())
+        cells = math.prod(len(v) for v in part_codes(plan, value_codes).values())
         raise StatbankError(
             f"{exc}. This query has {cells} cells by the table's metadata and /config "
             f"says maxDataCells={client.api_config['maxDataCells']}; select fewer codes"

@@ -13,7 +13,7 @@ from ..io import write_json
 from .view import all_series, resolve_view
 
 
-def plot_view(view: dict, tx):
+def plot_view(view: dict):
     """Small multiples: one line chart per panel (one line per series, gaps where SSB
     shows no number; a cell with a status symbol is marked with the symbol at the axis),
     sharing the y axis and one legend."""
@@ -133,7 +133,7 @@ def statbank_figure(csv, meta, report, table, lang, out) -> None:
     df = read_tidy_csv(csv, [d["id"] for d in m["dimensions"]])
     view = resolve_view(df, m, report, f"statbank.tables.{table}.report")
     write_json(out["view"], view)
-    fig = plot_view(view, tx)
+    fig = plot_view(view)
     source = tx(
         "official.figure_source",
         source=view["source"],

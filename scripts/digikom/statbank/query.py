@@ -1,7 +1,8 @@
 """What a configured selection asks for: PxWebApi's selection-expression language
 (codes, ``*``, ``?``, ``top(N[,offset])``, ``bottom(N[,offset])``, ``range(X,Y)``,
 ``from(X)``, ``to(X)``) evaluated against a table's metadata as the server does, the
-resolved query (:class:`Plan`), and its split into parts of at most ``maxDataCells``."""
+resolved query (:class:`Plan`), its split into parts of at most ``maxDataCells``, and how
+each part is sent (GET query string or POST body)."""
 
 from __future__ import annotations
 
@@ -140,6 +141,7 @@ def expand_selection(expr: str, codes: list[str], is_time: bool) -> list[str]:
 
 
 def short_list(items: list[str], n: int = 40) -> str:
+    """The first ``n`` items, comma-separated, for an error message."""
     shown = ", ".join(items[:n])
     return shown + (f", ... ({len(items)} in all)" if len(items) > n else "")
 
@@ -232,3 +234,31 @@ def split_plan(plan: Plan, max_cells: int) -> list[dict[str, str]]:
         return out
 
     return rec(dict(plan.codes), frozenset())
+
+
+def part_codes(plan: Plan, value_codes: dict[str, str]) -> dict[str, list[str]]:
+    """The codes one (possibly split) query asks for, per dimension."""
+    return {
+        d: plan.codes[d] if value_codes[d] == plan.expr[d] else split_items(value_codes[d])
+        for d in plan.dims
+    }
+
+
+def get_params(lang: str, value_codes: dict[str, str], codelist: dict[str, str]) -> dict[str, str]:
+    """The query string of a GET for one part: ``valueCodes`` items re-joined with the
+    comma-holding ones in square brackets, and the code lists."""
+    params = {"lang": lang, "outputFormat": "json-stat2"}
+    params.update({f"valueCodes[{k}]": join_items(split_items(v)) for k, v in value_codes.items()})
+    params.update({f"codelist[{k}]": v for k, v in codelist.items()})
+    return params
+
+
+def post_body(value_codes: dict[str, str], codelist: dict[str, str]) -> dict[str, Any]:
+    """The JSON body of a POST for one part (for selections too long for a URL)."""
+    sel = []
+    for var, expr in value_codes.items():
+        item: dict[str, Any] = {"variableCode": var, "valueCodes": split_items(expr)}
+        if var in codelist:
+            item["codelist"] = codelist[var]
+        sel.append(item)
+    return {"selection": sel}

@@ -29,7 +29,16 @@ COPIED = (
     "environment.yml",
     ".test",
 )
-IGNORE = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake", "statbank")
+_IGNORE_NAMES = shutil.ignore_patterns("__pycache__", "*.egg-info", ".snakemake")
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    """What copy_repo leaves out: caches, and the raw StatBank cache data/raw/statbank
+    (not the package scripts/digikom/statbank)."""
+    skip = set(_IGNORE_NAMES(directory, names))
+    if Path(directory).resolve() == (REPO / "data" / "raw").resolve():
+        skip.add("statbank")
+    return skip
 
 
 # The parameter-recovery simulation in workflow tests that do not test it: 2 seeds in one
@@ -60,7 +69,7 @@ def copy_repo(dst: Path, full_simulation: bool = False) -> Path:
     for name in COPIED:
         src = REPO / name
         if src.is_dir():
-            shutil.copytree(src, dst / name, ignore=IGNORE, dirs_exist_ok=True)
+            shutil.copytree(src, dst / name, ignore=_ignore, dirs_exist_ok=True)
         elif src.exists():
             shutil.copy2(src, dst / name)
     # the raw StatBank cache directory is expected to exist

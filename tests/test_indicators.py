@@ -192,8 +192,9 @@ def test_panel_figures_draw_intervals_only_for_estimates(shares, settings, synth
     # draw_all asks the data class (digikom.support) whether intervals may be drawn
     asked = []
 
-    def record(*args):
+    def record(*args, confidence):
         asked.append(args[-1])
+        assert confidence == settings.indicators["confidence"]
         raise _Stop
 
     monkeypatch.setattr(P, "plot_size", record)

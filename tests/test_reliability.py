@@ -392,7 +392,7 @@ def test_bootstrap_chunk_reproducible_and_chunks_differ(small_panel, cloud_spec)
 def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec):
     from digikom.models.fit import fit_model
 
-    point = fit_model(small_panel, cloud_spec, None, 7, predict=True).predictions
+    point = fit_model(small_panel, cloud_spec, None, 7, True, 0.95).predictions
     reps = pd.concat(
         [
             B.bootstrap_chunk(

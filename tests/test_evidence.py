@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from digikom import evidence as E
+from digikom import evidence_tables as T
 from digikom import indicators as I
 from digikom import synthetic as S
 from digikom.replication import scorecard
@@ -53,12 +54,12 @@ def test_classify_published_assumed_estimated(card, settings):
 
 
 def test_comparison_waves(config):
-    assert I.comparison_pairs([2018, 2020, 2022, 2024], [2018, 2022]) == [
+    assert T.comparison_pairs([2018, 2020, 2022, 2024], [2018, 2022]) == [
         (2018, 2022, "comparison"),
         (2022, 2024, "update"),
         (2018, 2024, "update"),
     ]
-    assert I.comparison_pairs([2018, 2024], [2018, 2022]) == [(2018, 2024, "comparison")]
+    assert T.comparison_pairs([2018, 2024], [2018, 2022]) == [(2018, 2024, "comparison")]
     cmp = E.comparison_waves(dict(config, report={"comparison": [2018, 2022]}))
     assert (cmp["from"], cmp["to"], cmp["update"]) == (2018, 2022, [2024])
     assert cmp["as_configured"]
@@ -69,7 +70,7 @@ def test_comparison_waves(config):
 
 
 def test_paired_change_matches_direct_computation(panel, settings):
-    ch = I.paired_change(panel, settings.indicators, [(2020, 2022, "comparison")])
+    ch = T.paired_change(panel, settings.indicators, [(2020, 2022, "comparison")], 0.95)
     row = ch[(ch.indicator == "has_strategy") & (ch.group == "all")].iloc[0]
     r = panel[panel.responded]
     a = r[r.year == 2020].set_index("kommunenr_2024").has_strategy.astype(float)
@@ -87,15 +88,15 @@ def test_paired_change_matches_direct_computation(panel, settings):
     se_indep = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     assert d.std(ddof=1) / np.sqrt(len(d)) < se_indep
     # across the reform: 2018 municipalities merged in 2020 count once, by their mean
-    ch18 = I.paired_change(panel, settings.indicators, [(2018, 2022, "comparison")])
+    ch18 = T.paired_change(panel, settings.indicators, [(2018, 2022, "comparison")], 0.95)
     n18 = ch18[(ch18.indicator == "has_strategy") & (ch18.group == "all")].n_pairs.iloc[0]
     units18 = r[r.year == 2018].kommunenr_2024.nunique()
     assert n18 <= units18 < (r.year == 2018).sum()
-    assert list(ch18.columns) == I.CHANGE_COLUMNS
+    assert list(ch18.columns) == T.CHANGE_COLUMNS
 
 
 def test_response_and_item_nonresponse(panel, settings):
-    resp = I.response_table(panel)
+    resp = T.response_table(panel)
     for year, g in panel.groupby("year"):
         allrow = resp[(resp.year == year) & (resp.dimension == "all")].iloc[0]
         assert allrow.frame == len(g) and allrow.responded == g.responded.sum()
@@ -103,7 +104,7 @@ def test_response_and_item_nonresponse(panel, settings):
         assert county.frame.sum() == len(g) and county.responded.sum() == g.responded.sum()
     trd = resp[(resp.year == 2022) & (resp.dimension == "county") & (resp.group == "50")]
     assert trd.frame.iloc[0] == 38  # Trøndelag 2022, as SSB's regional article says
-    items = I.item_nonresponse(panel, settings.codebook).set_index(["variable", "year"])
+    items = T.item_nonresponse(panel, settings.codebook).set_index(["variable", "year"])
     r = panel[panel.responded & (panel.year == 2022)]
     cb = items.loc[("competence_barrier", 2022)]
     assert cb.dont_know == r.competence_barrier.isna().sum() > 0  # "vet ikke"
@@ -114,7 +115,7 @@ def test_response_and_item_nonresponse(panel, settings):
 
 
 def test_reform_sensitivity(panel, settings):
-    rs = I.reform_sensitivity(panel, settings.indicators, settings.size_groups)
+    rs = T.reform_sensitivity(panel, settings.indicators, settings.size_groups)
     row = rs[(rs.indicator == "cloud_use") & (rs.group == "all")].iloc[0]
     r = panel[panel.responded & (panel.year == 2018)]
     assert row.n_asis == len(r) and row.estimate_asis == pytest.approx(r.cloud_use.mean())
@@ -124,7 +125,7 @@ def test_reform_sensitivity(panel, settings):
 
 
 def test_composite_rule_is_chosen_per_axis(panel, settings):
-    cr = I.composite_rule_shares(panel, settings.indicators).set_index(["composite", "axis"])
+    cr = T.composite_rule_shares(panel, settings.indicators).set_index(["composite", "axis"])
     r = panel[panel.responded & (panel.year == 2018)]
     v = r.cloud_use + r.eprocurement
     m = v.median()
@@ -135,7 +136,7 @@ def test_composite_rule_is_chosen_per_axis(panel, settings):
     assert cr.high_share.between(0.3, 0.7).all(), cr.high_share
 
 
-def test_context_names_every_parameter_and_the_comparison(config):
+def test_context_names_every_parameter_and_the_comparison(config, settings):
     ctx = E.context_additions(dict(config, report={"comparison": [2018, 2022]}), _targets())
     ev = ctx["evidence"]
     assert ev["comparison"]["from"] == 2018 and ev["comparison"]["to"] == 2022
@@ -145,6 +146,28 @@ def test_context_names_every_parameter_and_the_comparison(config):
     assert params["competence_barrier.high.2018"]["provenance"] == "published"
     assert params["tried_recruit.overall.2020"]["provenance"] == "derived"
     assert "comp_barrier_2018" in ev["calibration_targets"]
+    # every within_level calibration spec of config/synthetic.yaml (read here from the file,
+    # not from synthetic._share_specs) is a parameter with its published figures, and those
+    # figures are calibration targets
+    within = {
+        f"{section}.within_level.{year}.{level}": spec
+        for section, body in settings.synthetic.items()
+        if isinstance(body, dict)
+        for year, by_level in (body.get("within_level") or {}).items()
+        for level, spec in by_level.items()
+    }
+    assert len(within) == 7
+    for path, spec in within.items():
+        ids = [spec["target"]] if "target" in spec else spec["ratio_of"]
+        assert params[path]["target_ids"] == ids, path
+        assert params[path]["provenance"] == "published", path
+        assert set(ids) <= set(ev["calibration_targets"]), path
+    # a ratio_of spec's value is the ratio of its published figures
+    rp = params["recruit_problems.within_level.2020.low"]
+    assert rp["value"] == pytest.approx(6.9 / (6.9 + 27.6))
+    assert params["tried_recruit.within_level.2018.high"]["target_ids"] == [
+        "comp_barrier_not_tried_recruit_2018"
+    ]
 
 
 def _targets():
@@ -161,10 +184,10 @@ def test_workflow_writes_the_evidence_tables(built):
 
     res = built / "results"
     cols = {
-        "changes": I.CHANGE_COLUMNS,
-        "response": I.RESPONSE_COLUMNS,
-        "item_nonresponse": I.ITEM_COLUMNS,
-        "reform_sensitivity": I.REFORM_COLUMNS,
+        "changes": T.CHANGE_COLUMNS,
+        "response": T.RESPONSE_COLUMNS,
+        "item_nonresponse": T.ITEM_COLUMNS,
+        "reform_sensitivity": T.REFORM_COLUMNS,
     }
     for name, expected in cols.items():
         df = pd.read_csv(res / f"indicators/{name}.csv")

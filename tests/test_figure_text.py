@@ -88,3 +88,16 @@ def test_model_warnings_in_readers_words(ctx_settings, settings):
     assert "logg" in reader_warning("something new", spec, ctx_settings, text("nb"))
     # the same sentence once
     assert short_warning([SEPARATION, SEPARATION], spec, ctx_settings, text("en")) == en
+
+
+def test_figure_texts_print_the_confidence_they_are_given():
+    """figures.t fills {level} from the confidence passed in (no module-wide default): a
+    text that prints the level needs one, a text without it does not."""
+    from digikom.figures import t
+
+    kw = dict(name="X", years="2018, 2022", values="v")
+    assert "90% confidence" in t("size_alt", "en", 0.9, **kw)
+    assert "99\u00a0% konfidens" in t("size_alt", "nb", 0.99, **kw)
+    with pytest.raises(ValueError, match="confidence level"):
+        t("size_alt", "en", **kw)
+    assert t("share", "en") == text("en")("figures.share")

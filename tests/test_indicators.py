@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from digikom import indicators as I
 from digikom.published import parse_published
+from digikom.stats import wilson
 from statsmodels.stats.proportion import proportion_confint
 
 
@@ -125,9 +126,10 @@ def test_crosstab_columns_sum_to_100(panel, settings):
 
 
 def test_wilson_edge_cases():
-    assert I.wilson(0, 10) == pytest.approx(proportion_confint(0, 10, method="wilson"))
-    assert I.wilson(10, 10)[1] == pytest.approx(1.0)
-    assert all(np.isnan(I.wilson(0, 0)))
+    assert wilson(0, 10, 0.95) == pytest.approx(proportion_confint(0, 10, method="wilson"))
+    assert wilson(3, 10, 0.8) == pytest.approx(proportion_confint(3, 10, 0.2, method="wilson"))
+    assert wilson(10, 10, 0.95)[1] == pytest.approx(1.0)
+    assert all(np.isnan(wilson(0, 0, 0.95)))
 
 
 @pytest.mark.parametrize(
@@ -190,8 +192,9 @@ def test_panel_figures_draw_intervals_only_for_estimates(shares, settings, synth
     # draw_all asks the data class (digikom.support) whether intervals may be drawn
     asked = []
 
-    def record(*args):
+    def record(*args, confidence):
         asked.append(args[-1])
+        assert confidence == settings.indicators["confidence"]
         raise _Stop
 
     monkeypatch.setattr(P, "plot_size", record)
@@ -201,7 +204,8 @@ def test_panel_figures_draw_intervals_only_for_estimates(shares, settings, synth
     monkeypatch.undo()
     # and the figures follow the flag
     intervals = asked[0]
-    fig, _ = P.plot_size(shares, settings, "has_strategy", [2018, 2022], intervals)
+    conf = settings.indicators["confidence"]
+    fig, _ = P.plot_size(shares, settings, "has_strategy", [2018, 2022], intervals, confidence=conf)
     ax = fig.axes[0]
     from matplotlib.container import BarContainer, ErrorbarContainer
 
@@ -209,7 +213,49 @@ def test_panel_figures_draw_intervals_only_for_estimates(shares, settings, synth
     assert any(isinstance(c, ErrorbarContainer) for c in ax.containers) is intervals
     plt.close(fig)
     theme, inds = next(iter(settings.indicators["figures"]["trends"].items()))
-    fig, _ = P.plot_trend(shares, settings, theme, inds, intervals)
+    fig, _ = P.plot_trend(shares, settings, theme, inds, intervals, confidence=conf)
     bands = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
     assert bool(bands) is intervals
     plt.close(fig)
+
+
+def test_crosstab_variable_comes_from_the_config(panel, settings):
+    """crosstab.variable (default from the schema: competence_barrier) names the codebook
+    variable whose levels are the columns; another variable with levels works the same, and
+    one without levels is a clear error naming the key."""
+    import copy
+
+    from digikom.errors import ConfigError
+
+    assert settings.indicators["crosstab"]["variable"] == "competence_barrier"
+    codebook = copy.deepcopy(settings.codebook)
+    codebook["variables"]["other"] = {
+        "levels": {"lowish": {"values": [1, 2, 3]}, "highish": {"values": [4, 5]}}
+    }
+    rules = copy.deepcopy(settings.indicators)
+    rules["crosstab"]["variable"] = "other"
+    # the hard-coded variable is gone from the copy: only `other` can give these cells
+    pan = panel.assign(other=panel["competence_barrier"], competence_barrier=np.nan)
+    ct = I.compute_crosstab(pan, rules, codebook)
+    assert set(ct.level) == {"lowish", "highish"}
+    r = panel[panel.responded & (panel.year == 2022) & panel.competence_barrier.isin([4, 5])]
+    cell = ct[(ct.year == 2022) & (ct.level == "highish") & (ct.status == "not_tried")].iloc[0]
+    assert cell.n == len(r)
+    assert cell.estimate == pytest.approx((r.tried_recruit == 0).mean())
+    rules["crosstab"]["variable"] = "cloud_use"
+    with pytest.raises(ConfigError, match="crosstab/variable': 'cloud_use'"):
+        I.compute_crosstab(panel, rules, settings.codebook)
+
+
+def test_size_figure_states_the_confidence_it_is_drawn_at(shares, settings):
+    """The interval level of a figure is the confidence passed in, not a module default."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from digikom import indicator_plots as P
+
+    for conf, level in ((0.9, "90"), (0.99, "99")):
+        fig, alt = P.plot_size(shares, settings, "has_strategy", [2018], True, confidence=conf)
+        plt.close(fig)
+        assert f"med {level}\u00a0% konfidensintervall" in alt or f"with {level}%" in alt, alt

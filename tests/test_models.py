@@ -14,6 +14,16 @@ from digikom.models import robustness as MR
 from digikom.models import spec as MS
 from scipy.special import expit
 
+# The level the intervals of these tests are checked at (the pipeline's comes from
+# config/indicators.yaml; without one fit_model draws no intervals).
+CONFIDENCE = 0.95
+
+
+def fit_model(*args, **kwargs):
+    """MF.fit_model with intervals at CONFIDENCE unless the test names another level."""
+    return MF.fit_model(*args, **{"confidence": CONFIDENCE, **kwargs})
+
+
 SIZE_EDGES = [0, 2000, 5000, 10000, 20000, 50000, np.inf]
 SIZE_IDS = ["lt2k", "2k_5k", "5k_10k", "10k_20k", "20k_50k", "ge50k"]
 TRUTH = {
@@ -120,7 +130,7 @@ def assert_covers(coef: pd.DataFrame, truth: dict) -> None:
 
 
 def test_logit_recovers_truth(panel):
-    fit = MF.fit_model(panel, spec(), seed=1)
+    fit = fit_model(panel, spec(), seed=1)
     assert fit.status == "ok", fit.warnings
     assert_covers(fit.coefficients, TRUTH)
     # respondents only, rows with NA in a term dropped and counted
@@ -133,14 +143,14 @@ def test_logit_recovers_truth(panel):
 
 def test_logit_wrong_truth_is_rejected(panel):
     """The recovery check has teeth: a clearly wrong value lies outside the CI."""
-    fit = MF.fit_model(panel, spec(), seed=1)
+    fit = fit_model(panel, spec(), seed=1)
     c = fit.coefficients.set_index("term").loc["competence_large"]
     assert not (c["conf_low"] <= 0.0 <= c["conf_high"])
 
 
 def test_binomial_with_codebook_trials_recovers_truth(panel):
     codebook = {"variables": {"digital_services": {"max": 12}}}
-    fit = MF.fit_model(
+    fit = fit_model(
         panel, spec(outcome="digital_services", family="binomial", trials="codebook"), codebook
     )
     assert fit.status == "ok", fit.warnings
@@ -148,13 +158,13 @@ def test_binomial_with_codebook_trials_recovers_truth(panel):
     assert_covers(fit.coefficients, TRUTH)
     # binomial with 12 trials is far more precise than one 0/1 outcome
     se_bin = fit.coefficients.set_index("term").loc["log_population", "std_error"]
-    se_logit = MF.fit_model(panel, spec()).coefficients.set_index("term")
+    se_logit = fit_model(panel, spec()).coefficients.set_index("term")
     assert se_bin < se_logit.loc["log_population", "std_error"] / 2
 
 
 def test_binomial_with_trials_column(panel):
     df = panel.assign(n_items=12)
-    fit = MF.fit_model(df, spec(outcome="digital_services", family="binomial", trials="n_items"))
+    fit = fit_model(df, spec(outcome="digital_services", family="binomial", trials="n_items"))
     assert fit.status == "ok"
     assert_covers(fit.coefficients, TRUTH)
 
@@ -165,7 +175,7 @@ def test_ordinal_recovers_coefficients_and_thresholds(panel):
         family="ordinal_logit",
         formula="log_population + internal_functions",
     )
-    fit = MF.fit_model(
+    fit = fit_model(
         panel,
         s,
         {"variables": {"competence_barrier": {"values": {1: {}, 2: {}, 3: {}, 4: {}, 5: {}}}}},
@@ -184,7 +194,7 @@ def test_ordinal_recovers_coefficients_and_thresholds(panel):
 
 
 def test_linear_recovers_truth(panel):
-    fit = MF.fit_model(
+    fit = fit_model(
         panel, spec(outcome="score", family="linear", formula="log_population + competence_large")
     )
     assert fit.status == "ok"
@@ -211,7 +221,7 @@ def _manual_probs(fit, frame: pd.DataFrame) -> np.ndarray:
 
 
 def test_predictions_average_over_observed_units(panel):
-    fit = MF.fit_model(panel, spec())
+    fit = fit_model(panel, spec())
     frame = panel[panel["responded"] & panel["competence_large"].notna()]
     frame = frame.astype({"competence_large": float})
     p = _manual_probs(fit, frame)
@@ -235,7 +245,7 @@ def test_predictions_average_over_observed_units(panel):
 
 
 def test_ame_competence_is_mean_counterfactual_difference(panel):
-    fit = MF.fit_model(panel, spec())
+    fit = fit_model(panel, spec())
     frame = panel[panel["responded"] & panel["competence_large"].notna()]
     p1 = _manual_probs(fit, frame.assign(competence_large=1.0))
     p0 = _manual_probs(fit, frame.assign(competence_large=0.0))
@@ -249,7 +259,7 @@ def test_ame_competence_is_mean_counterfactual_difference(panel):
 
 
 def test_delta_method_se_matches_parametric_simulation(panel):
-    fit = MF.fit_model(panel, spec())
+    fit = fit_model(panel, spec())
     frame = panel[panel["responded"] & panel["competence_large"].notna()]
     X = np.column_stack(
         [
@@ -277,14 +287,14 @@ def test_delta_method_se_matches_parametric_simulation(panel):
 
 def test_ame_only_for_declared_effects(panel):
     # an effect whose variable is not in the model is skipped with a warning
-    fit = MF.fit_model(panel, spec(formula="log_population + C(year)"))
+    fit = fit_model(panel, spec(formula="log_population + C(year)"))
     assert set(fit.predictions["effect"].dropna()) - {""} == {"population_doubling"}
     assert fit.status == "ok", fit.warnings
     # no effects declared: no AME rows at all (nothing is hard-coded)
-    none = MF.fit_model(panel, spec(effects=[]))
+    none = fit_model(panel, spec(effects=[]))
     assert not (none.predictions["quantity"] == "ame").any()
     # a model's own effect of interest: one more in-house ICT function (shift 1)
-    own = MF.fit_model(
+    own = fit_model(
         panel,
         spec(
             formula="log_population + internal_functions + C(year)",
@@ -305,7 +315,7 @@ def test_ame_only_for_declared_effects(panel):
 def test_separation_is_recorded_not_crashing(panel):
     df = panel.copy()
     df.loc[df["competence_large"] == 1, "cloud_use"] = 1
-    fit = MF.fit_model(df, spec())
+    fit = fit_model(df, spec())
     assert fit.status == "warning"
     assert any("separation" in w and "competence_large" in w for w in fit.warnings)
     row = fit.coefficients.set_index("term").loc["competence_large"]
@@ -316,7 +326,7 @@ def test_separation_is_recorded_not_crashing(panel):
 
 def test_empty_subset_fails_cleanly(panel, tmp_path):
     s = spec(subset="year == 1999")
-    fit = MF.fit_model(panel, s)
+    fit = fit_model(panel, s)
     assert fit.status == "failed"
     assert any("empty estimation sample" in w for w in fit.warnings)
     assert len(fit.coefficients) == 0
@@ -344,29 +354,29 @@ def test_empty_subset_fails_cleanly(panel, tmp_path):
 
 
 def test_unknown_column_fails_cleanly(panel):
-    fit = MF.fit_model(panel, spec(formula="log_population + no_such_column"))
+    fit = fit_model(panel, spec(formula="log_population + no_such_column"))
     assert fit.status == "failed"
     assert any("no_such_column" in w for w in fit.warnings)
 
 
 def test_bad_subset_expression_fails_cleanly(panel):
-    fit = MF.fit_model(panel, spec(subset="year >>> 3"))
+    fit = fit_model(panel, spec(subset="year >>> 3"))
     assert fit.status == "failed"
 
 
 def test_constant_outcome_fails_cleanly(panel):
-    fit = MF.fit_model(panel.assign(cloud_use=1), spec())
+    fit = fit_model(panel.assign(cloud_use=1), spec())
     assert fit.status == "failed"
     assert any("single value" in w for w in fit.warnings)
 
 
 def test_empty_cell_and_collinear_term_are_dropped_with_warning(panel):
     df = panel[~((panel["size_group"] == "ge50k") & (panel["year"] == 2020))]
-    fit = MF.fit_model(df, spec(formula="C(size_group) * C(year)"))
+    fit = fit_model(df, spec(formula="C(size_group) * C(year)"))
     assert fit.status in ("ok", "warning")
     assert any("no cases" in w and "ge50k" in w for w in fit.warnings), fit.warnings
     # a duplicated regressor makes the design singular: dropped, recorded
-    fit2 = MF.fit_model(
+    fit2 = fit_model(
         panel.assign(lp2=panel["log_population"]), spec(formula="log_population + lp2")
     )
     assert fit2.status == "warning"
@@ -376,7 +386,7 @@ def test_empty_cell_and_collinear_term_are_dropped_with_warning(panel):
 def test_ordinal_missing_category_warns(panel):
     df = panel[panel["competence_barrier"] < 5]
     s = spec(outcome="competence_barrier", family="ordinal_logit", formula="log_population")
-    fit = MF.fit_model(df, {**s, "levels": [1, 2, 3, 4, 5]})
+    fit = fit_model(df, {**s, "levels": [1, 2, 3, 4, 5]})
     assert fit.status == "warning"
     assert any("category 5 has no cases" in w for w in fit.warnings)
     assert fit.coefficients.query("term_type == 'threshold'")["term"].tolist() == [
@@ -387,19 +397,19 @@ def test_ordinal_missing_category_warns(panel):
 
 
 def test_weights_and_cov_types(panel):
-    w = MF.fit_model(panel, spec(weights="nonresponse"))
+    w = fit_model(panel, spec(weights="nonresponse"))
     assert w.status in ("ok", "warning")
     assert w.stats["weights"] == "nonresponse"
-    hc = MF.fit_model(panel, spec(cov_type="HC1"))
-    nr = MF.fit_model(panel, spec(cov_type="nonrobust"))
+    hc = fit_model(panel, spec(cov_type="HC1"))
+    nr = fit_model(panel, spec(cov_type="nonrobust"))
     assert hc.stats["cov_type_used"] == "HC1" and nr.stats["cov_type_used"] == "nonrobust"
-    cl = MF.fit_model(panel, spec())
+    cl = fit_model(panel, spec())
     assert cl.stats["n_clusters"] == cl.frame["kommunenr_2024"].nunique() > 1400
     assert cl.stats["cluster_variable"] == "kommunenr_2024"
 
 
 def test_coefficient_columns_and_json_are_clean(panel):
-    fit = MF.fit_model(panel, spec(), seed=7)
+    fit = fit_model(panel, spec(), seed=7)
     assert list(fit.coefficients.columns) == MF.COEF_COLUMNS + ["term_type", "flag"]
     assert {"log_population", "competence_large", "C(year)[T.2020]"} <= set(
         fit.coefficients["term"]
@@ -484,8 +494,8 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings
     labels = label_settings(settings)
 
     ok, bad = (
-        MF.fit_model(panel, spec(id="ok")),
-        MF.fit_model(panel, spec(id="bad", subset="year < 0")),
+        fit_model(panel, spec(id="ok")),
+        fit_model(panel, spec(id="bad", subset="year < 0")),
     )
     paths = {}
     for f in (ok, bad):

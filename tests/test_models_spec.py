@@ -15,13 +15,12 @@ import yaml
 from digikom import rules
 from digikom.config import load_all, load_models_file, validate_against
 from digikom.errors import ConfigError
-from digikom.models import fit as MF
 from digikom.models import labels as ML
 from digikom.models import robustness as MR
 from digikom.models import spec as MS
 from digikom.models.labels import effect_label, label_settings, term_label
 from digikom.text import Text
-from test_models import EFFECTS, simulate_panel, spec
+from test_models import EFFECTS, fit_model, simulate_panel, spec
 
 ROOT = Path(__file__).resolve().parents[1]
 PWNED = Path("/tmp/pwned")
@@ -85,7 +84,7 @@ def test_hostile_formula_is_refused_at_config_load(tmp_path, settings, formula):
 
 @pytest.mark.parametrize("formula", HOSTILE)
 def test_hostile_formula_never_reaches_patsy(panel, formula):
-    fit = MF.fit_model(panel, spec(formula=formula))
+    fit = fit_model(panel, spec(formula=formula))
     assert fit.status == "failed"
     assert any("token" in w or "one line" in w for w in fit.warnings), fit.warnings
 
@@ -114,7 +113,7 @@ def test_hostile_subset_is_refused(tmp_path, settings, panel, subset):
     path = models_yaml(tmp_path, set_model("subset", subset))
     with pytest.raises(ConfigError, match=r"model 'cloud': subset: token"):
         load_models_file(path, settings.codebook)
-    fit = MF.fit_model(panel, spec(subset=subset))
+    fit = fit_model(panel, spec(subset=subset))
     assert fit.status == "failed" and "subset" in fit.warnings[0]
 
 
@@ -196,7 +195,7 @@ def test_reference_and_natural_order_from_config(panel, settings):
         settings.codebook,
         settings.size_groups,
     )
-    fit = MF.fit_model(panel, s)
+    fit = fit_model(panel, s)
     assert fit.status == "ok", fit.warnings
     terms = list(fit.coefficients["term"])
     # natural order of the size groups (config), first group the reference; 2020 the
@@ -210,17 +209,17 @@ def test_reference_and_natural_order_from_config(panel, settings):
     preds = fit.predictions.query("quantity == 'prediction' and year == 2018")
     assert list(preds["size_group"]) == ["all", *present]
     # a subset without some groups: no empty terms, no warning
-    sub = MF.fit_model(panel, {**s, "subset": "size_group != 'ge50k' and size_group != 'lt2k'"})
+    sub = fit_model(panel, {**s, "subset": "size_group != 'ge50k' and size_group != 'lt2k'"})
     assert sub.status == "ok", sub.warnings
     assert not any("ge50k" in t for t in sub.coefficients["term"])
     assert sub.stats["reference"]["size_group"] == "2k_5k"  # first present, natural order
     # a configured reference the sample does not have: a clear failure
-    gone = MF.fit_model(panel, {**s, "subset": "year == 2018"})
+    gone = fit_model(panel, {**s, "subset": "year == 2018"})
     assert gone.status == "failed"
     assert "reference '2020' of C(year) has no cases" in gone.warnings[0]
     # another reference: same fit, other parametrisation
     s2 = {**s, "reference": {"size_group": "ge50k", "year": 2018}}
-    fit2 = MF.fit_model(panel, s2)
+    fit2 = fit_model(panel, s2)
     assert "C(size_group)[T.lt2k]" in set(fit2.coefficients["term"])
     assert fit2.stats["log_likelihood"] == pytest.approx(fit.stats["log_likelihood"])
 
@@ -309,7 +308,7 @@ def test_configured_models_label_every_term(settings, panel):
         s = MS.resolve_spec(model, settings.codebook, settings.size_groups)
         if not set(MS.formula_names(s["formula"])) | {s["outcome"]} <= set(panel.columns):
             continue
-        fit = MF.fit_model(panel, s, settings.codebook)
+        fit = fit_model(panel, s, settings.codebook)
         for lang in ("nb", "en"):
             for t in fit.coefficients["term"]:
                 text = term_label(t, s, settings, Text(lang))
@@ -347,8 +346,8 @@ def test_fit_outputs_are_byte_identical_and_hold_no_timing(tmp_path, panel):
 
 
 def test_confidence_sets_every_interval(panel):
-    a = MF.fit_model(panel, spec(), confidence=0.95)
-    b = MF.fit_model(panel, spec(), confidence=0.90)
+    a = fit_model(panel, spec(), confidence=0.95)
+    b = fit_model(panel, spec(), confidence=0.90)
     ca, cb = (f.coefficients.set_index("term") for f in (a, b))
     ratio = (ca["conf_high"] - ca["estimate"]) / (cb["conf_high"] - cb["estimate"])
     assert ratio.to_numpy() == pytest.approx(1.959964 / 1.644854, rel=1e-5)

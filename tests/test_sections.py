@@ -466,7 +466,7 @@ def test_model_warning_about_a_cell_is_withheld_with_microdata(results):
 
 def test_published_points_are_ssbs_values(settings):
     from digikom.config import figure_ids
-    from digikom.indicator_plots import published_points
+    from digikom.published_plots import published_points
 
     def row(tid, ind, value, lo, hi, same_as="", year=2018):
         return dict(target_id=tid, indicator=ind, published=value, published_low=lo,

@@ -92,7 +92,8 @@ def bootstrap_chunk(
     parts = []
     for r in range(int(replicates)):
         sample = resample_clusters(panel, rng)
-        fit = fit_model(sample, spec, codebook, seed, predict=True)
+        # point estimates only: the interval comes from the replicates' spread
+        fit = fit_model(sample, spec, codebook, seed, predict=True, confidence=None)
         rep = first_replicate + r
         pred = fit.predictions
         if fit.status == "failed" or pred is None or pred.empty:
@@ -113,9 +114,7 @@ def bootstrap_chunk(
     return out
 
 
-def percentile_ci(
-    point: pd.DataFrame, replicates: pd.DataFrame, level: float = 0.95
-) -> pd.DataFrame:
+def percentile_ci(point: pd.DataFrame, replicates: pd.DataFrame, level: float) -> pd.DataFrame:
     """Percentile CIs of every prediction of ``point`` (results/models/predictions.csv
     rows with quantity == prediction) from the bootstrap replicates."""
     point = point[point["quantity"] == "prediction"].copy()
@@ -162,7 +161,7 @@ def run_chunk(panel_path, spec, seed, chunk, replicates, chunks, out) -> None:
     write_csv(df, out)
 
 
-def run_combine(point_path, chunk_paths, out, level: float = 0.95) -> None:
+def run_combine(point_path, chunk_paths, out, level: float) -> None:
     """Rule bootstrap_combine: percentile CIs per model x size group x wave."""
     from .io import write_csv
 

@@ -9,27 +9,21 @@ Provenance classes of a statistic (``classify``):
   describes the generator's noise, not knowledge about municipalities.
 * ``estimated``: computed from real microdata.
 
-The evidence tables (rule ``evidence_tables``): paired change between waves, unit and item
-nonresponse, the 2020-reform sensitivity and the composite rule check."""
+The evidence tables themselves (rule ``evidence_tables``) are in
+:mod:`digikom.evidence_tables`."""
 
 from __future__ import annotations
 
-import logging
 import math
 
 import pandas as pd
 
-from . import indicators as ind
 from .config import load_all, load_schema
 from .errors import ConfigError
-from .io import write_csv
-
-log = logging.getLogger(__name__)
+from .evidence_tables import comparison_pairs
+from .indicators import ALL
 
 PUBLISHED, ASSUMED, ESTIMATED = "published", "assumed", "estimated"
-# The wave before the 2020 municipal reform (422 -> 356 municipalities); its estimates are
-# compared with the same answers harmonised to the post-reform structure.
-REFORM_YEAR = 2018
 
 
 def _complements(rules: dict | None) -> dict[str, str]:
@@ -55,7 +49,7 @@ def _matches(rows: list[dict], indicator: str, year: int, group: str | None, rol
     """The published figures of ``indicator`` in ``year`` for ``group`` that the scorecard
     reproduced, with one of ``roles``; the most precise first (not an alias of another
     figure, then the smallest tolerance), then in file order."""
-    want = "all municipalities" if group == ind.ALL else group
+    want = "all municipalities" if group == ALL else group
 
     def ok(r: dict) -> bool:
         return (
@@ -148,7 +142,7 @@ def comparison_waves(config: dict) -> dict:
         raise ConfigError(
             f"config: key 'report/comparison': {wanted} must be two waves, the earlier first"
         )
-    pairs = ind.comparison_pairs(waves, wanted)
+    pairs = comparison_pairs(waves, wanted)
     first = next((p for p in pairs if p[2] == "comparison"), None)
     frm, to = (first[0], first[1]) if first else (waves[0], waves[-1])
     return {
@@ -188,34 +182,3 @@ def report_context(config: dict, targets_path: str) -> dict:
     ctx = build_context(config, targets_path)
     ctx.update(context_additions(config, targets_path))
     return ctx
-
-
-def write_tables(panel_path: str, config: dict, out: dict) -> None:
-    """Rule evidence_tables: paired change, unit and item nonresponse, reform sensitivity
-    and the composite rule check."""
-    from .panel import read_panel
-
-    s = load_all(config)
-    pan = read_panel(panel_path)
-    rules = s.indicators
-    cmp = comparison_waves(config)
-    pairs = ind.comparison_pairs(config["waves"], [cmp["from"], cmp["to"]])
-    log.info("comparison %s -> %s; update waves %s", cmp["from"], cmp["to"], cmp["update"])
-    changes = ind.paired_change(pan, rules, pairs)
-    write_csv(changes, out["changes"])
-    write_csv(ind.response_table(pan), out["response"])
-    write_csv(ind.item_nonresponse(pan, s.codebook), out["item_nonresponse"])
-    write_csv(ind.reform_sensitivity(pan, rules, s.size_groups, REFORM_YEAR), out["reform"])
-    cr = ind.composite_rule_shares(pan, rules)
-    for _, r in cr.iterrows():
-        log.info(
-            "composite %s axis %s: median %s, rule %s, high %.1f %% (gt %.1f %%, ge %.1f %%)",
-            r["composite"],
-            r["axis"],
-            r["median"],
-            r["rule"],
-            100 * r["high_share"],
-            100 * r["high_share_gt"],
-            100 * r["high_share_ge"],
-        )
-    write_csv(cr, out["composite_rules"])

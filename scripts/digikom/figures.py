@@ -13,32 +13,30 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from .io import atomic_path, write_text
-from .text import Text
+from .text import Text, placeholders
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
-# The confidence level printed in axis labels and alt texts ("95 %"); set from
-# config/indicators.yaml `confidence` by setup_style().
-CONFIDENCE = 0.95
+
+def text(lang: str, confidence: float | None = None) -> Text:
+    """The string tables (reports/strings/) of ``lang``; with the ``confidence`` level
+    (config/indicators.yaml) where a text prints it ("95 %")."""
+    return Text(lang, confidence=confidence)
 
 
-def text(lang: str) -> Text:
-    """The string tables (reports/strings/) of ``lang`` at the configured confidence."""
-    return Text(lang, confidence=CONFIDENCE)
-
-
-def t(key: str, lang: str, **values) -> str:
-    """The figure text ``figures.<key>`` in ``lang`` (``{level}`` filled in)."""
-    tx = text(lang)
+def t(key: str, lang: str, confidence: float | None = None, **values) -> str:
+    """The figure text ``figures.<key>`` in ``lang``; a text that prints the confidence
+    level (``{level}``) needs ``confidence``."""
+    tx = text(lang, confidence)
     pattern = tx(f"figures.{key}")
-    return tx(f"figures.{key}", level=tx.level, **values) if "{" in pattern else pattern
+    if "level" in placeholders(pattern):
+        values = {"level": tx.level, **values}
+    return pattern.format(**values) if values else pattern
 
 
-def setup_style(confidence: float | None = None) -> None:
-    global CONFIDENCE
-    if confidence is not None:
-        CONFIDENCE = float(confidence)
+def setup_style() -> None:
+    """matplotlib's settings for every figure of the pipeline."""
     plt.rcParams.update(
         {
             "figure.dpi": 100,

@@ -1,6 +1,7 @@
 """Figures of the indicator stage, mirroring the report's: shares by size group, trend lines
-by wave, the four-group composites by size group, the competence barrier by recruitment
-status, and the barrier distribution by wave.
+by wave, the four-group composites by size group, recruitment status by competence-barrier
+level (the cross-tab), and the barrier distribution by wave; with SSB's published figures
+of each theme (drawn by digikom.published_plots).
 
 Waves: the original report's frame first (report.comparison, 2018 and 2022), then the
 last update wave (2024). Intervals: error bars and bands only where the data support
@@ -17,7 +18,8 @@ from . import disclosure
 from .config import Settings, label
 from .disclosure import SYMBOL
 from .figures import PALETTE, save_figure, setup_style, t, text, wrap_group
-from .indicators import ALL
+from .indicators import ALL, crosstab_levels
+from .published_plots import indicator_label, plot_published, theme_ids
 from .support import Support
 
 
@@ -35,20 +37,21 @@ def _year_label(year: int, years: list[int], lang: str) -> str:
     return t("update_year", lang, year=year) if len(years) > 2 and year == years[-1] else str(year)
 
 
-def _ind_label(settings: Settings, ind: str) -> str:
-    for spec in settings.indicators["shares"] + settings.indicators["means"]:
-        if spec["id"] == ind:
-            return label(spec, settings.lang)
-    return ind
-
-
 def _group_labels(settings: Settings) -> dict[str, str]:
     return {g["id"]: label(g, settings.lang) for g in settings.size_groups}
 
 
 def plot_size(
-    shares: pd.DataFrame, settings: Settings, ind: str, years: list[int], intervals: bool = True
+    shares: pd.DataFrame,
+    settings: Settings,
+    ind: str,
+    years: list[int],
+    intervals: bool = True,
+    *,
+    confidence: float,
 ):
+    """Bars of an indicator by size group, one per wave of ``years``; error bars at the
+    ``confidence`` level where the data support ``intervals``."""
     import matplotlib.pyplot as plt
 
     lang = settings.lang
@@ -109,12 +112,13 @@ def plot_size(
     ax.set_ylabel(t("share", lang))
     ax.set_xlabel(t("size", lang))
     ax.set_ylim(0, 100)
-    ax.set_title(_ind_label(settings, ind), loc="left", fontsize=11)
+    ax.set_title(indicator_label(settings, ind), loc="left", fontsize=11)
     ax.legend(frameon=False, ncols=len(years), loc="upper center", bbox_to_anchor=(0.5, -0.22))
     alt = t(
         "size_alt" if intervals else "size_alt_points",
         lang,
-        name=_ind_label(settings, ind),
+        confidence,
+        name=indicator_label(settings, ind),
         years=", ".join(map(str, years)),
         values="; ".join(lines),
     )
@@ -122,8 +126,16 @@ def plot_size(
 
 
 def plot_trend(
-    shares: pd.DataFrame, settings: Settings, theme: str, inds: list[str], intervals: bool = True
+    shares: pd.DataFrame,
+    settings: Settings,
+    theme: str,
+    inds: list[str],
+    intervals: bool = True,
+    *,
+    confidence: float,
 ):
+    """Lines of a theme's indicators across the waves (all municipalities); bands at the
+    ``confidence`` level where the data support ``intervals``."""
     import matplotlib.pyplot as plt
 
     lang = settings.lang
@@ -133,11 +145,11 @@ def plot_trend(
         d = shares[(shares.indicator == ind) & (~shares.weighted) & (shares.group == ALL)]
         d = d.sort_values("year")
         c = PALETTE[i % len(PALETTE)]
-        ax.plot(d.year, d.estimate * 100, marker="o", color=c, label=_ind_label(settings, ind))
+        ax.plot(d.year, d.estimate * 100, marker="o", color=c, label=indicator_label(settings, ind))
         if intervals:
             ax.fill_between(d.year, d.conf_low * 100, d.conf_high * 100, color=c, alpha=0.15, lw=0)
         parts.append(
-            _ind_label(settings, ind)
+            indicator_label(settings, ind)
             + ": "
             + ", ".join(f"{y} {text(lang).pct(v)}" for y, v in zip(d.year, d.estimate, strict=True))
         )
@@ -147,7 +159,10 @@ def plot_trend(
     ax.set_ylabel(t("share", lang))
     ax.set_title(label(settings.codebook["themes"][theme], lang), loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8.5, loc="upper left", bbox_to_anchor=(0, -0.12), ncols=1)
-    return fig, t("trend_alt" if intervals else "trend_alt_points", lang, values="; ".join(parts))
+    alt = t(
+        "trend_alt" if intervals else "trend_alt_points", lang, confidence, values="; ".join(parts)
+    )
+    return fig, alt
 
 
 def plot_composite(composites: pd.DataFrame, settings: Settings, spec: dict, years: list[int]):
@@ -220,7 +235,7 @@ def plot_crosstab(crosstab: pd.DataFrame, settings: Settings, wave: int):
     import matplotlib.pyplot as plt
 
     lang = settings.lang
-    levels = settings.codebook["variables"]["competence_barrier"]["levels"]
+    _, levels = crosstab_levels(settings.indicators, settings.codebook)
     statuses = settings.indicators["crosstab"]["statuses"]
     d = crosstab[crosstab.year == wave]
     fig, ax = plt.subplots(figsize=(7.5, 4.0))
@@ -286,109 +301,6 @@ def plot_barrier_dist(shares: pd.DataFrame, settings: Settings):
     return fig, t("barrier_alt", lang, values="; ".join(parts))
 
 
-def theme_ids(settings: Settings) -> list[str]:
-    """The themes of the configured shares and means, in config order."""
-    out: list[str] = []
-    for spec in settings.indicators["shares"] + settings.indicators["means"]:
-        if spec["theme"] not in out:
-            out.append(spec["theme"])
-    return out
-
-
-def published_points(card: pd.DataFrame, settings: Settings, theme: str) -> pd.DataFrame:
-    """SSB's published figures of a theme's indicators from the scorecard, one per distinct
-    statistic (no alias, no county or subgroup of its own): indicator, year, band (the
-    published size band, "" = the indicator's population), value in percent and bound
-    (">" / "<" for "more than" / "under", else "")."""
-    ids = [
-        s["id"]
-        for s in settings.indicators["shares"] + settings.indicators["means"]
-        if s["theme"] == theme
-    ]
-    mapping = settings.indicators.get("replication", {}).get("map", {})
-    d = card[card.reference.eq("published") & card.indicator.isin(ids)]
-    if "same_as" in d:
-        d = d[d.same_as.fillna("").astype(str).eq("")]
-    rows = []
-    for r in d.itertuples():
-        m = mapping.get(r.target_id, {})
-        if m.get("county") or m.get("among"):
-            continue
-        value = str(r.published).strip()
-        bound = value[0] if value[:1] in "<>" else ""
-        lo, hi = float(r.published_low), float(r.published_high)
-        point = lo if bound == ">" else hi if bound == "<" else (lo + hi) / 2
-        pop = m.get("population")
-        rows.append(
-            dict(
-                indicator=r.indicator,
-                year=int(r.year),
-                band="" if not pop else f"{pop[0]}-{pop[1] or ''}",
-                lower=(pop or [0])[0] or 0,
-                value=100 * point,
-                bound=bound,
-            )
-        )
-    return pd.DataFrame(
-        rows, columns=["indicator", "year", "band", "lower", "value", "bound"]
-    ).sort_values(["indicator", "lower", "year"])
-
-
-def _band_text(band: str, lang: str) -> str:
-    lo, hi = band.split("-")
-    tx = text(lang)
-    if not hi:
-        return tx("findings.band_ge", lower=tx.num(int(lo)))
-    if not int(lo):
-        return tx("findings.band_lt", upper=tx.num(int(hi)))
-    return tx("findings.band_between", lower=tx.num(int(lo)), upper=tx.num(int(hi) - 1))
-
-
-def plot_published(card: pd.DataFrame, settings: Settings, theme: str, waves: list[int]):
-    """SSB's published figures of a theme by year: one line per indicator (all
-    municipalities), published size bands as separate markers; "more than" / "under" as
-    open triangles. Every value is SSB's, none is computed here."""
-    import matplotlib.pyplot as plt
-
-    lang = settings.lang
-    d = published_points(card, settings, theme)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    parts = []
-    series = list(d.groupby(["indicator", "band"], sort=False))
-    order = list(dict.fromkeys(d.indicator))
-    for (ind, band), g in series:
-        # an indicator's colour; its published size bands in the same colour, as squares
-        colour = PALETTE[order.index(ind) % 6]
-        name = _ind_label(settings, ind) + (f" ({_band_text(band, lang)})" if band else "")
-        ax.plot(g.year, g.value, color=colour, lw=1.2 if not band else 0, label=name,
-                marker="s" if band else "o", ms=5 if band else 0)  # fmt: skip
-        for r in g.itertuples():
-            marker = {"": "s" if band else "o", ">": "^", "<": "v"}[r.bound]
-            ax.plot(r.year, r.value, marker=marker, ms=6, color=colour,
-                    mfc="white" if r.bound else colour)  # fmt: skip
-            ax.annotate(f"{r.bound}{text(lang).num(r.value)}", (r.year, r.value),
-                        textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7.5)  # fmt: skip
-        parts.append(
-            name
-            + ": "
-            + ", ".join(
-                f"{r.year} {r.bound}{text(lang).pct(r.value / 100)}" for r in g.itertuples()
-            )
-        )
-    years = sorted(set(waves) | set(d.year))
-    ax.set_xticks(years, [str(y) for y in years])
-    ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
-    ax.set_ylim(0, 100)
-    ax.set_ylabel(t("share", lang))
-    ax.set_title(label(settings.codebook["themes"][theme], lang), loc="left", fontsize=11)
-    if series:
-        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.1))
-    else:
-        ax.text(0.5, 0.5, t("published_none", lang), ha="center", va="center",
-                transform=ax.transAxes)  # fmt: skip
-    return fig, t("published_alt", lang, values="; ".join(parts) or t("published_none", lang))
-
-
 def draw_all(
     shares: pd.DataFrame,
     composites: pd.DataFrame,
@@ -403,7 +315,8 @@ def draw_all(
     With real microdata (``min_cell`` set), suppressed cells (digikom.disclosure: primary
     and secondary) are left out and marked ":"; intervals only where the data support
     them (digikom.support)."""
-    setup_style(settings.indicators["confidence"])
+    setup_style()
+    confidence = settings.indicators["confidence"]
     support = Support.of(synthetic)
     intervals = support.intervals
     min_cell = min_cell if support.disclosure else None
@@ -428,9 +341,12 @@ def draw_all(
         made.append(fid)
 
     for ind in figs.get("by_size", []):
-        out(f"size_{ind}", plot_size(shares, settings, ind, years, intervals))
+        out(
+            f"size_{ind}", plot_size(shares, settings, ind, years, intervals, confidence=confidence)
+        )
     for theme, inds in figs.get("trends", {}).items():
-        out(f"trend_{theme}", plot_trend(shares, settings, theme, inds, intervals))
+        fig_alt = plot_trend(shares, settings, theme, inds, intervals, confidence=confidence)
+        out(f"trend_{theme}", fig_alt)
     for spec in settings.indicators["composites"]:
         out(f"composite_{spec['id']}", plot_composite(composites, settings, spec, years))
     xw = figs.get("crosstab_wave", waves[-1])
@@ -446,58 +362,3 @@ def draw_all(
                 synthetic=False,
             )
     return made
-
-
-def plot_replication(card: pd.DataFrame, lang: str, role: str):
-    """Published (point or interval) against reproduced value for the computable published
-    statistics of one role (validation or calibration; one point per distinct statistic,
-    its primary form): calibration and validation are separate figures."""
-    import matplotlib.pyplot as plt
-
-    d = card[
-        card.reproduced.notna()
-        & (card.reference == "published")
-        & (card.role == role)
-        & card.primary.astype(str).str.lower().eq("true")
-    ].copy()
-    ok = d.within_tolerance.astype(str).str.lower().eq("true")
-    fig, ax = plt.subplots(figsize=(6.2, 5.6))
-    ax.plot([0, 100], [0, 100], color="#777777", lw=1, ls="--", zorder=1)
-    lo = d.published_low * 100
-    hi = d.published_high * 100
-    mid = (lo + hi) / 2
-    ax.errorbar(
-        mid,
-        d.reproduced * 100,
-        xerr=[mid - lo, hi - mid],
-        fmt="none",
-        ecolor="#999999",
-        elinewidth=0.8,
-        zorder=2,
-    )
-    ax.scatter(
-        mid[ok],
-        d.reproduced[ok] * 100,
-        color=PALETTE[0],
-        marker="o",
-        s=28,
-        zorder=3,
-        label=t("within", lang),
-    )
-    ax.scatter(
-        mid[~ok],
-        d.reproduced[~ok] * 100,
-        color=PALETTE[5],
-        marker="X",
-        s=40,
-        zorder=3,
-        label=t("outside", lang),
-    )
-    ax.set_xlim(0, 100)
-    ax.set_ylim(0, 100)
-    ax.set_aspect("equal")
-    ax.grid(True, axis="both")
-    ax.set_xlabel(t("published_x", lang))
-    ax.set_ylabel(t("reproduced_y", lang))
-    ax.legend(frameon=False, loc="upper left")
-    return fig, t(f"replication_alt_{role}", lang, n=len(d), ok=int(ok.sum()))

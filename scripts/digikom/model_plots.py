@@ -40,8 +40,8 @@ def _settings(labels: dict) -> SimpleNamespace:
 def plot_coefficients(
     coef_path, json_path, spec, labels, lang, confidence, synthetic, png, svg, alt
 ):
-    setup_style(confidence)
-    tx = text(lang)
+    setup_style()
+    tx = text(lang, confidence)
     settings = _settings(labels)
     info = _read_json(json_path)
     spec = {**spec, "reference": info.get("reference") or spec.get("reference") or {}}
@@ -125,8 +125,8 @@ def plot_predictions(
     one marker per wave; large enough to read at page width. ``pred_paths``: the models'
     own prediction tables (results/models/<id>/predictions.csv), so that the figure does
     not wait for the collected table."""
-    setup_style(confidence)
-    tx = text(lang)
+    setup_style()
+    tx = text(lang, confidence)
     settings = _settings(labels)
     infos = [_read_json(p) for p in json_paths]
     logits = [i for i in infos if i.get("family") == "logit" and i.get("status") != "failed"]

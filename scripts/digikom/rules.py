@@ -178,7 +178,7 @@ def scorecard(job) -> None:
 
 def evidence_tables(job) -> None:
     """Paired change, unit and item nonresponse, reform sensitivity, composite rules."""
-    from .evidence import write_tables
+    from .evidence_tables import write_tables
 
     write_tables(job.input.panel, job.config, dict(job.output))
 
@@ -209,7 +209,7 @@ def replication_figure(job) -> None:
     import pandas as pd
 
     from .figures import save_figure, setup_style
-    from .indicator_plots import plot_replication
+    from .published_plots import plot_replication
 
     setup_style()
     lang = job.params.lang

@@ -85,7 +85,7 @@ class Text:
     'All municipalities'
     """
 
-    def __init__(self, lang: str, confidence: float = 0.95, strings: dict | None = None):
+    def __init__(self, lang: str, confidence: float | None = None, strings: dict | None = None):
         self.strings = strings if strings is not None else load_strings()
         if lang not in languages(self.strings):
             raise ConfigError(
@@ -93,7 +93,9 @@ class Text:
                 f"(available: {', '.join(languages(self.strings))})"
             )
         self.lang = lang
-        self.confidence = float(confidence)
+        # the level of the intervals (config/indicators.yaml `confidence`, whose one default
+        # is in its schema); only texts that print it ("95 %") need it
+        self.confidence = None if confidence is None else float(confidence)
         self.locale = self("common.locale")
 
     # ------------------------------------------------------------------ strings
@@ -140,6 +142,8 @@ class Text:
     @property
     def level(self) -> str:
         """The confidence level as the reader sees it ("95 %")."""
+        if self.confidence is None:
+            raise ValueError(f"Text('{self.lang}'): a text prints the confidence level, none given")
         return self.pct(
             self.confidence, 0 if round(100 * self.confidence) == 100 * self.confidence else 1
         )

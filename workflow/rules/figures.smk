@@ -7,7 +7,7 @@ INDICATOR_FIGURES = figure_ids(SETTINGS)
 
 rule indicator_figures:
     input:
-        code=code("scripts/plot_indicators.py"),
+        code=code("scripts/indicator_figures.py"),
         shares="results/indicators/shares.csv",
         composites="results/indicators/composites.csv",
         crosstab="results/indicators/crosstab.csv",
@@ -36,12 +36,12 @@ rule indicator_figures:
         # the waves drawn: the original's comparison first, then the last update wave
         comparison=config["report"]["comparison"],
     script:
-        "../../scripts/plot_indicators.py"
+        "../../scripts/indicator_figures.py"
 
 
 rule replication_figure:
     input:
-        code=code("scripts/plot_replication.py"),
+        code=code("scripts/replication_figure.py"),
         scorecard="results/replication/scorecard.csv",
     output:
         validation_png="results/figures/fig_validation.png",
@@ -61,4 +61,4 @@ rule replication_figure:
         lang=config["lang"],
         synthetic=SYNTHETIC,
     script:
-        "../../scripts/plot_replication.py"
+        "../../scripts/replication_figure.py"

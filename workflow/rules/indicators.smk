@@ -5,7 +5,7 @@
 
 rule indicators:
     input:
-        code=code("scripts/compute_indicators.py"),
+        code=code("scripts/indicators.py"),
         panel="results/data/panel.csv",
         rules=config["files"]["indicators"],
         codebook=config["files"]["codebook"],
@@ -23,12 +23,12 @@ rule indicators:
         mem_mb=2000,
         runtime=15,
     script:
-        "../../scripts/compute_indicators.py"
+        "../../scripts/indicators.py"
 
 
 rule scorecard:
     input:
-        code=code("scripts/replication_scorecard.py"),
+        code=code("scripts/scorecard.py"),
         shares="results/indicators/shares.csv",
         crosstab="results/indicators/crosstab.csv",
         panel="results/data/panel.csv",
@@ -48,7 +48,7 @@ rule scorecard:
     params:
         waves=WAVES,
     script:
-        "../../scripts/replication_scorecard.py"
+        "../../scripts/scorecard.py"
 
 
 rule evidence_tables:

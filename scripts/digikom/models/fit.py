@@ -48,7 +48,6 @@ COEF_COLUMNS = [
     "n_obs",
 ]
 COEF_EXTRA = ["term_type", "flag"]
-DEFAULT_CONFIDENCE = 0.95  # the schema default of `confidence` in config/indicators.yaml
 # |log-odds| beyond this, or a standard error beyond SE_HUGE, signals (quasi-)separation.
 COEF_HUGE = 15.0
 SE_HUGE = 1e3
@@ -57,7 +56,9 @@ SE_HUGE = 1e3
 @dataclass
 class ModelFit:
     spec: dict
-    confidence: float = DEFAULT_CONFIDENCE
+    # the level of the intervals (config/indicators.yaml `confidence`; its one default is in
+    # the schema); None: point estimates only, the intervals are NaN
+    confidence: float | None
     status: str = "ok"
     warnings: list[str] = field(default_factory=list)
     coefficients: pd.DataFrame = field(
@@ -79,7 +80,7 @@ class ModelFit:
     def z(self) -> float:
         from ..stats import z_value
 
-        return z_value(self.confidence)
+        return float("nan") if self.confidence is None else z_value(self.confidence)
 
     def warn(self, msg: str) -> None:
         log.warning("model %s: %s", self.spec.get("id"), msg)
@@ -157,10 +158,12 @@ def fit_model(
     codebook: dict | None = None,
     seed: int | None = None,
     predict: bool = True,
-    confidence: float = DEFAULT_CONFIDENCE,
+    confidence: float | None = None,
 ) -> ModelFit:
     """Fit one model spec. Never raises on a statistical or specification problem: the
-    returned ModelFit carries status, warnings and (possibly empty) output tables."""
+    returned ModelFit carries status, warnings and (possibly empty) output tables.
+    ``confidence`` is the level of the intervals (config/indicators.yaml); without it the
+    intervals are NaN (point estimates only, as for a bootstrap replicate)."""
     t0 = time.perf_counter()
     fit = ModelFit(spec=spec, confidence=confidence)
     fit.stats.update(_base_stats(spec, seed, confidence))
@@ -190,10 +193,10 @@ def _fail(fit: ModelFit, msg: str) -> None:
     fit.predictions = pd.DataFrame(columns=PRED_COLUMNS)
 
 
-def _base_stats(spec: dict, seed, confidence: float) -> dict:
+def _base_stats(spec: dict, seed, confidence: float | None) -> dict:
     import statsmodels
 
-    level = f"{100 * confidence:g} %"
+    level = "no intervals" if confidence is None else f"{100 * confidence:g} %"
     return {
         "model": spec.get("id"),
         "status": "ok",

@@ -10,7 +10,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .fit import DEFAULT_CONFIDENCE, fit_model
+from .fit import fit_model
 from .spec import variant_spec
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def robustness_table(
     robustness: dict,
     codebook: dict | None = None,
     seed: int | None = None,
-    confidence: float = DEFAULT_CONFIDENCE,
+    confidence: float | None = None,
 ) -> pd.DataFrame:
     by_id = {s["id"]: s for s in specs}
     rows = []

@@ -33,10 +33,12 @@ def indicator_name(R, ind: str) -> str:
             axis = b.split("_", 1)[0]
             if axis in ("x", "y"):
                 return tx("replication.axis_high", axis=tx.label(comp[axis]))
-        statuses = cfg.get("crosstab", {}).get("statuses", {})
-        levels = R.ctx["codebook"]["variables"]["competence_barrier"].get("levels", {})
-        if a in statuses and b in levels:
-            return f"{tx.label(statuses[a])}: {tx.label(levels[b])}"
+        xtab = cfg.get("crosstab", {})
+        statuses = xtab.get("statuses", {})
+        if a in statuses:
+            levels = R.ctx["codebook"]["variables"][xtab["variable"]].get("levels", {})
+            if b in levels:
+                return f"{tx.label(statuses[a])}: {tx.label(levels[b])}"
     try:
         return tx.label(R.ind_spec(ind))
     except KeyError:

@@ -612,7 +612,7 @@ def municipality_map(values: pd.DataFrame, subject: dict, muni, counties_gdf, ms
 # --------------------------------------------------------------------------- metadata
 def metadata(ms: dict, config: dict, synthetic: bool, figure_stems: list[str]) -> dict:
     """What the report's maps section needs: the mode, the wave, and each map's subject
-    with its nb/en labels."""
+    with its labels in every language."""
     subjects = []
     for s in map_subjects(ms):
         entry = {"id": s["id"], "kind": s["kind"], **label_entries(s["spec"])}

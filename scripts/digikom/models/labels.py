@@ -164,7 +164,7 @@ def term_label(term: str, spec: dict, settings, tx) -> str:
 
 
 def effect_label(effect_id: str, spec: dict, settings, tx) -> str:
-    """The reader's label of an effect of interest: its own nb/en label in
+    """The reader's label of an effect of interest: its own label in
     config/models.yaml, else built from the variable and the change."""
     eff = next((e for e in spec.get("effects") or [] if e["id"] == effect_id), None)
     if eff is None:

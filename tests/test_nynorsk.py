@@ -304,10 +304,16 @@ def test_nynorsk_report(built, built_nn):
     assert re.search(r'<html[^>]*\blang="nn"', doc)
     tx = Text("nn")
     text = _reader_text(html_path)
-    for key in ("findings.title", "methods.title", "model_results.title", "appendix.title"):
+    for key in (
+        "findings.title",
+        "methods.title",
+        "maps.title",
+        "replication.title",
+        "appendix.title",
+    ):
         assert re.search(rf"^\s*(\d+(\.\d+)*\s+)?{re.escape(tx(key))}\s*$", text, re.M), key
-    assert "Hovudfunn" in text and "Data og metode" in text and "Modellar" in text
-    assert "Digitalisering i kommunane" in text and "SYNTETISKE DATA – ikkje mikrodata" in text
+    assert "Hovudfunn" in text and "Replikering av publiserte tal" in text
+    assert "Digitalisering i kommunane" in text and "Syntetiske data. Mikrodataa til SSB" in text
     # no bokmål-only word and no English word in what the reader sees (place names,
     # addresses and code are not words of either language)
     for name in sorted(_place_names(wd), key=len, reverse=True):
@@ -317,7 +323,7 @@ def test_nynorsk_report(built, built_nn):
     assert bokmal == []
     english = [words[max(0, m.start() - 40) : m.end() + 20] for m in ENGLISH.finditer(words)]
     assert english == []
-    # the PDF: the same nynorsk headings, typst's own words in nynorsk too
+    # the PDF: the same nynorsk headings, no bokmål and no English
     pdf = _pdftotext(wd / "results/report/report.nn.pdf")
     assert "Hovudfunn" in pdf and "Innhald" in pdf and "Figur" in pdf
     assert not re.search(r"\b(ikke|kommunene|Contents|Figure)\b", pdf)

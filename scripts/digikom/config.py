@@ -15,6 +15,8 @@ import pandas as pd
 
 from .errors import ConfigError
 from .io import read_yaml
+from .text import label as _text_label
+from .text import missing_labels
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
@@ -43,11 +45,49 @@ def _with_defaults(validator_class):
 DefaultFillingValidator = _with_defaults(jsonschema.Draft202012Validator)
 
 
-def validate_against(data: Any, schema_name: str, source: str | os.PathLike) -> Any:
+# A label object in a schema: patternProperties with this pattern (any language code).
+LANG_PATTERN = "^[a-z]{2,3}$"
+
+
+def for_languages(schema: Any, languages: list[str]) -> Any:
+    """``schema`` with every label object (patternProperties LANG_PATTERN) narrowed to the
+    configured ``languages``: each of them required (all or none where the object says
+    ``x-label: optional``), any other language code refused (additionalProperties)."""
+    if isinstance(schema, list):
+        return [for_languages(s, languages) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: for_languages(v, languages) for k, v in schema.items()}
+    pattern = out.get("patternProperties") or {}
+    if LANG_PATTERN in pattern:
+        sub = pattern[LANG_PATTERN]
+        rest = {k: v for k, v in pattern.items() if k != LANG_PATTERN}
+        out["patternProperties"] = rest | {f"^({'|'.join(languages)})$": sub}
+        if out.get("x-label") == "optional":
+            out["dependentRequired"] = {
+                lang: [x for x in languages if x != lang] for lang in languages
+            }
+        else:
+            out["required"] = list(dict.fromkeys([*out.get("required", []), *languages]))
+    return out
+
+
+def config_languages(config: dict) -> list[str]:
+    """The configured languages (config.yaml ``languages``; the schema's default)."""
+    default = load_schema("config.schema.yaml")["properties"]["languages"]["default"]
+    return list(config.get("languages") or default)
+
+
+def validate_against(
+    data: Any, schema_name: str, source: str | os.PathLike, languages: list[str] | None = None
+) -> Any:
     """Validate ``data`` against a JSON schema and fill in the schema's defaults; raise
     ConfigError naming the file, the key, the bad value and (for enums) the allowed values.
-    All errors are reported at once."""
-    schema = load_schema(schema_name)
+    All errors are reported at once. Every label must have each of ``languages`` (default:
+    the languages of the string tables) and no other (:func:`for_languages`)."""
+    from .text import languages as text_languages
+
+    schema = for_languages(load_schema(schema_name), languages or text_languages())
     validator = DefaultFillingValidator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -57,14 +97,18 @@ def validate_against(data: Any, schema_name: str, source: str | os.PathLike) -> 
             msg = f"{source}: key '{key}': {err.message}"
             if err.validator == "enum":
                 msg += f" (allowed values: {', '.join(map(str, err.validator_value))})"
+            langs = languages or text_languages()
+            schema_here = err.schema if isinstance(err.schema, dict) else {}
+            if f"^({'|'.join(langs)})$" in (schema_here.get("patternProperties") or {}):
+                msg += f" (configured languages: {', '.join(langs)})"
             lines.append(msg)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     return data
 
 
 def label(obj: dict, lang: str) -> str:
-    """The nb/en label of a config or codebook entry."""
-    return str(obj.get(lang) or obj.get("nb") or obj.get("id", ""))
+    """The ``lang`` label of a config or codebook entry (digikom.text.label: no fallback)."""
+    return _text_label(obj, lang)
 
 
 @dataclass
@@ -107,17 +151,31 @@ def _path(config: dict, key: str) -> str:
     )
 
 
-def load_codebook(path: str | os.PathLike) -> dict:
+def load_codebook(path: str | os.PathLike, languages: list[str] | None = None) -> dict:
+    """The codebook; with ``languages``, every variable and label must have each of them."""
     cb = read_yaml(path)
     if not isinstance(cb, dict) or "variables" not in cb:
         raise ConfigError(f"{path}: codebook must have a 'variables' mapping")
     for name, var in cb["variables"].items():
         if "items" in var:
             var["max"] = len(var["items"])
-        for key in ("kind", "nb", "en", "theme"):
+        for key in ("kind", *(languages or []), "theme"):
             if key not in var:
                 raise ConfigError(f"{path}: variable '{name}' lacks '{key}'")
+    if languages:
+        check_labels(cb, languages, path)
     return cb
+
+
+def check_labels(data: Any, languages: list[str], source: str | os.PathLike) -> None:
+    """Every label of ``data`` has every configured language (digikom.text.missing_labels),
+    for files that have no JSON schema of their own (the codebook)."""
+    missing = missing_labels(data, languages)
+    if missing:
+        raise ConfigError(
+            f"{source}: labels without every configured language ({', '.join(languages)}):"
+            "\n  " + "\n  ".join(f"key '{m}'" for m in missing)
+        )
 
 
 def load_models(path: str | os.PathLike, codebook: dict | None = None) -> tuple[list[dict], dict]:
@@ -128,10 +186,12 @@ def load_models(path: str | os.PathLike, codebook: dict | None = None) -> tuple[
     return data["models"], data["robustness"]
 
 
-def load_models_file(path: str | os.PathLike, codebook: dict | None = None) -> dict:
+def load_models_file(
+    path: str | os.PathLike, codebook: dict | None = None, languages: list[str] | None = None
+) -> dict:
     from .models.spec import check_models
 
-    data = validate_against(read_yaml(path), "models.schema.yaml", path)
+    data = validate_against(read_yaml(path), "models.schema.yaml", path, languages)
     ids = [m["id"] for m in data["models"]]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -154,12 +214,13 @@ def load_models_file(path: str | os.PathLike, codebook: dict | None = None) -> d
 
 
 def load_all(config: dict) -> Settings:
-    codebook = load_codebook(_path(config, "codebook"))
+    langs = config_languages(config)
+    codebook = load_codebook(_path(config, "codebook"), langs)
     ind_path = _path(config, "indicators")
-    indicators = validate_against(read_yaml(ind_path), "indicators.schema.yaml", ind_path)
-    models_file = load_models_file(_path(config, "models"), codebook)
+    indicators = validate_against(read_yaml(ind_path), "indicators.schema.yaml", ind_path, langs)
+    models_file = load_models_file(_path(config, "models"), codebook, langs)
     syn_path = _path(config, "synthetic")
-    synthetic = validate_against(read_yaml(syn_path), "synthetic.schema.yaml", syn_path)
+    synthetic = validate_against(read_yaml(syn_path), "synthetic.schema.yaml", syn_path, langs)
     return Settings(
         config=config,
         codebook=codebook,
@@ -206,12 +267,22 @@ def validate_config(config: dict, source: str = "config/config.yaml") -> dict:
     validator as every other config file, then the checks a schema cannot express."""
     check_retired_keys(config, source)
     validate_against(config, "config.schema.yaml", source)
-    validate_config_extras(config)
+    validate_config_extras(config, source)
     return config
 
 
-def validate_config_extras(config: dict) -> None:
-    """Checks JSON schema cannot express: contiguous size groups, frame files present."""
+def validate_config_extras(config: dict, source: str = "config/config.yaml") -> None:
+    """Checks JSON schema cannot express: the report language is a configured one and
+    every label has every configured language, contiguous size groups, frame files
+    present."""
+    langs = config_languages(config)
+    if config.get("lang") not in langs:
+        raise ConfigError(
+            f"{source}: key 'lang': '{config.get('lang')}' is not a configured language "
+            f"(languages: {', '.join(langs)}); a new language needs its code in 'languages' "
+            "and its texts (README: Adding a language)"
+        )
+    validate_against(config, "config.schema.yaml", source, langs)
     groups = config["size_groups"]
     for a, b in zip(groups, groups[1:], strict=False):
         if a["upper"] is None or a["upper"] != b["lower"]:

@@ -31,6 +31,7 @@ from .disclosure import suppress
 from .errors import ConfigError, InputDataError
 from .indicators import _query, composite_groups
 from .map_spec import GEO_YEAR, figure_ids, lookup_mode, map_settings, map_subjects, unit_level
+from .text import label_entries
 
 log = logging.getLogger(__name__)
 
@@ -611,16 +612,14 @@ def municipality_map(values: pd.DataFrame, subject: dict, muni, counties_gdf, ms
 # --------------------------------------------------------------------------- metadata
 def metadata(ms: dict, config: dict, synthetic: bool, figure_stems: list[str]) -> dict:
     """What the report's maps section needs: the mode, the wave, and each map's subject
-    with its nb/en labels."""
+    with its labels in every language."""
     subjects = []
     for s in map_subjects(ms):
-        entry = {"id": s["id"], "kind": s["kind"], "nb": s["spec"]["nb"], "en": s["spec"]["en"]}
+        entry = {"id": s["id"], "kind": s["kind"], **label_entries(s["spec"])}
         if s["kind"] == "composite":
             cat = s["spec"]["groups"][ms["composite_category"]]
-            entry["category"] = {"nb": cat["nb"], "en": cat["en"]}
-            entry["groups"] = {
-                k: {"nb": g["nb"], "en": g["en"]} for k, g in s["spec"]["groups"].items()
-            }
+            entry["category"] = label_entries(cat)
+            entry["groups"] = {k: label_entries(g) for k, g in s["spec"]["groups"].items()}
         subjects.append(entry)
     return {
         "synthetic": bool(synthetic),

@@ -19,6 +19,7 @@ from . import disclosure
 from .figures import PALETTE, save_figure, setup_style, text
 from .models.labels import level_label, term_label
 from .models.reader_warnings import short_warning
+from .text import label
 
 
 def _read_json(path) -> dict:
@@ -45,7 +46,7 @@ def plot_coefficients(
     settings = _settings(labels)
     info = _read_json(json_path)
     spec = {**spec, "reference": info.get("reference") or spec.get("reference") or {}}
-    title = info.get("label", {}).get(lang) or info.get("model")
+    title = label(info["label"], lang) if info.get("label") else info.get("model")
     coef = pd.read_csv(coef_path)
     if len(coef):
         coef = coef[coef["term_type"] == "coefficient"]
@@ -174,7 +175,7 @@ def plot_predictions(
         )
         ax.set_ylim(0, 100)
         ax.set_title(
-            textwrap.fill(info.get("label", {}).get(lang) or info["model"], 48),
+            textwrap.fill(label(info["label"], lang) if info.get("label") else info["model"], 48),
             loc="left",
             fontsize=10,
         )
@@ -183,7 +184,7 @@ def plot_predictions(
             ax.set_ylabel(tx("figures.prob_short"))
         last = d[d["year"] == years[-1]] if years else d
         alt_parts.append(
-            f"{info.get('label', {}).get(lang)}: {int(years[-1]) if years else ''} "
+            f"{label(info['label'], lang) if info.get('label') else info['model']}: {int(years[-1]) if years else ''} "
             + ", ".join(
                 tx(
                     "figures.value",

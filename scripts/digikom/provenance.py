@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from .io import sha256_file
+from .text import label
 
 PACKAGES = [
     "snakemake",
@@ -99,7 +100,7 @@ def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list
             else list(spec.get("ratio_of", [])) or list(spec.get("derived_from", []))
         )
         path = f"{var}.{key}.{year}" + (f".{level}" if level else "")
-        note = spec.get("note") or {}
+        note = spec.get("note")
         rows.append(
             {
                 "variable": var,
@@ -113,7 +114,7 @@ def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list
                 else "derived"
                 if "derived_from" in spec
                 else "published",
-                "note": note.get(lang, "") if isinstance(note, dict) else str(note),
+                "note": label(note, lang) if note else "",
             }
         )
     return rows

@@ -5,8 +5,14 @@ Short texts (labels, captions, table headers, sentence patterns) live in
 whose keys start with the file's stem and a dot (``findings.yaml`` -> ``findings.title``).
 Longer prose lives in per-language Jinja2 templates under ``reports/templates/<lang>/``.
 Python computes numbers and picks a variant key (``findings.change_rose``); it never
-tests the language. A third language (nynorsk) means adding an entry per key and a
-template folder, not code.
+tests the language. A language (nynorsk, ``nn``, is the third) is text only: an entry per
+key, a template folder, a label in every config label block, and its code in
+``languages`` of config/config.yaml.
+
+Config labels (``{nb: ..., nn: ..., en: ...}``) are read with :func:`label` and nothing
+else. Its one rule: a label is a string (the same in every language) or a mapping with an
+entry for the language; there is no fallback to another language. The config loader
+(digikom.config) checks at load time that every label has every configured language.
 
 Numbers are formatted here with Babel in the locale that the string table gives for the
 language (``common.locale``), with a real minus sign (U+2212).
@@ -64,6 +70,41 @@ def languages(strings: dict[str, dict[str, str]] | None = None) -> list[str]:
     return sorted({lang for entry in strings.values() for lang in entry})
 
 
+def label(obj, lang: str) -> str:
+    """The ``lang`` entry of a config label ``{nb: ..., nn: ..., en: ...}`` (a plain string
+    is the same in every language). No fallback: the loader has checked that every label
+    has every configured language, so a missing one is an error, not another language."""
+    if isinstance(obj, str):
+        return obj
+    if not isinstance(obj, dict) or not isinstance(obj.get(lang), str):
+        raise ConfigError(f"no '{lang}' label in {obj!r}")
+    return obj[lang]
+
+
+def label_entries(obj: dict) -> dict[str, str]:
+    """The language entries of a config object (the languages of the string tables), e.g.
+    to copy a model's labels into its results."""
+    return {lang: obj[lang] for lang in languages() if isinstance(obj.get(lang), str)}
+
+
+def missing_labels(obj, langs: list[str], where: str = "") -> list[str]:
+    """Every label in ``obj`` (nested mappings and lists) that lacks one of ``langs``: a
+    mapping with an entry for at least one of them must have all. Returns
+    ``"<where>/<key>: no 'nn'"`` lines."""
+    out = []
+    if isinstance(obj, dict):
+        present = [lang for lang in langs if lang in obj]
+        if present:
+            out += [f"{where or '(top level)'}: no '{lang}'" for lang in langs if lang not in obj]
+        for key, value in obj.items():
+            if key not in langs:
+                out += missing_labels(value, langs, f"{where}/{key}" if where else str(key))
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            out += missing_labels(value, langs, f"{where}/{i}")
+    return out
+
+
 def placeholders(pattern: str) -> set[str]:
     """The named ``{fields}`` of a str.format pattern."""
     return {f for _, f, _, _ in string.Formatter().parse(pattern) if f}
@@ -92,6 +133,13 @@ class Text:
                 f"lang: '{lang}' has no texts in {STRINGS_DIR} "
                 f"(available: {', '.join(languages(self.strings))})"
             )
+        missing = sorted(key for key, entry in self.strings.items() if lang not in entry)
+        if missing:
+            raise ConfigError(
+                f"{STRINGS_DIR}: no '{lang}' text for "
+                + ", ".join(f"{k} ({k.split('.')[0]}.yaml)" for k in missing[:20])
+                + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+            )
         self.lang = lang
         # the level of the intervals (config/indicators.yaml `confidence`, whose one default
         # is in its schema); only texts that print it ("95 %") need it
@@ -113,9 +161,9 @@ class Text:
         """A list stored as one string separated by '|' (e.g. number words)."""
         return self(key).split("|")
 
-    def label(self, obj: dict) -> str:
-        """The language's entry of a config label object ``{nb: ..., en: ...}``."""
-        return str(obj.get(self.lang) or obj.get("en") or obj.get("nb") or "")
+    def label(self, obj) -> str:
+        """The language's entry of a config label (:func:`label`)."""
+        return label(obj, self.lang)
 
     # ------------------------------------------------------------------ numbers
     def num(self, x, digits: int = 0) -> str:

@@ -268,15 +268,14 @@ def statbank_report(wildcards):
     return config["statbank"]["tables"][wildcards.table].get("report") or {}
 
 
-# The report's language decides the language of the tables' titles and labels.
-STATBANK_LANG = {"nb": "no", "en": "en"}
-
-
 def statbank_settings(wildcards):
     """Connection settings: base URL (after the statbank_url override), limits, and the
-    language of the report (nb fetches lang=no, en lang=en)."""
+    language of the report, which decides the language of the tables' titles and labels
+    (common.statbank_lang in reports/strings: nb and nn fetch lang=no, en lang=en)."""
+    from digikom.text import Text
+
     settings = {k: v for k, v in config["statbank"].items() if k != "tables"}
-    settings["lang"] = STATBANK_LANG[config["lang"]]
+    settings["lang"] = Text(config["lang"])("common.statbank_lang")
     return settings
 
 

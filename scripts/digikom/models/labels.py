@@ -18,6 +18,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
+from ..text import label
 from .spec import shift_value
 
 _CAT = re.compile(r"^C\((?P<var>[A-Za-z_]\w*)\)\[(?:T\.)?(?P<level>[^\]]*)\]$")
@@ -59,8 +60,9 @@ def model_label_settings(settings, model_id: str) -> dict:
 
 
 def _label(obj: dict | None, lang: str, default: str) -> str:
-    obj = obj or {}
-    return str(obj.get(lang) or obj.get("en") or obj.get("nb") or default)
+    """The ``lang`` label of ``obj`` (digikom.text.label), ``default`` if there is no
+    object."""
+    return default if obj is None else label(obj, lang)
 
 
 def variable_label(var: str, settings, tx) -> str:
@@ -162,13 +164,13 @@ def term_label(term: str, spec: dict, settings, tx) -> str:
 
 
 def effect_label(effect_id: str, spec: dict, settings, tx) -> str:
-    """The reader's label of an effect of interest: its own nb/en label in
+    """The reader's label of an effect of interest: its own label in
     config/models.yaml, else built from the variable and the change."""
     eff = next((e for e in spec.get("effects") or [] if e["id"] == effect_id), None)
     if eff is None:
         return str(effect_id)
-    if eff.get(tx.lang):
-        return str(eff[tx.lang])
+    if tx.lang in eff:  # an effect has its own labels in every language or none (schema)
+        return tx.label(eff)
     var = variable_label(eff["variable"], settings, tx)
     if "shift" in eff:
         return tx("models.effect_shift", variable=var, shift=tx.num(shift_value(eff["shift"]), 2))

@@ -119,7 +119,12 @@ def definitions_table(R) -> str:
         levels = var.get("values") or {}
         if levels:
             values = ", ".join(
-                R.label(levels.get(c, levels.get(str(c), {"en": str(c)}))) for c in codes
+                R.label(levels[c])
+                if c in levels
+                else R.label(levels[str(c)])
+                if str(c) in levels
+                else R.esc(str(c))
+                for c in codes
             )
         else:
             values = (

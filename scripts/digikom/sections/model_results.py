@@ -108,7 +108,7 @@ def ame_table(R) -> str:
         spec = specs.get(r.model, {"id": r.model})
         rows.append(
             [
-                R.label(spec) if "nb" in spec else R.esc(r.model),
+                R.label(spec) if r.model in specs else R.esc(r.model),
                 R.esc(effect_label(R, spec, r.effect)),
                 category_label(R, spec, r.category),
                 tx.num(100 * r.estimate, 1),
@@ -211,7 +211,9 @@ def robustness(R) -> str:
                 model,
                 tx("model_results.main")
                 if main
-                else R.label(variants.get(x.variant, {"en": x.variant})),
+                else R.label(variants[x.variant])
+                if x.variant in variants
+                else R.esc(x.variant),
                 term_text(R, x.term, specs.get(x.model, {})),
                 tx.num(x.estimate, 3),
                 tx.range(x.conf_low, x.conf_high, 3),

@@ -110,8 +110,8 @@ def _offline(R) -> str:
     names = []
     for t, spec in tables.items():
         title = (spec or {}).get("title")
-        if isinstance(title, dict):  # one per language; else the first (SSB's nb title)
-            title = title.get(R.lang) or next(iter(title.values()))
+        if title is not None:  # one string, or one per configured language
+            title = R.tx.label(title)
         names.append(f"{R.esc(str(t))} ({R.esc(str(title))})" if title else R.esc(str(t)))
     if not names:
         return R.tx("official.offline_none")

@@ -113,9 +113,7 @@ def bootstrap_chunk(
     return out
 
 
-def percentile_ci(
-    point: pd.DataFrame, replicates: pd.DataFrame, level: float = 0.95
-) -> pd.DataFrame:
+def percentile_ci(point: pd.DataFrame, replicates: pd.DataFrame, level: float) -> pd.DataFrame:
     """Percentile CIs of every prediction of ``point`` (results/models/predictions.csv
     rows with quantity == prediction) from the bootstrap replicates."""
     point = point[point["quantity"] == "prediction"].copy()
@@ -162,7 +160,7 @@ def run_chunk(panel_path, spec, seed, chunk, replicates, chunks, out) -> None:
     write_csv(df, out)
 
 
-def run_combine(point_path, chunk_paths, out, level: float = 0.95) -> None:
+def run_combine(point_path, chunk_paths, out, level: float) -> None:
     """Rule bootstrap_combine: percentile CIs per model x size group x wave."""
     from .io import write_csv
 

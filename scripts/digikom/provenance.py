@@ -1,6 +1,6 @@
 """results/provenance.json: git commit, time, config, package versions, renderer and the
-sha256 of every input file; and results/report/context.json, the configuration the report
-describes (codebook, indicator rules, model specifications, size groups)."""
+sha256 of every input file; and the calibration rows of results/report/context.json
+(built in digikom.report_context)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def package_versions() -> dict:
     return out
 
 
-def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
+def build_provenance(inputs: list[str], config: dict, renderer: str, data_mode: str) -> dict:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     return {
@@ -67,8 +67,8 @@ def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "renderer": renderer,
-        "data_mode": "synthetic" if config.get("microdata") is None else "microdata",
-        "seed": config.get("seed"),
+        "data_mode": data_mode,
+        "seed": config["seed"],
         "config": config,
         "packages": package_versions(),
         "inputs": [
@@ -130,37 +130,4 @@ def calibration_summary(rows: list[dict]) -> dict:
         "published": published,
         "assumed": len(rows) - published,
         "figures": len(ids),
-    }
-
-
-def build_context(config: dict, targets_path: str) -> dict:
-    # imported here: the provenance job (a step of every rebuild) needs none of them
-    from .config import load_all
-    from .published import read_targets
-
-    s = load_all(config)
-    calibration = []
-    if config.get("microdata") is None:
-        calibration = calibration_rows(
-            s.synthetic, read_targets(targets_path), config["waves"], config["lang"]
-        )
-    return {
-        "lang": config["lang"],
-        "waves": config["waves"],
-        "data_mode": "synthetic" if config.get("microdata") is None else "microdata",
-        "microdata": config.get("microdata"),
-        "fetch_statbank": config.get("fetch_statbank", False),
-        "min_cell": config["report"]["min_cell"],
-        "seed": config["seed"],
-        "size_groups": s.size_groups,
-        "codebook": s.codebook,
-        "indicators": s.indicators,
-        "models": s.models,
-        "robustness": s.robustness,
-        "model_labels": s.labels,
-        "published_units": dict(
-            zip(*[read_targets(targets_path)[c].astype(str) for c in ("id", "unit")], strict=True)
-        ),
-        "calibration": calibration,
-        "calibration_summary": calibration_summary(calibration),
     }

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import load_schema
 from .design import (
     build_design,
     estimation_frame,
@@ -48,7 +49,8 @@ COEF_COLUMNS = [
     "n_obs",
 ]
 COEF_EXTRA = ["term_type", "flag"]
-DEFAULT_CONFIDENCE = 0.95  # the schema default of `confidence` in config/indicators.yaml
+# the schema default of `confidence` (config/indicators.yaml), for callers without settings
+DEFAULT_CONFIDENCE = load_schema("indicators.schema.yaml")["properties"]["confidence"]["default"]
 # |log-odds| beyond this, or a standard error beyond SE_HUGE, signals (quasi-)separation.
 COEF_HUGE = 15.0
 SE_HUGE = 1e3

@@ -15,6 +15,7 @@ from digikom import statbank
 from digikom.errors import ConfigError
 from digikom.jsonstat import read_jsonstat2
 from digikom.report import md_table
+from digikom.report_context import ReportData
 from digikom.sections import official
 from digikom.statbank_view import plot_view, resolve_view, statbank_figure
 from digikom.text import Text, esc
@@ -44,6 +45,7 @@ class StandIn:
         }
         self.esc = esc
         self.scorecard = scorecard
+        self.data = ReportData(results)  # the loader: results/statbank/*.view.json, figures
 
     def figure(self, png, caption, label):
         return f"![{caption}]({png}){{#{label}}}\n"

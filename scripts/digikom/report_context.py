@@ -11,6 +11,12 @@ section reads a file itself.
 
 from __future__ import annotations
 
+import json
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
 from .evidence import ASSUMED, ESTIMATED
 
 
@@ -75,3 +81,114 @@ def build(params: dict, targets_path: str) -> dict:
         )
     ctx["evidence"] = evidence
     return ctx
+
+
+class ReportData:
+    """Every file the report reads, read here: the run's records (``ctx``, ``prov``) and
+    the tables every section shares, each read once when first used; the other result
+    tables when a section asks (None or {} when the run did not make them)."""
+
+    def __init__(self, results, context_path=None, provenance_path=None):
+        self.results = r = Path(results)
+        self.context_path = Path(context_path or r / "report" / "context.json")
+        self.provenance_path = Path(provenance_path or r / "provenance.json")
+
+    @cached_property
+    def ctx(self) -> dict:
+        return _json(self.context_path)
+
+    @cached_property
+    def prov(self) -> dict:
+        return _json(self.provenance_path)
+
+    @cached_property
+    def shares(self) -> pd.DataFrame:
+        return self.indicator_table("shares")
+
+    @cached_property
+    def composites(self) -> pd.DataFrame:
+        return self.indicator_table("composites")
+
+    @cached_property
+    def crosstab(self) -> pd.DataFrame:
+        return self.indicator_table("crosstab")
+
+    @cached_property
+    def changes(self) -> pd.DataFrame:
+        return self.indicator_table("changes")
+
+    @cached_property
+    def scorecard(self) -> pd.DataFrame:
+        return pd.read_csv(self.results / "replication" / "scorecard.csv")
+
+    def indicator_table(self, name: str) -> pd.DataFrame:
+        """results/indicators/<name>.csv (rules indicators and evidence_tables)."""
+        return pd.read_csv(self.results / "indicators" / f"{name}.csv")
+
+    def model_table(self, name: str) -> pd.DataFrame | None:
+        """The ``name`` table ("coefficients" or "predictions") of every configured model,
+        in config order, from each model's own results/models/<id>/<name>.csv (what its
+        fit_model job wrote; results/models/<name>.csv holds the same rows collected for
+        users, and the report does not wait for that copy). None when there is none."""
+        frames = []
+        for spec in self.ctx["models"]:
+            path = self.results / "models" / spec["id"] / f"{name}.csv"
+            if path.exists() and len(d := pd.read_csv(path)):
+                frames.append(d)
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def model_json(self, model_id: str) -> dict:
+        """results/models/<id>.json (status, warnings, fit statistics), {} if absent."""
+        p = self.results / "models" / f"{model_id}.json"
+        return _json(p) if p.exists() else {}
+
+    def _optional_csv(self, *parts: str, **kwargs) -> pd.DataFrame | None:
+        p = self.results.joinpath(*parts)
+        return pd.read_csv(p, **kwargs) if p.exists() else None
+
+    def bootstrap_predictions(self) -> pd.DataFrame | None:
+        return self._optional_csv("models", "bootstrap_predictions.csv")
+
+    def robustness(self) -> pd.DataFrame | None:
+        return self._optional_csv("models", "robustness.csv")
+
+    def recovery(self) -> pd.DataFrame | None:
+        """results/simulation/recovery.csv (the parameter-recovery study), None if absent."""
+        return self._optional_csv(
+            "simulation", "recovery.csv", dtype={"category": str, "term": str}
+        )
+
+    def seed_validation(self) -> pd.DataFrame | None:
+        """results/simulation/validation.csv, checked (digikom.replication)."""
+        from .replication import read_seed_validation
+
+        return read_seed_validation(self.results / "simulation" / "validation.csv")
+
+    def maps(self) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+        """The maps stage's metadata (maps.json), lookup table and county table."""
+        mdir = self.results / "maps"
+        lookup = pd.read_csv(
+            mdir / "lookup.csv", dtype={"kommunenr": str}, keep_default_na=False, na_values=[""]
+        )
+        counties = pd.read_csv(mdir / "counties.csv", dtype={"fylkesnummer": str})
+        return _json(mdir / "maps.json"), lookup, counties
+
+    def statbank_views(self) -> list[dict]:
+        """The resolved views of the StatBank tables fetched (results/statbank/*.view.json),
+        in file-name order."""
+        return [_json(p) for p in sorted((self.results / "statbank").glob("*.view.json"))]
+
+    def figure_png(self, stem: str) -> Path:
+        """results/figures/<stem>.png."""
+        return self.results / "figures" / f"{stem}.png"
+
+    @staticmethod
+    def alt_text(png: str | Path) -> str | None:
+        """The alt text stored beside a figure (``<stem>.alt.txt``), None if absent."""
+        png = Path(png)
+        alt = png.with_name(png.name.removesuffix(".png") + ".alt.txt")
+        return alt.read_text(encoding="utf-8").strip() if alt.exists() else None
+
+
+def _json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

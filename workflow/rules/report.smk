@@ -8,7 +8,7 @@
 
 rule report:
     input:
-        code=code("scripts/render_report.py", "reports/report.qmd"),
+        code=code("scripts/report.py", "reports/report.qmd"),
         qmd="reports/report.qmd",
         css="reports/report.css",
         typst_header="reports/typst-header.typ",
@@ -44,4 +44,4 @@ rule report:
         # what the report says about the configuration (results/report/context.json)
         context=context_settings(SETTINGS),
     script:
-        "../../scripts/render_report.py"
+        "../../scripts/report.py"

@@ -105,7 +105,7 @@ def composite_rules(R) -> list[dict]:
 
 
 def read(R, name: str) -> pd.DataFrame:
-    return pd.read_csv(R.results / "indicators" / name)
+    return R.data.indicator_table(name.removesuffix(".csv"))
 
 
 def definitions_table(R) -> str:

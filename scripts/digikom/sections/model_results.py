@@ -3,8 +3,6 @@ average marginal effects of each model's effects of interest, robustness and war
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from .. import disclosure
@@ -18,8 +16,7 @@ def term_text(R, term: str, spec: dict) -> str:
 
 
 def model_json(R, mid: str) -> dict:
-    p = R.results / "models" / f"{mid}.json"
-    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+    return R.data.model_json(mid)
 
 
 def anchor(mid: str) -> str:
@@ -141,11 +138,10 @@ def bootstrap_table(R) -> str:
     """Cluster-bootstrap intervals of the predictions (when bootstrap.replicates > 0)
     beside the analytic ones, for all municipalities by wave."""
     tx = R.tx
-    p = R.results / "models" / "bootstrap_predictions.csv"
+    boot = R.data.bootstrap_predictions()
     pred = R.model_table("predictions")
-    if not p.exists() or pred is None:
+    if boot is None or pred is None:
         return ""
-    boot = pd.read_csv(p)
     pred = pred[pred.quantity == "prediction"]
     keys = ["model", "year", "size_group"]
     d = boot[boot.size_group == "all"].merge(
@@ -183,11 +179,8 @@ def bootstrap_table(R) -> str:
 
 def robustness(R) -> str:
     tx = R.tx
-    p = R.results / "models" / "robustness.csv"
-    if not p.exists():
-        return ""
-    r = pd.read_csv(p)
-    if r.empty:
+    r = R.data.robustness()
+    if r is None or r.empty:
         return ""
     t = r.term.astype(str)
     d = r[(t != "") & (t != "nan") & (t != "Intercept") & ~t.str.contains(r"C\(|:", regex=True)]

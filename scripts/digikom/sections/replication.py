@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..replication import check_counts, read_seed_validation, seed_pass, year_gap_rule
+from ..replication import check_counts, seed_pass, year_gap_rule
 
 
 def indicator_name(R, ind: str) -> str:
@@ -225,7 +225,7 @@ def render(R) -> str:
         .str.startswith("not computable")
         .sum()
     )
-    seeds = read_seed_validation(R.results / "simulation" / "validation.csv")
+    seeds = R.data.seed_validation()
     head = [
         tx("common.year"),
         tx("common.indicator"),

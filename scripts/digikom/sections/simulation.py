@@ -15,10 +15,7 @@ from .model_results import anchor, category_label, term_text
 
 
 def load(R) -> pd.DataFrame | None:
-    path = R.results / "simulation" / "recovery.csv"
-    if not path.exists():
-        return None
-    return pd.read_csv(path, dtype={"category": str, "term": str})
+    return R.data.recovery()
 
 
 def _num(tx, x, digits: int = 3) -> str:

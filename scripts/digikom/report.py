@@ -94,7 +94,7 @@ class Report:
         self._share_pos: dict[tuple, int] = {}
         for pos, key in enumerate(zip(*cols, strict=True)):
             self._share_pos.setdefault(key, pos)
-        self.confidence = float(self.ctx["indicators"]["confidence"])
+        self.confidence = float(self.rules["confidence"])
         self.z = z_value(self.confidence)
         self.tx = Text(self.lang, confidence=self.confidence)
         self.waves = sorted(int(w) for w in self.ctx["waves"])
@@ -108,9 +108,7 @@ class Report:
         self.disclosure = self.support.disclosure
         # primary and secondary suppression of the indicator table, once for all sections
         complements = {
-            s["id"]: s["complement_of"]
-            for s in self.ctx["indicators"]["shares"]
-            if s.get("complement_of")
+            s["id"]: s["complement_of"] for s in self.rules["shares"] if s.get("complement_of")
         }
         hide = disclosure.protect_shares(
             self.shares, self.min_cell if self.disclosure else None, complements
@@ -127,13 +125,38 @@ class Report:
         }
         self.esc = esc
 
+    # ----------------------------------------------------------------------- settings
+    # What the configuration says (results/report/context.json), one accessor each.
+    @property
+    def rules(self) -> dict:
+        """The indicator rules (config/indicators.yaml)."""
+        return self.ctx["indicators"]
+
+    @property
+    def reference_wave(self) -> int:
+        return self.rules["reference_wave"]
+
+    @property
+    def models(self) -> list[dict]:
+        """The model specs (config/models.yaml), in config order."""
+        return self.ctx["models"]
+
+    @property
+    def model_specs(self) -> dict[str, dict]:
+        """The model specs by id."""
+        return {m["id"]: m for m in self.models}
+
+    @property
+    def codebook(self) -> dict:
+        return self.ctx["codebook"]
+
     # ----------------------------------------------------------------------- lookups
     def label(self, obj: dict) -> str:
         """A config label in the report language, escaped for Markdown."""
         return esc(self.tx.label(obj))
 
     def ind_spec(self, ind: str) -> dict:
-        cfg = self.ctx["indicators"]
+        cfg = self.rules
         for spec in cfg["shares"] + cfg["means"]:
             if spec["id"] == ind:
                 return spec
@@ -143,10 +166,10 @@ class Report:
         return self.label(self.ind_spec(ind))
 
     def theme_label(self, theme: str) -> str:
-        return self.label(self.ctx["codebook"]["themes"][theme])
+        return self.label(self.codebook["themes"][theme])
 
     def var_label(self, var: str) -> str:
-        return self.label(self.ctx["codebook"]["variables"][var])
+        return self.label(self.codebook["variables"][var])
 
     def model_table(self, name: str) -> pd.DataFrame | None:
         """The ``name`` table ("coefficients" or "predictions") of every configured model,
@@ -206,7 +229,7 @@ class Report:
         key = (ind, int(year), group)
         if key not in self._provenance:  # the same statistic is cited in several sections
             self._provenance[key] = classify(
-                ind, year, group, self.synthetic, self._scorecard_rows, self.ctx["indicators"]
+                ind, year, group, self.synthetic, self._scorecard_rows, self.rules
             )
         return dict(self._provenance[key])
 

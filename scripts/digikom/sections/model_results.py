@@ -97,7 +97,7 @@ def ame_table(R) -> str:
     d = d[d.quantity == "ame"]
     if d.empty:
         return ""
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     from .findings import effect_label
 
     rows = []
@@ -126,7 +126,7 @@ def category_label(R, spec: dict, category) -> str:
     """An ordinal outcome's level by its codebook label (the CSV may hold 1.0 for '1')."""
     if category is None or (isinstance(category, float) and pd.isna(category)) or category == "":
         return ""
-    var = R.ctx["codebook"]["variables"].get(spec.get("outcome", ""), {})
+    var = R.codebook["variables"].get(spec.get("outcome", ""), {})
     values = {str(k): v for k, v in (var.get("values") or {}).items()}
     key = str(category)
     if key.endswith(".0"):
@@ -149,7 +149,7 @@ def bootstrap_table(R) -> str:
     )
     if d.empty:
         return ""
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     rows = [
         [
             R.label(specs[r.model]) if r.model in specs else R.esc(r.model),
@@ -184,7 +184,7 @@ def robustness(R) -> str:
         return ""
     t = r.term.astype(str)
     d = r[(t != "") & (t != "nan") & (t != "Intercept") & ~t.str.contains(r"C\(|:", regex=True)]
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     variants = {v["id"]: v for v in R.ctx["robustness"].get("variants", [])}
     rows = []
     previous = None
@@ -246,7 +246,7 @@ def warning_text(R, text: str, spec: dict) -> str:
 def warnings(R) -> str:
     tx = R.tx
     rows = []
-    for m in R.ctx["models"]:
+    for m in R.models:
         js = model_json(R, m["id"])
         for w in js.get("warnings", []):
             status = js.get("status", "")
@@ -280,7 +280,7 @@ def render(R) -> str:
     if coefs is None:
         coefs = pd.DataFrame(columns=["model", "term"])
     parts = [R.heading(1, "model_results.title", "sec-models"), tx("model_results.intro")]
-    for spec in R.ctx["models"]:
+    for spec in R.models:
         parts += one_model(R, spec, coefs)
     parts += [
         R.heading(2, "model_results.predictions", "sec-predictions"),

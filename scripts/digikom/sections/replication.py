@@ -21,7 +21,7 @@ def indicator_name(R, ind: str) -> str:
     """A scorecard row's statistic in words: an indicator, a composite group or axis
     ("priority/both", "priority/y_high"), a cross-tab cell ("not_tried/high"), the frame."""
     tx = R.tx
-    cfg = R.ctx["indicators"]
+    cfg = R.rules
     if ind in ("frame_count", "response_rate"):
         return tx(f"replication.{ind}")
     if "/" in ind:
@@ -34,7 +34,7 @@ def indicator_name(R, ind: str) -> str:
             if axis in ("x", "y"):
                 return tx("replication.axis_high", axis=tx.label(comp[axis]))
         statuses = cfg.get("crosstab", {}).get("statuses", {})
-        levels = R.ctx["codebook"]["variables"]["competence_barrier"].get("levels", {})
+        levels = R.codebook["variables"]["competence_barrier"].get("levels", {})
         if a in statuses and b in levels:
             return f"{tx.label(statuses[a])}: {tx.label(levels[b])}"
     try:
@@ -65,7 +65,7 @@ def notes(R, r) -> str:
 def touches(R, ind: str) -> list[str]:
     """Cross-references to the sections and figures of this report (those written before
     this section) that show the statistic ``ind`` of a scorecard row."""
-    cfg = R.ctx["indicators"]
+    cfg = R.rules
     head = ind.split("/", 1)[0]
     theme, labels = None, []
     comp = next((c for c in cfg["composites"] if c["id"] == head), None)
@@ -96,7 +96,7 @@ def touches(R, ind: str) -> list[str]:
 def statistic_name(R, r) -> str:
     """The statistic in words, with the population band it was published for."""
     name = R.esc(indicator_name(R, r.indicator))
-    m = R.ctx["indicators"].get("replication", {}).get("map", {}).get(r.target_id, {})
+    m = R.rules.get("replication", {}).get("map", {}).get(r.target_id, {})
     if "county" in m:
         return f"{name} ({R.esc(str(r.group))})"
     if "population" not in m:
@@ -206,7 +206,7 @@ def frame_checks(R, sc: pd.DataFrame) -> str:
 
 
 def year_rule_text(R) -> str:
-    max_years, pp = year_gap_rule(R.ctx["indicators"].get("replication", {}))
+    max_years, pp = year_gap_rule(R.rules.get("replication", {}))
     if max_years == 0:
         return R.tx("replication.year_rule_same")
     return R.tx("replication.year_rule_gap", years=max_years, pp=R.tx.num(pp, 1))

@@ -167,7 +167,7 @@ def render(R) -> str:
     tx = R.tx
     seeds = int(R.prov["config"]["simulation"]["seeds"])
     scale = int(R.prov["config"]["simulation"]["truth_scale"])
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     rec = rec[rec["model"].isin(specs)]
     parts = [
         R.heading(1, "simulation.title", "sec-simulation"),

@@ -194,7 +194,7 @@ def test_one_calibration_count_from_the_generator_specs(config, settings, target
     (synthetic._share_specs, within_level included) in the configured waves, and its
     summary's published figures are the generator's calibration ids: the counts of §1, the
     methods section and the replication section all come from it."""
-    from digikom.provenance import calibration_rows, calibration_summary
+    from digikom.report_context import calibration_rows, calibration_summary
 
     ctx = _context(config)
     specs = [s for s in S._share_specs(settings.synthetic) if s[2] in config["waves"]]
@@ -223,7 +223,7 @@ def test_one_calibration_count_from_the_generator_specs(config, settings, target
 
 def test_calibration_count_follows_a_hand_made_generator(targets):
     """A within_level spec and a ratio_of spec count like any other calibration share."""
-    from digikom.provenance import calibration_rows, calibration_summary
+    from digikom.report_context import calibration_rows, calibration_summary
 
     params = {
         "a": {

@@ -1,6 +1,6 @@
 """results/provenance.json: git commit, time, config, package versions, renderer and the
-sha256 of every input file; and the calibration rows of results/report/context.json
-(built in digikom.report_context)."""
+sha256 of every input file (results/report/context.json is built in
+digikom.report_context)."""
 
 from __future__ import annotations
 
@@ -76,58 +76,4 @@ def build_provenance(inputs: list[str], config: dict, renderer: str, data_mode: 
             for p in sorted(set(map(str, inputs)))
         ],
         "run_metadata_fields": RUN_METADATA_FIELDS,
-    }
-
-
-def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list[dict]:
-    """Every share the synthetic generator is calibrated to in the configured waves, one row
-    per share spec of :func:`digikom.synthetic._share_specs` (targets, overall, high, low
-    and within_level): the one list every calibration count of the report is taken from.
-    ``source`` is the published target id(s) the value rests on, or "assumption";
-    ``provenance`` the class of :func:`digikom.synthetic.parameter_provenance`; ``note`` is
-    in the report language."""
-    from .published import resolve_share
-    from .synthetic import _share_specs
-
-    rows = []
-    for var, key, year, level, spec in _share_specs(params):
-        if int(year) not in waves:
-            continue
-        ids = (
-            [spec["target"]]
-            if "target" in spec
-            else list(spec.get("ratio_of", [])) or list(spec.get("derived_from", []))
-        )
-        path = f"{var}.{key}.{year}" + (f".{level}" if level else "")
-        note = spec.get("note") or {}
-        rows.append(
-            {
-                "variable": var,
-                "part": key + (f" ({level})" if level else ""),
-                "year": int(year),
-                "level": level,
-                "value": resolve_share(spec, targets, f"config/synthetic.yaml {path}"),
-                "source": ", ".join(ids) if ids else "assumption",
-                "provenance": "assumed"
-                if not ids
-                else "derived"
-                if "derived_from" in spec
-                else "published",
-                "note": note.get(lang, "") if isinstance(note, dict) else str(note),
-            }
-        )
-    return rows
-
-
-def calibration_summary(rows: list[dict]) -> dict:
-    """The calibration counts the report states: shares calibrated (``parameters``), how many
-    rest on published figures (``published``) or are assumptions (``assumed``), and the
-    distinct published figures they use (``figures``)."""
-    ids = {i for r in rows if r["source"] != "assumption" for i in r["source"].split(", ")}
-    published = sum(r["source"] != "assumption" for r in rows)
-    return {
-        "parameters": len(rows),
-        "published": published,
-        "assumed": len(rows) - published,
-        "figures": len(ids),
     }

@@ -4,6 +4,8 @@ synthetic panel fixture."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,8 +138,15 @@ def test_composite_rule_is_chosen_per_axis(panel, settings):
     assert cr.high_share.between(0.3, 0.7).all(), cr.high_share
 
 
+def _context(config: dict) -> dict:
+    from digikom.config import load_all
+    from digikom.report_context import build, context_settings
+
+    return build(context_settings(load_all(copy.deepcopy(config))), _targets())
+
+
 def test_context_names_every_parameter_and_the_comparison(config, settings):
-    ctx = E.context_additions(dict(config, report={"comparison": [2018, 2022]}), _targets())
+    ctx = _context(dict(config, report={"comparison": [2018, 2022]}))
     ev = ctx["evidence"]
     assert ev["comparison"]["from"] == 2018 and ev["comparison"]["to"] == 2022
     params = {p["parameter"]: p for p in ev["parameters"]}
@@ -208,9 +217,9 @@ def test_one_calibration_count_from_the_generator_specs(config, settings, target
     (synthetic._share_specs, within_level included) in the configured waves, and its
     summary's published figures are the generator's calibration ids: the counts of §1, the
     methods section and the replication section all come from it."""
-    from digikom.provenance import build_context, calibration_rows, calibration_summary
+    from digikom.report_context import calibration_rows, calibration_summary
 
-    ctx = build_context(config, _targets())
+    ctx = _context(config)
     specs = [s for s in S._share_specs(settings.synthetic) if s[2] in config["waves"]]
     assert len(ctx["calibration"]) == len(specs)
     within = [s for s in specs if s[1] == "within_level"]
@@ -237,7 +246,7 @@ def test_one_calibration_count_from_the_generator_specs(config, settings, target
 
 def test_calibration_count_follows_a_hand_made_generator(targets):
     """A within_level spec and a ratio_of spec count like any other calibration share."""
-    from digikom.provenance import calibration_rows, calibration_summary
+    from digikom.report_context import calibration_rows, calibration_summary
 
     params = {
         "a": {

@@ -389,7 +389,7 @@ def test_bootstrap_chunk_reproducible_and_chunks_differ(small_panel, cloud_spec)
     assert sorted(a["replicate"].unique()) == [0, 1, 2]
 
 
-def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec):
+def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec, settings):
     from digikom.models.fit import fit_model
 
     point = fit_model(small_panel, cloud_spec, None, 7, True, 0.95).predictions
@@ -403,7 +403,7 @@ def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec
         ignore_index=True,
     )
     assert reps["replicate"].nunique() == 40
-    ci = B.percentile_ci(point, reps, 0.95)
+    ci = B.percentile_ci(point, reps, settings.confidence)
     n_pred = int((point["quantity"] == "prediction").sum())
     assert len(ci) == n_pred and (ci["n_replicates"] == 40).all()
     assert (ci["conf_low"] < ci["conf_high"]).all()

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from digikom.errors import ConfigError
 from digikom.report import md_table
+from digikom.report_context import ReportData
 from digikom.sections import official
 from digikom.statbank.fetch import fetch_table_to_csv
 from digikom.statbank.figure import plot_view, statbank_figure
@@ -45,6 +46,7 @@ class StandIn:
         }
         self.esc = esc
         self.scorecard = scorecard
+        self.data = ReportData(results)  # the loader: results/statbank/*.view.json, figures
 
     def figure(self, png, caption, label):
         return f"![{caption}]({png}){{#{label}}}\n"

@@ -113,18 +113,75 @@ def label(obj: dict, lang: str) -> str:
 
 @dataclass
 class Settings:
+    """What the configuration means, derived once: the validated config (defaults from
+    workflow/schemas/config.schema.yaml), the other config files (each validated, defaults
+    from its schema) and the facts derived from them. Rules get slices of it as params."""
+
     config: dict
     codebook: dict
     indicators: dict
     models: list[dict]
     robustness: dict
-    synthetic: dict
+    synthetic: dict  # the generator's parameters (config/synthetic.yaml)
     size_groups: list[dict] = field(default_factory=list)
     labels: dict = field(default_factory=dict)  # short variable labels (config/models.yaml)
 
     @property
     def lang(self) -> str:
-        return self.config.get("lang", "nb")
+        return self.config["lang"]
+
+    @property
+    def seed(self) -> int:
+        return int(self.config["seed"])
+
+    @property
+    def waves(self) -> list[int]:
+        return [int(w) for w in self.config["waves"]]
+
+    @property
+    def is_synthetic(self) -> bool:
+        """The synthetic default (config ``microdata: null``), else real microdata."""
+        return self.config["microdata"] is None
+
+    @property
+    def data_mode(self) -> str:
+        return "synthetic" if self.is_synthetic else "microdata"
+
+    @property
+    def confidence(self) -> float:
+        """The confidence level of every interval (config/indicators.yaml ``confidence``)."""
+        return float(self.indicators["confidence"])
+
+    @property
+    def min_cell(self) -> int:
+        return int(self.config["report"]["min_cell"])
+
+    @property
+    def size_group_bounds(self) -> list[dict]:
+        """The size groups without their labels, which is all that assigns a municipality to
+        a group: as a param, a label edit re-runs only the rules that show labels."""
+        return [{k: g[k] for k in ("id", "lower", "upper")} for g in self.size_groups]
+
+    @property
+    def calibration_ids(self) -> list[str]:
+        """The published targets the synthetic generator is calibrated to: a synthetic panel
+        reproduces them by construction, so they cannot also validate it."""
+        from .synthetic import calibration_ids
+
+        return sorted(calibration_ids(self.synthetic))
+
+    @property
+    def comparison(self) -> dict:
+        """report.comparison resolved within the configured waves (digikom.evidence)."""
+        from .evidence import comparison_waves
+
+        return comparison_waves(self.config)
+
+    def label(self, obj: dict) -> str:
+        return label(obj, self.lang)
+
+    def figure_ids(self) -> list[str]:
+        return figure_ids(self)
 
     def variable(self, name: str) -> dict:
         try:
@@ -138,17 +195,11 @@ class Settings:
                 return m
         raise ConfigError(f"config/models.yaml: no model with id '{model_id}'")
 
+    def model_spec(self, model_id: str) -> dict:
+        """One model's spec with what the codebook and config add (a rule param)."""
+        from .models.spec import job_spec
 
-def _path(config: dict, key: str) -> str:
-    return (
-        config.get("files", {}).get(key)
-        or {
-            "codebook": "workflow/schemas/codebook.yaml",
-            "indicators": "config/indicators.yaml",
-            "models": "config/models.yaml",
-            "synthetic": "config/synthetic.yaml",
-        }[key]
-    )
+        return job_spec(self, model_id)
 
 
 def load_codebook(path: str | os.PathLike, languages: list[str] | None = None) -> dict:
@@ -178,14 +229,6 @@ def check_labels(data: Any, languages: list[str], source: str | os.PathLike) -> 
         )
 
 
-def load_models(path: str | os.PathLike, codebook: dict | None = None) -> tuple[list[dict], dict]:
-    """Model specs and robustness variants of config/models.yaml, schema-validated (with
-    defaults); with the codebook, every formula, subset, replacement text, reference and
-    effect is checked before patsy or pandas could evaluate it."""
-    data = load_models_file(path, codebook)
-    return data["models"], data["robustness"]
-
-
 def load_models_file(
     path: str | os.PathLike, codebook: dict | None = None, languages: list[str] | None = None
 ) -> dict:
@@ -213,13 +256,18 @@ def load_models_file(
     return data
 
 
-def load_all(config: dict) -> Settings:
+def load_all(config: dict, source: str = "config/config.yaml") -> Settings:
+    """The settings of a run: ``config`` validated against its schema (its defaults filled
+    in, in place, as Snakemake's ``validate`` does) and every config file it names; every
+    label in them must have each configured language."""
     langs = config_languages(config)
-    codebook = load_codebook(_path(config, "codebook"), langs)
-    ind_path = _path(config, "indicators")
+    validate_against(config, "config.schema.yaml", source, langs)
+    files = config["files"]
+    codebook = load_codebook(files["codebook"], langs)
+    ind_path = files["indicators"]
     indicators = validate_against(read_yaml(ind_path), "indicators.schema.yaml", ind_path, langs)
-    models_file = load_models_file(_path(config, "models"), codebook, langs)
-    syn_path = _path(config, "synthetic")
+    models_file = load_models_file(files["models"], codebook, langs)
+    syn_path = files["synthetic"]
     synthetic = validate_against(read_yaml(syn_path), "synthetic.schema.yaml", syn_path, langs)
     return Settings(
         config=config,
@@ -292,7 +340,7 @@ def validate_config_extras(config: dict, source: str = "config/config.yaml") -> 
             )
     if groups[-1]["upper"] is not None:
         raise ConfigError("config: the last size group must have upper: null")
-    pattern = config.get("files", {}).get("frames", "data/reference/municipalities_{year}.csv")
+    pattern = config["files"]["frames"]
     missing = [str(y) for y in config["waves"] if not Path(pattern.format(year=y)).exists()]
     if missing:
         raise ConfigError(

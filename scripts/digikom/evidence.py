@@ -18,7 +18,7 @@ import math
 
 import pandas as pd
 
-from .config import load_all, load_schema
+from .config import load_schema
 from .errors import ConfigError
 from .evidence_tables import comparison_pairs
 from .indicators import ALL
@@ -152,33 +152,3 @@ def comparison_waves(config: dict) -> dict:
         "as_configured": [frm, to] == list(wanted),
         "update": [w for w in waves if w > to],
     }
-
-
-def context_additions(config: dict, targets_path: str) -> dict:
-    """What results/report/context.json gets from this module: the comparison waves and,
-    in synthetic mode, every synthetic parameter with its provenance and the calibration
-    target ids."""
-    from . import synthetic as S
-    from .published import read_targets
-
-    s = load_all(config)
-    synthetic = config.get("microdata") is None
-    extra = {"comparison": comparison_waves(config), "data_mode_class": ESTIMATED}
-    if synthetic:
-        targets = read_targets(targets_path)
-        extra.update(
-            data_mode_class=ASSUMED,
-            calibration_targets=sorted(S.calibration_ids(s.synthetic)),
-            parameters=S.parameter_provenance(s.synthetic, targets),
-            persistence=s.synthetic["persistence"],
-        )
-    return {"evidence": extra}
-
-
-def report_context(config: dict, targets_path: str) -> dict:
-    """results/report/context.json: the base context plus the evidence additions."""
-    from .provenance import build_context
-
-    ctx = build_context(config, targets_path)
-    ctx.update(context_additions(config, targets_path))
-    return ctx

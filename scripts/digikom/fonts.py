@@ -20,9 +20,6 @@ from collections.abc import Iterable, Sequence
 
 from .errors import RenderError
 
-# Typst's own embedded defaults (text and raw) used when the document names no font.
-TYPST_DEFAULT_FONTS = ("Libertinus Serif", "DejaVu Sans Mono")
-
 _FONT_ARG = re.compile(r"\b(?:font|codefont|mathfont)\s*:\s*(\([^)]*\)|\"[^\"]*\")")
 _QUOTED = re.compile(r"\"([^\"]+)\"")
 _UNKNOWN = re.compile(r"unknown font famil(?:y|ies):\s*(.+)", re.I)

@@ -1,6 +1,6 @@
 """results/provenance.json: git commit, time, config, package versions, renderer and the
-sha256 of every input file; and results/report/context.json, the configuration the report
-describes (codebook, indicator rules, model specifications, size groups)."""
+sha256 of every input file (results/report/context.json is built in
+digikom.report_context)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 from .io import sha256_file
-from .text import label
 
 PACKAGES = [
     "snakemake",
@@ -59,7 +58,7 @@ def package_versions() -> dict:
     return out
 
 
-def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
+def build_provenance(inputs: list[str], config: dict, renderer: str, data_mode: str) -> dict:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     now = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     return {
@@ -68,8 +67,8 @@ def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "renderer": renderer,
-        "data_mode": "synthetic" if config.get("microdata") is None else "microdata",
-        "seed": config.get("seed"),
+        "data_mode": data_mode,
+        "seed": config["seed"],
         "config": config,
         "packages": package_versions(),
         "inputs": [
@@ -77,91 +76,4 @@ def build_provenance(inputs: list[str], config: dict, renderer: str) -> dict:
             for p in sorted(set(map(str, inputs)))
         ],
         "run_metadata_fields": RUN_METADATA_FIELDS,
-    }
-
-
-def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list[dict]:
-    """Every share the synthetic generator is calibrated to in the configured waves, one row
-    per share spec of :func:`digikom.synthetic._share_specs` (targets, overall, high, low
-    and within_level): the one list every calibration count of the report is taken from.
-    ``source`` is the published target id(s) the value rests on, or "assumption";
-    ``provenance`` the class of :func:`digikom.synthetic.parameter_provenance`; ``note`` is
-    in the report language."""
-    from .published import resolve_share
-    from .synthetic import _share_specs
-
-    rows = []
-    for var, key, year, level, spec in _share_specs(params):
-        if int(year) not in waves:
-            continue
-        ids = (
-            [spec["target"]]
-            if "target" in spec
-            else list(spec.get("ratio_of", [])) or list(spec.get("derived_from", []))
-        )
-        path = f"{var}.{key}.{year}" + (f".{level}" if level else "")
-        note = spec.get("note")
-        rows.append(
-            {
-                "variable": var,
-                "part": key + (f" ({level})" if level else ""),
-                "year": int(year),
-                "level": level,
-                "value": resolve_share(spec, targets, f"config/synthetic.yaml {path}"),
-                "source": ", ".join(ids) if ids else "assumption",
-                "provenance": "assumed"
-                if not ids
-                else "derived"
-                if "derived_from" in spec
-                else "published",
-                "note": label(note, lang) if note else "",
-            }
-        )
-    return rows
-
-
-def calibration_summary(rows: list[dict]) -> dict:
-    """The calibration counts the report states: shares calibrated (``parameters``), how many
-    rest on published figures (``published``) or are assumptions (``assumed``), and the
-    distinct published figures they use (``figures``)."""
-    ids = {i for r in rows if r["source"] != "assumption" for i in r["source"].split(", ")}
-    published = sum(r["source"] != "assumption" for r in rows)
-    return {
-        "parameters": len(rows),
-        "published": published,
-        "assumed": len(rows) - published,
-        "figures": len(ids),
-    }
-
-
-def build_context(config: dict, targets_path: str) -> dict:
-    # imported here: the provenance job (a step of every rebuild) needs none of them
-    from .config import load_all
-    from .published import read_targets
-
-    s = load_all(config)
-    calibration = []
-    if config.get("microdata") is None:
-        calibration = calibration_rows(
-            s.synthetic, read_targets(targets_path), config["waves"], config["lang"]
-        )
-    return {
-        "lang": config["lang"],
-        "waves": config["waves"],
-        "data_mode": "synthetic" if config.get("microdata") is None else "microdata",
-        "microdata": config.get("microdata"),
-        "fetch_statbank": config.get("fetch_statbank", False),
-        "min_cell": config["report"]["min_cell"],
-        "seed": config["seed"],
-        "size_groups": s.size_groups,
-        "codebook": s.codebook,
-        "indicators": s.indicators,
-        "models": s.models,
-        "robustness": s.robustness,
-        "model_labels": s.labels,
-        "published_units": dict(
-            zip(*[read_targets(targets_path)[c].astype(str) for c in ("id", "unit")], strict=True)
-        ),
-        "calibration": calibration,
-        "calibration_summary": calibration_summary(calibration),
     }

@@ -10,7 +10,6 @@ reports/templates/<lang>/; this module never tests the language.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from . import disclosure
 from .disclosure import SYMBOL
 from .evidence import classify, scorecard_rows
 from .indicators import ALL
+from .report_context import ReportData
 from .stats import z_value
 from .support import Support
 from .text import MISSING, Text, esc, render_template
@@ -82,23 +82,19 @@ class Report:
     _provenance: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self):
-        r = self.results = Path(self.results)
-        ctx = Path(self.context_path or r / "report" / "context.json")
-        self.ctx = json.loads(ctx.read_text(encoding="utf-8"))
-        prov = Path(self.provenance_path or r / "provenance.json")
-        self.prov = json.loads(prov.read_text(encoding="utf-8"))
-        self.shares = pd.read_csv(r / "indicators" / "shares.csv")
-        self.composites = pd.read_csv(r / "indicators" / "composites.csv")
-        self.crosstab = pd.read_csv(r / "indicators" / "crosstab.csv")
-        self.scorecard = pd.read_csv(r / "replication" / "scorecard.csv")
-        self.changes = pd.read_csv(r / "indicators" / "changes.csv")
+        self.results = Path(self.results)
+        # every file the report reads, read by its loader (sections read no files)
+        d = self.data = ReportData(self.results, self.context_path, self.provenance_path)
+        self.ctx, self.prov = d.ctx, d.prov
+        self.shares, self.composites, self.crosstab = d.shares, d.composites, d.crosstab
+        self.scorecard, self.changes = d.scorecard, d.changes
         self._scorecard_rows = scorecard_rows(self.scorecard)
         # est(): the row of each (indicator, year, group, weighted), looked up by key
         cols = [self.shares[c].tolist() for c in ("indicator", "year", "group", "weighted")]
         self._share_pos: dict[tuple, int] = {}
         for pos, key in enumerate(zip(*cols, strict=True)):
             self._share_pos.setdefault(key, pos)
-        self.confidence = float(self.ctx["indicators"]["confidence"])
+        self.confidence = float(self.rules["confidence"])
         self.z = z_value(self.confidence)
         self.tx = Text(self.lang, confidence=self.confidence)
         self.waves = sorted(int(w) for w in self.ctx["waves"])
@@ -112,9 +108,7 @@ class Report:
         self.disclosure = self.support.disclosure
         # primary and secondary suppression of the indicator table, once for all sections
         complements = {
-            s["id"]: s["complement_of"]
-            for s in self.ctx["indicators"]["shares"]
-            if s.get("complement_of")
+            s["id"]: s["complement_of"] for s in self.rules["shares"] if s.get("complement_of")
         }
         hide = disclosure.protect_shares(
             self.shares, self.min_cell if self.disclosure else None, complements
@@ -131,13 +125,38 @@ class Report:
         }
         self.esc = esc
 
+    # ----------------------------------------------------------------------- settings
+    # What the configuration says (results/report/context.json), one accessor each.
+    @property
+    def rules(self) -> dict:
+        """The indicator rules (config/indicators.yaml)."""
+        return self.ctx["indicators"]
+
+    @property
+    def reference_wave(self) -> int:
+        return self.rules["reference_wave"]
+
+    @property
+    def models(self) -> list[dict]:
+        """The model specs (config/models.yaml), in config order."""
+        return self.ctx["models"]
+
+    @property
+    def model_specs(self) -> dict[str, dict]:
+        """The model specs by id."""
+        return {m["id"]: m for m in self.models}
+
+    @property
+    def codebook(self) -> dict:
+        return self.ctx["codebook"]
+
     # ----------------------------------------------------------------------- lookups
     def label(self, obj: dict) -> str:
         """A config label in the report language, escaped for Markdown."""
         return esc(self.tx.label(obj))
 
     def ind_spec(self, ind: str) -> dict:
-        cfg = self.ctx["indicators"]
+        cfg = self.rules
         for spec in cfg["shares"] + cfg["means"]:
             if spec["id"] == ind:
                 return spec
@@ -147,22 +166,17 @@ class Report:
         return self.label(self.ind_spec(ind))
 
     def theme_label(self, theme: str) -> str:
-        return self.label(self.ctx["codebook"]["themes"][theme])
+        return self.label(self.codebook["themes"][theme])
 
     def var_label(self, var: str) -> str:
-        return self.label(self.ctx["codebook"]["variables"][var])
+        return self.label(self.codebook["variables"][var])
 
     def model_table(self, name: str) -> pd.DataFrame | None:
         """The ``name`` table ("coefficients" or "predictions") of every configured model,
         in config order, from each model's own results/models/<id>/<name>.csv (what its
         fit_model job wrote; results/models/<name>.csv holds the same rows collected for
         users, and the report does not wait for that copy). None when there is none."""
-        frames = []
-        for spec in self.ctx["models"]:
-            path = self.results / "models" / spec["id"] / f"{name}.csv"
-            if path.exists() and len(d := pd.read_csv(path)):
-                frames.append(d)
-        return pd.concat(frames, ignore_index=True) if frames else None
+        return self.data.model_table(name)
 
     def est(self, ind, year, group=ALL, weighted=False) -> pd.Series | None:
         """The row of results/indicators/shares.csv for this statistic (the first, as
@@ -215,7 +229,7 @@ class Report:
         key = (ind, int(year), group)
         if key not in self._provenance:  # the same statistic is cited in several sections
             self._provenance[key] = classify(
-                ind, year, group, self.synthetic, self._scorecard_rows, self.ctx["indicators"]
+                ind, year, group, self.synthetic, self._scorecard_rows, self.rules
             )
         return dict(self._provenance[key])
 
@@ -276,9 +290,7 @@ class Report:
     def figure(self, png: str | Path, caption: str, label: str) -> str:
         """A Markdown figure with a cross-reference label and the alt text stored beside
         the PNG (``<stem>.alt.txt``). ``caption`` is Markdown (escape text first)."""
-        png = Path(png)
-        alt_path = png.with_name(png.name.removesuffix(".png") + ".alt.txt")
-        alt = alt_path.read_text(encoding="utf-8").strip() if alt_path.exists() else caption
+        alt = ReportData.alt_text(png) or caption
         # an attribute value: no quotes, and no "@" that a renderer could take for a
         # cross-reference (the full-width at sign reads the same)
         alt = " ".join(alt.replace('"', "'").replace("\\", "/").replace("@", "\uff20").split())
@@ -289,7 +301,7 @@ class Report:
     def fig(self, name: str, caption: str, label: str | None = None) -> str:
         """A figure of results/figures/ by file stem (``fig_size_cloud_use``)."""
         label = label or "fig-" + name.removeprefix("fig_").replace("_", "-")
-        return self.figure(self.results / "figures" / f"{name}.png", caption, label)
+        return self.figure(self.data.figure_png(name), caption, label)
 
     def table(self, header, rows, caption: str, label: str, align=None) -> str:
         """A pipe table with a caption and a cross-reference label. Header and cells are

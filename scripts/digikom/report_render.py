@@ -16,20 +16,25 @@ from .text import Text
 log = logging.getLogger(__name__)
 
 
-def render_report(qmd, inputs, config, targets, results, lang, choice, out):
+def render_report(qmd, inputs, config, targets, results, lang, choice, out, settings=None):
     """Render ``qmd`` in language ``lang`` to ``out["html"]`` and ``out["pdf"]``, and write
-    its records ``out["provenance"]`` (every file in ``inputs`` hashed) and
-    ``out["context"]``. ``choice`` is the renderer the workflow resolved; it is checked to
-    be available here. The records are written after the report, so a failed render never
-    leaves records newer than the report they sit beside."""
-    from .evidence import report_context
+    its records ``out["provenance"]`` (every file in ``inputs`` hashed; ``config`` recorded)
+    and ``out["context"]`` (from ``settings``, digikom.report_context.context_settings;
+    derived from ``config`` when not given). ``choice`` is the renderer the workflow
+    resolved; it is checked to be available here. The records are written after the
+    report, so a failed render never leaves records newer than the report they sit beside."""
+    from . import report_context
     from .io import write_json
     from .provenance import build_provenance
 
+    if settings is None:
+        from .config import load_all
+
+        settings = report_context.context_settings(load_all(config))
     renderer = pick_renderer(choice)
     version = renderer_version(renderer)
-    prov = build_provenance(inputs, config, renderer)
-    ctx = report_context(config, targets)
+    prov = build_provenance(inputs, config, renderer, settings["data_mode"])
+    ctx = report_context.build(settings, targets)
     tx = Text(lang)
     comparison = ctx["evidence"]["comparison"]  # resolved within the configured waves
     update = comparison["update"]

@@ -8,9 +8,10 @@ function reads ``job.input``, ``job.output``, ``job.params`` and ``job.wildcards
 functions of the package and writes its outputs atomically (``digikom.io``).
 
 Rules whose .smk files still pass the whole configuration read ``job.config``
-(synthesize_microdata, build_panel, indicators, evidence_tables, scorecard, indicator_figures,
-map_tables, map_figures); the models and bootstrap rules get what they need as params, the
-report the whole configuration (which its provenance.json records).
+(indicators, evidence_tables, scorecard, indicator_figures, map_tables, map_figures); the
+data, models, bootstrap, simulation and report rules get what they need as params
+(built from ``digikom.config.Settings`` in the workflow), the report also the whole
+configuration, which its provenance.json records.
 """
 
 from __future__ import annotations
@@ -46,37 +47,31 @@ def run(snakemake, func) -> None:
 def synthesize_microdata(job) -> None:
     from . import panel as P
     from . import synthetic as S
-    from .config import load_all
     from .published import read_targets
 
-    config = job.config
-    settings = load_all(config)
-    frames = P.read_frames(dict(zip(config["waves"], job.input.frames, strict=True)))
+    p = job.params
+    frames = P.read_frames(dict(zip(p.waves, job.input.frames, strict=True)))
     micro = S.generate(
-        frames, settings.synthetic, settings.codebook, read_targets(job.input.targets),
-        config["seed"], P.read_crosswalk(job.input.crosswalk),
+        frames, dict(p.synthetic), dict(p.codebook), read_targets(job.input.targets),
+        p.seed, P.read_crosswalk(job.input.crosswalk),
     )  # fmt: skip
     write_csv(micro, job.output[0])
 
 
 def build_panel(job) -> None:
     from . import panel as P
-    from .config import load_all
 
-    config = job.config
-    settings = load_all(config)
+    p = job.params
+    codebook, waves = dict(p.codebook), list(p.waves)
     microdata = job.input.microdata
-    frames = P.read_frames(dict(zip(config["waves"], job.input.frames, strict=True)))
+    frames = P.read_frames(dict(zip(waves, job.input.frames, strict=True)))
     raw = P.read_microdata(microdata)
-    typed = P.validate_microdata(raw, settings.codebook, frames, config["waves"], str(microdata))
+    typed = P.validate_microdata(raw, codebook, frames, waves, str(microdata))
     log.info("microdata %s: %d valid rows", microdata, len(typed))
     pan = P.build_panel(
-        typed,
-        frames,
-        settings.size_groups,
-        settings.codebook,
+        typed, frames, [dict(g) for g in p.size_groups], codebook,
         P.read_crosswalk(job.input.crosswalk),
-    )
+    )  # fmt: skip
     for year, g in pan.groupby("year"):
         log.info(
             "wave %s: frame %d, respondents %d (%.1f %%)",
@@ -351,6 +346,7 @@ def report(job) -> None:
         lang=job.params.lang,
         choice=job.params.renderer,
         out={"html": o.html, "pdf": o.pdf, "provenance": o.provenance, "context": o.context},
+        settings=job.params.context,
     )
 
 
@@ -406,19 +402,16 @@ def _simulation_data(job) -> dict:
     """What a synthetic panel is made of: frames, generator parameters, codebook,
     published targets, crosswalk and the size groups."""
     from . import panel as P
-    from .config import load_all
     from .published import read_targets
 
-    settings = load_all(job.config)
-    waves = list(job.params.waves)
+    p = job.params
     return dict(
-        frames=P.read_frames(dict(zip(waves, job.input.frames, strict=True))),
-        params=settings.synthetic,
-        codebook=settings.codebook,
+        frames=P.read_frames(dict(zip(list(p.waves), job.input.frames, strict=True))),
+        params=dict(p.synthetic),
+        codebook=dict(p.codebook),
         targets=read_targets(job.input.targets),
         crosswalk=P.read_crosswalk(job.input.crosswalk),
-        size_groups=[dict(g) for g in job.params.size_groups],
-        settings=settings,
+        size_groups=[dict(g) for g in p.size_groups],
     )
 
 
@@ -428,11 +421,9 @@ def simulate_chunk(job) -> None:
     import pandas as pd
 
     from .simulation import chunk_indices, simulate_seeds
-    from .synthetic import calibration_ids
 
     p = job.params
     data = _simulation_data(job)
-    settings = data["settings"]
     statbank = {
         Path(f).stem: pd.read_csv(f, dtype=str).assign(
             value=lambda d: pd.to_numeric(d["value"], errors="coerce")
@@ -448,9 +439,9 @@ def simulate_chunk(job) -> None:
         [dict(s) for s in p.specs],
         p.confidence,
         validation=dict(
-            rules=settings.indicators,
+            rules=dict(p.rules),
             waves=list(p.waves),
-            calibration=calibration_ids(settings.synthetic),
+            calibration=set(p.calibration),
             statbank=statbank,
         ),
     )
@@ -481,12 +472,11 @@ def simulation_truth_panel(job) -> None:
 
 def simulation_truth(job) -> None:
     """The true value of every term and effect of one model (generator or pseudo-true)."""
-    from .config import load_all
     from .panel import read_panel
     from .simulation import truth_table
 
     t0 = time.perf_counter()
-    params = load_all(job.config).synthetic
+    params = dict(job.params.synthetic)
     spec = dict(job.params.spec)
     truth = truth_table(read_panel(job.input.panel), [spec], params, job.params.confidence)
     log.info("truth %s: %d values, %.2f s", spec["id"], len(truth), time.perf_counter() - t0)

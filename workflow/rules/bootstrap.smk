@@ -25,8 +25,8 @@ rule bootstrap_chunk:
         mem_mb=2000,
         runtime=60,
     params:
-        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
-        seed=config["seed"],
+        spec=lambda wildcards: SETTINGS.model_spec(wildcards.model),
+        seed=SETTINGS.seed,
         replicates=BOOT["replicates"],
         chunks=BOOT["chunks"],
     script:

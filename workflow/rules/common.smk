@@ -13,6 +13,7 @@ from digikom.config import check_retired_keys, load_all, validate_config_extras
 from digikom.errors import DigikomError
 from digikom.io import check_readable_file, warning_summary
 from digikom.render import pick_renderer
+from digikom.report_context import context_settings
 
 RUN_START = time.time()
 
@@ -85,7 +86,7 @@ CONDA_ENV = "../../environment.yml"
 SETTINGS = load_all(config)
 MODEL_IDS = [m["id"] for m in SETTINGS.models]
 WAVES = config["waves"]
-SYNTHETIC = config["microdata"] is None
+SYNTHETIC = SETTINGS.is_synthetic
 
 
 def microdata_input():
@@ -355,9 +356,8 @@ def maps_targets():
 
 # ---- report stage helpers
 def size_group_bounds():
-    """The size groups without their labels, which is all that assigns a municipality to a
-    group: as a param, a label edit re-runs only the rules that show labels."""
-    return [{k: g[k] for k in ("id", "lower", "upper")} for g in config["size_groups"]]
+    """The size groups without their labels (digikom.config.Settings.size_group_bounds)."""
+    return SETTINGS.size_group_bounds
 
 
 def provenance_inputs():

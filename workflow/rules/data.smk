@@ -8,8 +8,6 @@ rule synthesize_microdata:
         frames=frame_files(),
         crosswalk=config["files"]["crosswalk"],
         targets=config["files"]["targets"],
-        params=config["files"]["synthetic"],
-        codebook=config["files"]["codebook"],
     output:
         "results/data/microdata_synthetic.csv",
     log:
@@ -22,8 +20,10 @@ rule synthesize_microdata:
         mem_mb=1000,
         runtime=10,
     params:
-        seed=config["seed"],
-        waves=WAVES,
+        seed=SETTINGS.seed,
+        waves=SETTINGS.waves,
+        synthetic=SETTINGS.synthetic,
+        codebook=SETTINGS.codebook,
     script:
         "../../scripts/synthesize_microdata.py"
 
@@ -34,7 +34,6 @@ rule build_panel:
         microdata=microdata_input(),
         frames=frame_files(),
         crosswalk=config["files"]["crosswalk"],
-        codebook=config["files"]["codebook"],
     output:
         "results/data/panel.csv",
     log:
@@ -47,7 +46,8 @@ rule build_panel:
         mem_mb=2000,
         runtime=15,
     params:
-        waves=WAVES,
-        size_groups=size_group_bounds(),
+        waves=SETTINGS.waves,
+        size_groups=SETTINGS.size_group_bounds,
+        codebook=SETTINGS.codebook,
     script:
         "../../scripts/build_panel.py"

@@ -2,9 +2,8 @@
 # spec reaches its job as a param, not via config/models.yaml as an input, so editing one
 # model re-runs only that model and what depends on it (Snakemake's params rerun trigger).
 from digikom.models.labels import label_settings, model_label_settings
-from digikom.models.spec import job_spec
 
-CONFIDENCE = SETTINGS.indicators["confidence"]
+CONFIDENCE = SETTINGS.confidence
 
 
 wildcard_constraints:
@@ -30,8 +29,8 @@ rule fit_model:
         mem_mb=2000,
         runtime=30,
     params:
-        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
-        seed=config["seed"],
+        spec=lambda wildcards: SETTINGS.model_spec(wildcards.model),
+        seed=SETTINGS.seed,
         confidence=CONFIDENCE,
     script:
         "../../scripts/fit_model.py"
@@ -73,8 +72,8 @@ rule robustness:
         runtime=30,
     params:
         robustness=SETTINGS.robustness,
-        specs=[job_spec(SETTINGS, i) for i in SETTINGS.robustness["models"]],
-        seed=config["seed"],
+        specs=[SETTINGS.model_spec(i) for i in SETTINGS.robustness["models"]],
+        seed=SETTINGS.seed,
         confidence=CONFIDENCE,
     script:
         "../../scripts/robustness.py"
@@ -100,9 +99,9 @@ rule plot_model:
         mem_mb=1000,
         runtime=10,
     params:
-        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
+        spec=lambda wildcards: SETTINGS.model_spec(wildcards.model),
         labels=lambda wildcards: model_label_settings(SETTINGS, wildcards.model),
-        lang=config["lang"],
+        lang=SETTINGS.lang,
         confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
     script:
@@ -131,10 +130,10 @@ rule plot_predictions:
         runtime=10,
     params:
         labels=label_settings(SETTINGS, []),
-        lang=config["lang"],
+        lang=SETTINGS.lang,
         confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
         # disclosure control of the predictions (real microdata)
-        min_cell=config["report"]["min_cell"],
+        min_cell=SETTINGS.min_cell,
     script:
         "../../scripts/plot_predictions.py"

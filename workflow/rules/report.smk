@@ -8,13 +8,12 @@
 
 rule report:
     input:
-        code=code("scripts/render_report.py", "reports/report.qmd"),
+        code=code("scripts/report.py", "reports/report.qmd"),
         qmd="reports/report.qmd",
         css="reports/report.css",
         typst_header="reports/typst-header.typ",
         sources=provenance_inputs(),
         targets=config["files"]["targets"],
-        synthetic=config["files"]["synthetic"],
         indicators=rules.indicators.output,
         evidence=EVIDENCE_TABLES,
         scorecard="results/replication/scorecard.csv",
@@ -38,8 +37,11 @@ rule report:
         mem_mb=2000,
         runtime=15,
     params:
-        lang=config["lang"],
+        lang=SETTINGS.lang,
         renderer=renderer(),
+        # recorded in provenance.json
         config=config,
+        # what the report says about the configuration (results/report/context.json)
+        context=context_settings(SETTINGS),
     script:
-        "../../scripts/render_report.py"
+        "../../scripts/report.py"

@@ -8,14 +8,20 @@
 
 SIM = config["simulation"]
 SIM_CHUNKS = list(range(sim_chunks(SIM["seeds"], SIM["seeds_per_job"])))
-SIM_SPECS = [job_spec(SETTINGS, i) for i in MODEL_IDS]
+SIM_SPECS = [SETTINGS.model_spec(i) for i in MODEL_IDS]
 # what a synthetic panel is made of (the generator's and the panel's inputs)
 SIM_DATA = dict(
     frames=frame_files(),
     crosswalk=config["files"]["crosswalk"],
     targets=config["files"]["targets"],
-    params=config["files"]["synthetic"],
-    codebook=config["files"]["codebook"],
+)
+# ... and its settings (params: editing them re-runs exactly these rules)
+SIM_SETTINGS = dict(
+    seed=SETTINGS.seed,
+    waves=SETTINGS.waves,
+    size_groups=SETTINGS.size_group_bounds,
+    synthetic=SETTINGS.synthetic,
+    codebook=SETTINGS.codebook,
 )
 
 
@@ -23,7 +29,6 @@ rule simulate_chunk:
     input:
         **SIM_DATA,
         code=code("scripts/simulate_chunk.py"),
-        rules=config["files"]["indicators"],
         statbank=statbank_targets(),
     output:
         estimates="results/simulation/chunks/{chunk}.csv",
@@ -40,13 +45,14 @@ rule simulate_chunk:
         mem_mb=2000,
         runtime=30,
     params:
-        seed=config["seed"],
+        **SIM_SETTINGS,
         seeds=SIM["seeds"],
         seeds_per_job=SIM["seeds_per_job"],
         specs=SIM_SPECS,
         confidence=CONFIDENCE,
-        waves=WAVES,
-        size_groups=size_group_bounds(),
+        # the scorecard's validation checks on each panel
+        rules=SETTINGS.indicators,
+        calibration=SETTINGS.calibration_ids,
     script:
         "../../scripts/simulate_chunk.py"
 
@@ -67,10 +73,8 @@ rule simulation_truth_panel:
         mem_mb=4000,
         runtime=20,
     params:
-        seed=config["seed"],
+        **SIM_SETTINGS,
         truth_scale=SIM["truth_scale"],
-        waves=WAVES,
-        size_groups=size_group_bounds(),
     script:
         "../../scripts/simulation_truth_panel.py"
 
@@ -79,7 +83,6 @@ rule simulation_truth:
     input:
         code=code("scripts/simulation_truth.py"),
         panel="results/simulation/truth_panel.csv",
-        params=config["files"]["synthetic"],
     output:
         "results/simulation/truth/{model}.csv",
     log:
@@ -92,8 +95,9 @@ rule simulation_truth:
         mem_mb=4000,
         runtime=30,
     params:
-        spec=lambda wildcards: job_spec(SETTINGS, wildcards.model),
+        spec=lambda wildcards: SETTINGS.model_spec(wildcards.model),
         confidence=CONFIDENCE,
+        synthetic=SETTINGS.synthetic,
     script:
         "../../scripts/simulation_truth.py"
 

@@ -33,7 +33,7 @@ def value_range(R, v: dict) -> str:
 def codebook(R) -> str:
     tx = R.tx
     rows = []
-    for name, v in R.ctx["codebook"]["variables"].items():
+    for name, v in R.codebook["variables"].items():
         q = v.get("question", {})
         rows.append(
             [
@@ -62,7 +62,7 @@ def model_specs(R) -> str:
             code(m["formula"]) + (f"; {code(m['subset'])}" if m.get("subset") else ""),
             tx(f"appendix.weights_{m.get('weights', 'none')}"),
         ]
-        for m in R.ctx["models"]
+        for m in R.models
     ]
     header = [tx(f"appendix.ms_{c}") for c in ("model", "outcome", "family", "formula", "weights")]
     return (

@@ -102,7 +102,7 @@ def model_effect(R, model: str, effect: str) -> str | None:
     """An average marginal effect, worded by its sign and whether its interval excludes 0.
     With synthetic data the model finds the relation the generator was built with: the
     sentence says so."""
-    spec = next((m for m in R.ctx["models"] if m["id"] == model), None)
+    spec = next((m for m in R.models if m["id"] == model), None)
     d = R.model_table("predictions")
     if spec is None or d is None:
         return None
@@ -143,7 +143,7 @@ def sentences(R, part: str) -> list[str]:
         first, last = R.second, R.update_waves[-1]
     else:
         return out
-    for item in R.ctx["indicators"].get("findings", []):
+    for item in R.rules.get("findings", []):
         kind = item["type"]
         if kind == "change":
             out.append(change(R, item["indicator"], first, last))
@@ -220,12 +220,12 @@ def finding_indicators(R) -> list[str]:
     """The indicators the key findings are about (config `findings`), each followed by its
     complement (SSB published "no strategy" where the finding is "has a strategy")."""
     comp = {}
-    for spec in R.ctx["indicators"]["shares"]:
+    for spec in R.rules["shares"]:
         if spec.get("complement_of"):
             comp[spec["complement_of"]] = spec["id"]
             comp[spec["id"]] = spec["complement_of"]
     out: list[str] = []
-    for item in R.ctx["indicators"].get("findings", []):
+    for item in R.rules.get("findings", []):
         ind = item.get("indicator")
         for i in (ind, comp.get(ind)):
             if i and i not in out:
@@ -242,7 +242,7 @@ def published_figures(R, ids: list[str] | None = None) -> list[dict]:
     card = card[card.reference.eq("published")]
     same = card.same_as.fillna("").astype(str) if "same_as" in card else ""
     card = card[same.eq("")] if len(card) else card
-    mapping = R.ctx["indicators"].get("replication", {}).get("map", {})
+    mapping = R.rules.get("replication", {}).get("map", {})
     units = R.ctx.get("published_units", {})
     out = []
     for order, ind in enumerate(ids or finding_indicators(R)):

@@ -8,7 +8,6 @@ holds exactly the columns the lookup may show."""
 from __future__ import annotations
 
 import html
-import json
 
 import pandas as pd
 
@@ -37,12 +36,7 @@ SCRIPT = """<script>
 
 def render(R) -> str:
     tx = R.tx
-    mdir = R.results / "maps"
-    meta = json.loads((mdir / "maps.json").read_text(encoding="utf-8"))
-    lookup = pd.read_csv(
-        mdir / "lookup.csv", dtype={"kommunenr": str}, keep_default_na=False, na_values=[""]
-    )
-    counties = pd.read_csv(mdir / "counties.csv", dtype={"fylkesnummer": str})
+    meta, lookup, counties = R.data.maps()
     geo_year, wave = meta["geo_year"], meta["wave"]
     if meta["synthetic"]:
         mode = tx("maps.unit_synthetic")
@@ -91,7 +85,7 @@ def render(R) -> str:
 
 def _fig(R, stem: str, caption: str) -> str:
     label = "fig-" + stem.replace("_", "-")
-    return R.figure(R.results / "figures" / f"{stem}.png", R.esc(caption), label)
+    return R.figure(R.data.figure_png(stem), R.esc(caption), label)
 
 
 def lookup_section(R, meta: dict, lookup: pd.DataFrame) -> str:

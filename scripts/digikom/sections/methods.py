@@ -68,7 +68,7 @@ def high_share(R, composite: str, axis: str) -> float:
 
 def expression_words(R, expr: str) -> str:
     """An axis expression in readers' words: each codebook variable by its label."""
-    variables = R.ctx["codebook"]["variables"]
+    variables = R.codebook["variables"]
 
     def name(var: str) -> str:
         return R.tx("common.quote", x=R.esc(R.tx.label(variables[var])))
@@ -84,7 +84,7 @@ def expression_words(R, expr: str) -> str:
 def composite_rules(R) -> list[dict]:
     """Each composite's two axes with the rule in words and the reference-wave median."""
     out = []
-    for spec in R.ctx["indicators"]["composites"]:
+    for spec in R.rules["composites"]:
         d = R.composites[R.composites.composite == spec["id"]]
         axes = []
         for axis in ("x", "y"):
@@ -97,7 +97,7 @@ def composite_rules(R) -> list[dict]:
                     expr=expression_words(R, spec[axis]["expr"]),
                     median=R.tx.num(med, 1),
                     high=R.tx.pct(high_share(R, spec["id"], axis), 0),
-                    year=R.ctx["indicators"]["reference_wave"],
+                    year=R.reference_wave,
                 )
             )
         out.append({"name": R.label(spec), "axes": axes})
@@ -105,15 +105,15 @@ def composite_rules(R) -> list[dict]:
 
 
 def read(R, name: str) -> pd.DataFrame:
-    return pd.read_csv(R.results / "indicators" / name)
+    return R.data.indicator_table(name.removesuffix(".csv"))
 
 
 def definitions_table(R) -> str:
     """Each share's numerator, denominator and exclusions, in words from the codebook."""
     tx = R.tx
-    variables = R.ctx["codebook"]["variables"]
+    variables = R.codebook["variables"]
     rows = []
-    for spec in R.ctx["indicators"]["shares"]:
+    for spec in R.rules["shares"]:
         var = variables[spec["variable"]]
         codes = spec.get("values", [1])
         levels = var.get("values") or {}
@@ -216,7 +216,7 @@ def reform_table(R) -> str:
             tx.pp(r.diff, 1),
         ]
         for r in d.itertuples()
-        if any(s["id"] == r.indicator for s in R.ctx["indicators"]["shares"])
+        if any(s["id"] == r.indicator for s in R.rules["shares"])
     ]
     header = [
         tx("common.indicator"),
@@ -254,7 +254,7 @@ def calibration_counts(R) -> tuple[int, int]:
 
 
 def render(R) -> str:
-    weight = R.tx.label(R.ctx["codebook"]["variables"]["weight"]["question"])
+    weight = R.tx.label(R.codebook["variables"]["weight"]["question"])
     published, n_cal = calibration_counts(R)
     prose = R.template(
         "methods.md.j2",
@@ -263,7 +263,7 @@ def render(R) -> str:
         min_cell=R.min_cell,
         weight=R.esc(weight[:1].lower() + weight[1:]),
         level=R.tx.level,
-        reference_wave=R.ctx["indicators"]["reference_wave"],
+        reference_wave=R.reference_wave,
         composites=composite_rules(R),
         seed=R.ctx["seed"],
         published=published,

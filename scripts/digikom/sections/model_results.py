@@ -3,8 +3,6 @@ average marginal effects of each model's effects of interest, robustness and war
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from .. import disclosure
@@ -18,8 +16,7 @@ def term_text(R, term: str, spec: dict) -> str:
 
 
 def model_json(R, mid: str) -> dict:
-    p = R.results / "models" / f"{mid}.json"
-    return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+    return R.data.model_json(mid)
 
 
 def anchor(mid: str) -> str:
@@ -100,7 +97,7 @@ def ame_table(R) -> str:
     d = d[d.quantity == "ame"]
     if d.empty:
         return ""
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     from .findings import effect_label
 
     rows = []
@@ -129,7 +126,7 @@ def category_label(R, spec: dict, category) -> str:
     """An ordinal outcome's level by its codebook label (the CSV may hold 1.0 for '1')."""
     if category is None or (isinstance(category, float) and pd.isna(category)) or category == "":
         return ""
-    var = R.ctx["codebook"]["variables"].get(spec.get("outcome", ""), {})
+    var = R.codebook["variables"].get(spec.get("outcome", ""), {})
     values = {str(k): v for k, v in (var.get("values") or {}).items()}
     key = str(category)
     if key.endswith(".0"):
@@ -141,11 +138,10 @@ def bootstrap_table(R) -> str:
     """Cluster-bootstrap intervals of the predictions (when bootstrap.replicates > 0)
     beside the analytic ones, for all municipalities by wave."""
     tx = R.tx
-    p = R.results / "models" / "bootstrap_predictions.csv"
+    boot = R.data.bootstrap_predictions()
     pred = R.model_table("predictions")
-    if not p.exists() or pred is None:
+    if boot is None or pred is None:
         return ""
-    boot = pd.read_csv(p)
     pred = pred[pred.quantity == "prediction"]
     keys = ["model", "year", "size_group"]
     d = boot[boot.size_group == "all"].merge(
@@ -153,7 +149,7 @@ def bootstrap_table(R) -> str:
     )
     if d.empty:
         return ""
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     rows = [
         [
             R.label(specs[r.model]) if r.model in specs else R.esc(r.model),
@@ -183,15 +179,12 @@ def bootstrap_table(R) -> str:
 
 def robustness(R) -> str:
     tx = R.tx
-    p = R.results / "models" / "robustness.csv"
-    if not p.exists():
-        return ""
-    r = pd.read_csv(p)
-    if r.empty:
+    r = R.data.robustness()
+    if r is None or r.empty:
         return ""
     t = r.term.astype(str)
     d = r[(t != "") & (t != "nan") & (t != "Intercept") & ~t.str.contains(r"C\(|:", regex=True)]
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     variants = {v["id"]: v for v in R.ctx["robustness"].get("variants", [])}
     rows = []
     previous = None
@@ -255,7 +248,7 @@ def warning_text(R, text: str, spec: dict) -> str:
 def warnings(R) -> str:
     tx = R.tx
     rows = []
-    for m in R.ctx["models"]:
+    for m in R.models:
         js = model_json(R, m["id"])
         for w in js.get("warnings", []):
             status = js.get("status", "")
@@ -289,7 +282,7 @@ def render(R) -> str:
     if coefs is None:
         coefs = pd.DataFrame(columns=["model", "term"])
     parts = [R.heading(1, "model_results.title", "sec-models"), tx("model_results.intro")]
-    for spec in R.ctx["models"]:
+    for spec in R.models:
         parts += one_model(R, spec, coefs)
     parts += [
         R.heading(2, "model_results.predictions", "sec-predictions"),

@@ -6,9 +6,6 @@ config/indicators.yaml maps the table's categories to a panel indicator
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
 from ..statbank.view import STATUS_SYMBOLS, all_series
@@ -26,11 +23,9 @@ def _tables(R) -> list[dict]:
     the provenance tells which)."""
     if not R.ctx.get("fetch_statbank"):
         return []
-    views = sorted((Path(R.results) / "statbank").glob("*.view.json"))
     configured = _configured(R)
     out = []
-    for path in views:
-        view = json.loads(path.read_text(encoding="utf-8"))
+    for view in R.data.statbank_views():
         if configured is None or str(view["table"]) in {str(t) for t in configured}:
             out.append(view)
     return out
@@ -119,11 +114,7 @@ def _offline(R) -> str:
 
 
 def _scorecard(R) -> pd.DataFrame | None:
-    sc = getattr(R, "scorecard", None)
-    if sc is None:
-        path = Path(R.results) / "replication" / "scorecard.csv"
-        sc = pd.read_csv(path) if path.exists() else None
-    return sc
+    return getattr(R, "scorecard", None)
 
 
 def _indicator_label(R, ind: str) -> str:
@@ -185,7 +176,7 @@ def render(R) -> str:
     parts = [head, tx("official.intro", n=len(views))]
     for view in views:
         t = view["table"]
-        png = Path(R.results) / "figures" / f"statbank_{t}.png"
+        png = R.data.figure_png(f"statbank_{t}")
         parts += [
             f"## {R.esc(view['title'])} {{#sec-statbank-{t}}}\n",
             R.figure(png, tx("official.figure", title=R.esc(view["title"])), f"fig-statbank-{t}"),

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..replication import check_counts, read_seed_validation, seed_pass, year_gap_rule
+from ..replication import check_counts, seed_pass, year_gap_rule
 
 
 def indicator_name(R, ind: str) -> str:
     """A scorecard row's statistic in words: an indicator, a composite group or axis
     ("priority/both", "priority/y_high"), a cross-tab cell ("not_tried/high"), the frame."""
     tx = R.tx
-    cfg = R.ctx["indicators"]
+    cfg = R.rules
     if ind in ("frame_count", "response_rate"):
         return tx(f"replication.{ind}")
     if "/" in ind:
@@ -36,7 +36,7 @@ def indicator_name(R, ind: str) -> str:
         xtab = cfg.get("crosstab", {})
         statuses = xtab.get("statuses", {})
         if a in statuses:
-            levels = R.ctx["codebook"]["variables"][xtab["variable"]].get("levels", {})
+            levels = R.codebook["variables"][xtab["variable"]].get("levels", {})
             if b in levels:
                 return f"{tx.label(statuses[a])}: {tx.label(levels[b])}"
     try:
@@ -67,7 +67,7 @@ def notes(R, r) -> str:
 def touches(R, ind: str) -> list[str]:
     """Cross-references to the sections and figures of this report (those written before
     this section) that show the statistic ``ind`` of a scorecard row."""
-    cfg = R.ctx["indicators"]
+    cfg = R.rules
     head = ind.split("/", 1)[0]
     theme, labels = None, []
     comp = next((c for c in cfg["composites"] if c["id"] == head), None)
@@ -98,7 +98,7 @@ def touches(R, ind: str) -> list[str]:
 def statistic_name(R, r) -> str:
     """The statistic in words, with the population band it was published for."""
     name = R.esc(indicator_name(R, r.indicator))
-    m = R.ctx["indicators"].get("replication", {}).get("map", {}).get(r.target_id, {})
+    m = R.rules.get("replication", {}).get("map", {}).get(r.target_id, {})
     if "county" in m:
         return f"{name} ({R.esc(str(r.group))})"
     if "population" not in m:
@@ -208,7 +208,7 @@ def frame_checks(R, sc: pd.DataFrame) -> str:
 
 
 def year_rule_text(R) -> str:
-    max_years, pp = year_gap_rule(R.ctx["indicators"].get("replication", {}))
+    max_years, pp = year_gap_rule(R.rules.get("replication", {}))
     if max_years == 0:
         return R.tx("replication.year_rule_same")
     return R.tx("replication.year_rule_gap", years=max_years, pp=R.tx.num(pp, 1))
@@ -227,7 +227,7 @@ def render(R) -> str:
         .str.startswith("not computable")
         .sum()
     )
-    seeds = read_seed_validation(R.results / "simulation" / "validation.csv")
+    seeds = R.data.seed_validation()
     head = [
         tx("common.year"),
         tx("common.indicator"),

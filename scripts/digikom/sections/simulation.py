@@ -15,10 +15,7 @@ from .model_results import anchor, category_label, term_text
 
 
 def load(R) -> pd.DataFrame | None:
-    path = R.results / "simulation" / "recovery.csv"
-    if not path.exists():
-        return None
-    return pd.read_csv(path, dtype={"category": str, "term": str})
+    return R.data.recovery()
 
 
 def _num(tx, x, digits: int = 3) -> str:
@@ -170,7 +167,7 @@ def render(R) -> str:
     tx = R.tx
     seeds = int(R.prov["config"]["simulation"]["seeds"])
     scale = int(R.prov["config"]["simulation"]["truth_scale"])
-    specs = {m["id"]: m for m in R.ctx["models"]}
+    specs = R.model_specs
     rec = rec[rec["model"].isin(specs)]
     parts = [
         R.heading(1, "simulation.title", "sec-simulation"),

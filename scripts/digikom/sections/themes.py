@@ -26,7 +26,7 @@ THEMES = ("priority", "competence", "activity")
 
 
 def indicator_ids(R, theme: str, kinds=("shares", "means")) -> list[str]:
-    cfg = R.ctx["indicators"]
+    cfg = R.rules
     return [s["id"] for k in kinds for s in cfg[k] if s["theme"] == theme]
 
 
@@ -156,7 +156,7 @@ def composite_note(R, spec: dict) -> str:
         key,
         name=R.label(spec),
         what="; ".join(parts),
-        ref=R.ctx["indicators"]["reference_wave"],
+        ref=R.reference_wave,
         limit=R.tx.pct(UNINFORMATIVE),
     )
 
@@ -197,7 +197,7 @@ def published_crosstab(R) -> list[str]:
 
 def render_theme(R, theme: str) -> str:
     tx = R.tx
-    figs = R.ctx["indicators"].get("figures", {})
+    figs = R.rules.get("figures", {})
     share_ids = indicator_ids(R, theme, ("shares",))
     mean_ids = indicator_ids(R, theme, ("means",))
     last = R.waves[-1]
@@ -224,7 +224,7 @@ def render_theme(R, theme: str) -> str:
         parts.append(
             R.fig(f"fig_trend_{theme}", tx(key, theme=R.theme_label(theme), level=tx.level))
         )
-    for spec in R.ctx["indicators"]["composites"]:
+    for spec in R.rules["composites"]:
         if spec["theme"] == theme:
             cap = tx("themes.composite_fig", name=R.label(spec), year=years)
             parts.append(R.fig(f"fig_composite_{spec['id']}", cap))

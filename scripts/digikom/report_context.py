@@ -1,0 +1,248 @@
+"""The report's context, built in one place.
+
+``context_settings(settings)`` is what the configuration says to the report: the slice of
+:class:`digikom.config.Settings` that rule ``report`` gets as a param (so editing a
+setting the report shows re-runs the report, and nothing else is read).
+``build(params, targets_path)`` turns it, with the published targets, into
+results/report/context.json. ``ReportData`` is the loader the report's sections use: it
+reads context.json, provenance.json and every result file the sections show, so that no
+section reads a file itself.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from .evidence import ASSUMED, ESTIMATED
+from .text import label
+
+
+def context_settings(settings) -> dict:
+    """The report's settings (a param of rule ``report``), from the validated config."""
+    s, config = settings, settings.config
+    return {
+        "lang": s.lang,
+        "waves": config["waves"],
+        "data_mode": s.data_mode,
+        "microdata": config["microdata"],
+        "fetch_statbank": config["fetch_statbank"],
+        "min_cell": config["report"]["min_cell"],
+        "seed": config["seed"],
+        "size_groups": s.size_groups,
+        "codebook": s.codebook,
+        "indicators": s.indicators,
+        "models": s.models,
+        "robustness": s.robustness,
+        "model_labels": s.labels,
+        "comparison": s.comparison,
+        # the generator's parameters: what the synthetic default is made of
+        "synthetic": s.synthetic if s.is_synthetic else None,
+        "calibration_targets": s.calibration_ids if s.is_synthetic else [],
+    }
+
+
+def build(params: dict, targets_path: str) -> dict:
+    """results/report/context.json: the report's settings (:func:`context_settings`), the
+    units of the published figures and, with the synthetic default, every calibrated share
+    and parameter with its provenance (:func:`calibration_rows`, digikom.synthetic)."""
+    from . import synthetic as S
+    from .published import read_targets
+
+    targets = read_targets(targets_path)
+    synthetic = params["data_mode"] == "synthetic"
+    calibration = []
+    if synthetic:
+        calibration = calibration_rows(
+            params["synthetic"], targets, params["waves"], params["lang"]
+        )
+    ctx = {
+        k: params[k]
+        for k in (
+            "lang", "waves", "data_mode", "microdata", "fetch_statbank", "min_cell", "seed",
+            "size_groups", "codebook", "indicators", "models", "robustness", "model_labels",
+        )
+    }  # fmt: skip
+    ctx["published_units"] = dict(
+        zip(*[targets[c].astype(str) for c in ("id", "unit")], strict=True)
+    )
+    ctx["calibration"] = calibration
+    ctx["calibration_summary"] = calibration_summary(calibration)
+    evidence = {"comparison": params["comparison"], "data_mode_class": ESTIMATED}
+    if synthetic:
+        evidence.update(
+            data_mode_class=ASSUMED,
+            calibration_targets=list(params["calibration_targets"]),
+            parameters=S.parameter_provenance(params["synthetic"], targets),
+            persistence=params["synthetic"]["persistence"],
+        )
+    ctx["evidence"] = evidence
+    return ctx
+
+
+def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list[dict]:
+    """Every share the synthetic generator is calibrated to in the configured waves, one row
+    per share spec of :func:`digikom.synthetic._share_specs` (targets, overall, high, low
+    and within_level): the one list every calibration count of the report is taken from.
+    ``source`` is the published target id(s) the value rests on, or "assumption";
+    ``provenance`` the class of :func:`digikom.synthetic.parameter_provenance`; ``note`` is
+    in the report language."""
+    from .published import resolve_share
+    from .synthetic import _share_specs
+
+    rows = []
+    for var, key, year, level, spec in _share_specs(params):
+        if int(year) not in waves:
+            continue
+        ids = (
+            [spec["target"]]
+            if "target" in spec
+            else list(spec.get("ratio_of", [])) or list(spec.get("derived_from", []))
+        )
+        path = f"{var}.{key}.{year}" + (f".{level}" if level else "")
+        note = spec.get("note")
+        rows.append(
+            {
+                "variable": var,
+                "part": key + (f" ({level})" if level else ""),
+                "year": int(year),
+                "level": level,
+                "value": resolve_share(spec, targets, f"config/synthetic.yaml {path}"),
+                "source": ", ".join(ids) if ids else "assumption",
+                "provenance": "assumed"
+                if not ids
+                else "derived"
+                if "derived_from" in spec
+                else "published",
+                "note": label(note, lang) if note else "",
+            }
+        )
+    return rows
+
+
+def calibration_summary(rows: list[dict]) -> dict:
+    """The calibration counts the report states: shares calibrated (``parameters``), how many
+    rest on published figures (``published``) or are assumptions (``assumed``), and the
+    distinct published figures they use (``figures``)."""
+    ids = {i for r in rows if r["source"] != "assumption" for i in r["source"].split(", ")}
+    published = sum(r["source"] != "assumption" for r in rows)
+    return {
+        "parameters": len(rows),
+        "published": published,
+        "assumed": len(rows) - published,
+        "figures": len(ids),
+    }
+
+
+class ReportData:
+    """Every file the report reads, read here: the run's records (``ctx``, ``prov``) and
+    the tables every section shares, each read once when first used; the other result
+    tables when a section asks (None or {} when the run did not make them)."""
+
+    def __init__(self, results, context_path=None, provenance_path=None):
+        self.results = r = Path(results)
+        self.context_path = Path(context_path or r / "report" / "context.json")
+        self.provenance_path = Path(provenance_path or r / "provenance.json")
+
+    @cached_property
+    def ctx(self) -> dict:
+        return _json(self.context_path)
+
+    @cached_property
+    def prov(self) -> dict:
+        return _json(self.provenance_path)
+
+    @cached_property
+    def shares(self) -> pd.DataFrame:
+        return self.indicator_table("shares")
+
+    @cached_property
+    def composites(self) -> pd.DataFrame:
+        return self.indicator_table("composites")
+
+    @cached_property
+    def crosstab(self) -> pd.DataFrame:
+        return self.indicator_table("crosstab")
+
+    @cached_property
+    def changes(self) -> pd.DataFrame:
+        return self.indicator_table("changes")
+
+    @cached_property
+    def scorecard(self) -> pd.DataFrame:
+        return pd.read_csv(self.results / "replication" / "scorecard.csv")
+
+    def indicator_table(self, name: str) -> pd.DataFrame:
+        """results/indicators/<name>.csv (rules indicators and evidence_tables)."""
+        return pd.read_csv(self.results / "indicators" / f"{name}.csv")
+
+    def model_table(self, name: str) -> pd.DataFrame | None:
+        """The ``name`` table ("coefficients" or "predictions") of every configured model,
+        in config order, from each model's own results/models/<id>/<name>.csv (what its
+        fit_model job wrote; results/models/<name>.csv holds the same rows collected for
+        users, and the report does not wait for that copy). None when there is none."""
+        frames = []
+        for spec in self.ctx["models"]:
+            path = self.results / "models" / spec["id"] / f"{name}.csv"
+            if path.exists() and len(d := pd.read_csv(path)):
+                frames.append(d)
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def model_json(self, model_id: str) -> dict:
+        """results/models/<id>.json (status, warnings, fit statistics), {} if absent."""
+        p = self.results / "models" / f"{model_id}.json"
+        return _json(p) if p.exists() else {}
+
+    def _optional_csv(self, *parts: str, **kwargs) -> pd.DataFrame | None:
+        p = self.results.joinpath(*parts)
+        return pd.read_csv(p, **kwargs) if p.exists() else None
+
+    def bootstrap_predictions(self) -> pd.DataFrame | None:
+        return self._optional_csv("models", "bootstrap_predictions.csv")
+
+    def robustness(self) -> pd.DataFrame | None:
+        return self._optional_csv("models", "robustness.csv")
+
+    def recovery(self) -> pd.DataFrame | None:
+        """results/simulation/recovery.csv (the parameter-recovery study), None if absent."""
+        return self._optional_csv(
+            "simulation", "recovery.csv", dtype={"category": str, "term": str}
+        )
+
+    def seed_validation(self) -> pd.DataFrame | None:
+        """results/simulation/validation.csv, checked (digikom.replication)."""
+        from .replication import read_seed_validation
+
+        return read_seed_validation(self.results / "simulation" / "validation.csv")
+
+    def maps(self) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+        """The maps stage's metadata (maps.json), lookup table and county table."""
+        mdir = self.results / "maps"
+        lookup = pd.read_csv(
+            mdir / "lookup.csv", dtype={"kommunenr": str}, keep_default_na=False, na_values=[""]
+        )
+        counties = pd.read_csv(mdir / "counties.csv", dtype={"fylkesnummer": str})
+        return _json(mdir / "maps.json"), lookup, counties
+
+    def statbank_views(self) -> list[dict]:
+        """The resolved views of the StatBank tables fetched (results/statbank/*.view.json),
+        in file-name order."""
+        return [_json(p) for p in sorted((self.results / "statbank").glob("*.view.json"))]
+
+    def figure_png(self, stem: str) -> Path:
+        """results/figures/<stem>.png."""
+        return self.results / "figures" / f"{stem}.png"
+
+    @staticmethod
+    def alt_text(png: str | Path) -> str | None:
+        """The alt text stored beside a figure (``<stem>.alt.txt``), None if absent."""
+        png = Path(png)
+        alt = png.with_name(png.name.removesuffix(".png") + ".alt.txt")
+        return alt.read_text(encoding="utf-8").strip() if alt.exists() else None
+
+
+def _json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

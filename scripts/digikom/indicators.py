@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .geography import county_of
 
 # scipy and statsmodels are imported where an interval is computed: the jobs that import
 # this module only for its helpers (report context, maps, evidence) skip about 0.5 s.
@@ -62,7 +63,9 @@ def kish_n(w: np.ndarray) -> float:
     return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
 
 
-def _query(df: pd.DataFrame, expr: str | None, where: str) -> pd.DataFrame:
+def query_rows(df: pd.DataFrame, expr: str | None, where: str) -> pd.DataFrame:
+    """The rows of ``df`` that satisfy the configured pandas query ``expr`` (all rows when
+    there is none); a bad expression is a ConfigError naming ``where`` and the expression."""
     if not expr:
         return df
     try:
@@ -82,7 +85,7 @@ def share_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
     """Unweighted and nonresponse-weighted shares with Wilson CIs (Kish effective n for the
     weighted share; for equal weights it is n, so both reduce to the plain Wilson interval)."""
     var, values = spec["variable"], spec.get("values", [1])
-    sub = _query(resp, spec.get("among"), f"indicator {spec['id']}")
+    sub = query_rows(resp, spec.get("among"), f"indicator {spec['id']}")
     sub = sub[sub[var].notna()]
     base = {"indicator": spec["id"], "kind": "share", "theme": spec["theme"]}
     rows = []
@@ -103,7 +106,7 @@ def share_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
 
 def mean_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
     var = spec["variable"]
-    sub = _query(resp, spec.get("among"), f"indicator {spec['id']}")
+    sub = query_rows(resp, spec.get("among"), f"indicator {spec['id']}")
     sub = sub[sub[var].notna()]
     base = {"indicator": spec["id"], "kind": "mean", "theme": spec["theme"]}
     rows = []
@@ -252,7 +255,7 @@ def compute_crosstab(panel: pd.DataFrame, rules: dict, codebook: dict) -> pd.Dat
             col = wave[wave["competence_barrier"].isin(lspec["values"])]
             n = len(col)
             for status, sspec in rules["crosstab"]["statuses"].items():
-                k = len(_query(col, sspec["query"], f"crosstab status {status}"))
+                k = len(query_rows(col, sspec["query"], f"crosstab status {status}"))
                 rows.append(
                     dict(
                         year=year,
@@ -295,12 +298,6 @@ def composite_rule_shares(panel: pd.DataFrame, rules: dict) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- nonresponse
-def county_of(kommunenr: pd.Series) -> pd.Series:
-    """County number = the first two digits of the municipality number (valid in the
-    structure of the wave the number belongs to)."""
-    return kommunenr.astype(str).str[:2]
-
-
 RESPONSE_COLUMNS = ["year", "dimension", "group", "frame", "responded", "rate"]
 
 
@@ -343,7 +340,7 @@ def item_nonresponse(panel: pd.DataFrame, codebook: dict) -> pd.DataFrame:
     for name, var in codebook["variables"].items():
         if not var.get("input") or var["kind"] in ("id", "wave") or name not in resp.columns:
             continue
-        asked = _query(resp, var.get("asked_if"), f"codebook {name}.asked_if")
+        asked = query_rows(resp, var.get("asked_if"), f"codebook {name}.asked_if")
         for year, g in asked.groupby("year"):
             n, empty = len(g), int(g[name].isna().sum())
             dk = empty if var.get("null_label") else None
@@ -369,7 +366,7 @@ def _unit_values(resp: pd.DataFrame, spec: dict, kind: str) -> pd.DataFrame:
     """Respondents' indicator values (0/1 for a share, the count for a mean), restricted to
     the indicator's denominator, with their unit in the 2024 structure."""
     var = spec["variable"]
-    sub = _query(resp, spec.get("among"), f"indicator {spec['id']}")
+    sub = query_rows(resp, spec.get("among"), f"indicator {spec['id']}")
     sub = sub[sub[var].notna()]
     if kind == "share":
         y = sub[var].isin(spec.get("values", [1])).astype(float)

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .indicators import ALL, _query, composite_groups
+from .geography import county_of
+from .indicators import ALL, composite_groups, query_rows
 from .published import parse_published
 
 CALIBRATION = "calibration"
@@ -57,12 +58,6 @@ COLUMNS = [
 _PRECISION_RANK = {"number": 0, "words": 1}
 
 
-def county_of(kommunenr: pd.Series) -> pd.Series:
-    """County number: the first two digits of the municipality number (Norwegian numbering
-    rule; valid in the structure of the wave the number belongs to)."""
-    return kommunenr.astype(str).str[:2]
-
-
 def _filtered(df: pd.DataFrame, m: dict) -> pd.DataFrame:
     """Rows of ``df`` (panel rows of one wave) inside the map entry's population band and
     county."""
@@ -91,8 +86,8 @@ def panel_value(panel: pd.DataFrame, m: dict, year: int, rules: dict, where: str
                 "share indicator; population/county/among need one of `shares`"
             )
         resp = panel[panel["responded"] & (panel["year"] == year)]
-        resp = _query(resp, spec.get("among"), f"indicator {spec['id']}")
-        resp = _query(_filtered(resp, m), m.get("among"), f"replication.map.{where}")
+        resp = query_rows(resp, spec.get("among"), f"indicator {spec['id']}")
+        resp = query_rows(_filtered(resp, m), m.get("among"), f"replication.map.{where}")
         resp = resp[resp[spec["variable"]].notna()]
         n = len(resp)
         return (
@@ -106,7 +101,7 @@ def panel_value(panel: pd.DataFrame, m: dict, year: int, rules: dict, where: str
     g = composite_groups(panel, cspec, rules["reference_wave"])
     g = g[g["year"] == year]
     rows = panel.loc[g.index]
-    keep = _query(_filtered(rows, m), m.get("among"), f"replication.map.{where}").index
+    keep = query_rows(_filtered(rows, m), m.get("among"), f"replication.map.{where}").index
     cat = g.loc[keep, "category"]
     hit = cat.eq(part) if key == "composite" else cat.isin(["both", f"{part}_only"])
     return (float(hit.mean()) if len(cat) else np.nan), len(cat)

@@ -125,11 +125,9 @@ def test_reforms_from_the_change_table(frame_tab):
 
 
 def _paths_by_colour(ax) -> dict[str, int]:
-    from matplotlib.collections import PatchCollection
-
     out: dict[str, int] = {}
     for coll in ax.collections:
-        if isinstance(coll, PatchCollection):
+        if str(coll.get_gid()).startswith("fill:"):
             colour = mcolors.to_hex(coll.get_facecolor()[0])
             out[colour] = out.get(colour, 0) + len(coll.get_paths())
     return out
@@ -155,6 +153,53 @@ def test_size_group_map_draws_every_polygon_in_its_groups_colour(
     for g in settings.size_groups:
         assert f"label={g['nb']}|n={int((sg == g['id']).sum())}" in alt
     assert len(fig.axes) == 2  # the Oslo inset
+    # the inset draws the municipalities that meet its box (not all 357), in their colours
+    from shapely.geometry import box
+
+    near = muni.geometry.envelope.intersects(box(*inset)).to_numpy()
+    near_groups = sg.reindex(muni["kommunenummer"]).to_numpy()[near]
+    got = _paths_by_colour(fig.axes[1])
+    assert got == {colours[g]: int((near_groups == g).sum()) for g in set(near_groups)}
+    assert 1 < sum(got.values()) < 357 and near[muni["kommunenummer"] == "0301"].all()
+
+
+def test_run_figures_writes_each_stems_triplet_as_a_small_palette_png(tmp_path, ms, settings):
+    from PIL import Image
+
+    boundaries = {k: tmp_path / f"{k}.parquet" for k in ("municipalities", "counties")}
+    B.run_boundaries(GEO_MUNI, GEO_COUNTY, REF / "municipalities_2024.csv", boundaries)
+    frame_csv, counties_csv = tmp_path / "frame.csv", tmp_path / "counties.csv"
+    pd.DataFrame({"map": []}).to_csv(counties_csv, index=False)
+    frame = read_frame(REF / "municipalities_2024.csv", 2024)
+    cw = read_crosswalk(REF / "municipality_crosswalk_to_2024.csv")
+    changes = pd.read_csv(REF / "municipality_changes.csv", dtype={"new_kommunenummer": str})
+    names = B.county_names(B.read_boundaries(*boundaries.values(), frame)[1])
+    T.frame_table(frame, changes, cw, settings.size_groups, names, ms["reforms"]).to_csv(
+        frame_csv, index=False
+    )
+    maps = dict(S.rule_settings(ms), subjects=[])  # the two frame maps only
+    out = {
+        s: [tmp_path / f"{s}{e}" for e in (".png", ".svg", ".alt.txt")]
+        for s in S.FRAME_FIGURES.values()
+    }
+    kw = dict(
+        maps=maps,
+        inset=ms["inset"],
+        size_groups=settings.size_groups,
+        min_cell=3,
+        lang="en",
+        synthetic=True,
+    )
+    args = (frame_csv, counties_csv, None, boundaries["municipalities"], boundaries["counties"])
+    with pytest.raises(InputDataError, match=r"outputs \(map_reforms\) are not the maps"):
+        D.run_figures(*args, **kw, out={"map_reforms": out["map_reforms"]})
+    assert not any(tmp_path.glob("*.png"))
+    assert D.run_figures(*args, **kw, out=out) == ["map_size_group", "map_reforms"]
+    for png, svg, alt in out.values():
+        with Image.open(png) as im:
+            assert im.mode == "P" and len(im.getcolors()) <= D.PNG_COLOURS
+            assert im.width > 1000
+        assert svg.read_text().startswith("<?xml") and len(alt.read_text()) > 50
 
 
 # --------------------------------------------------------------------------- county values
@@ -206,6 +251,25 @@ def test_county_composites_add_up_to_the_composites_stage(panel, settings, ms, g
         ].iloc[0]
         assert got["n"].sum() == national["n"]
         assert round((got["n"] * got["estimate"].fillna(0)).sum()) == national["count"]
+
+
+def test_county_2024_places_a_split_unit_only_within_one_county():
+    from digikom.geography import county_2024, county_of
+
+    assert county_of(pd.Series(["0301", "5001", 1103])).tolist() == ["03", "50", "11"]
+    rows = pd.DataFrame(
+        {
+            "year": [2020, 2020],
+            "kommunenr": ["1507", "0301"],
+            "kommunenr_2024": ["1508|1580", "0301"],
+        },
+        index=[7, 3],
+    )
+    got = county_2024(rows)
+    assert got.to_dict() == {7: "15", 3: "03"}
+    rows.loc[7, "kommunenr_2024"] = "1508|4601"
+    with pytest.raises(InputDataError, match=r"municipality 1507 \(2020\).*more than one county"):
+        county_2024(rows)
 
 
 # --------------------------------------------------------------------------- unit level

@@ -8,14 +8,13 @@ those paths. Every setting arrives as an argument (the rule's params).
 from __future__ import annotations
 
 import logging
-import os
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputDataError
 from .boundaries import read_boundaries
-from .spec import FRAME_FIGURES, GEO_YEAR, figure_stem
+from .spec import FRAME_FIGURES, GEO_YEAR, figure_ids, figure_stem
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +32,13 @@ COUNTY_EDGE = "#4d4d4d"
 
 
 # --------------------------------------------------------------------------- paths
+BOUNDS = ["bx0", "by0", "bx1", "by1"]  # each polygon's bounding box (columns, with_paths)
+
+
 def with_paths(gdf):
-    """``gdf`` with a column ``path``: each polygon as one matplotlib Path (exterior and
-    holes of every part), made once and drawn by every map (:func:`draw_map`)."""
+    """``gdf`` with a column ``path`` (each polygon as one matplotlib Path: exterior and
+    holes of every part) and its bounding box (columns ``BOUNDS``), made once per job and
+    drawn by every map (:func:`draw_map`)."""
     import shapely
     from matplotlib.path import Path as MplPath
 
@@ -48,7 +51,22 @@ def with_paths(gdf):
                 *(MplPath(shapely.get_coordinates(r), closed=True) for r in rings)
             )
         )
-    return gdf.assign(path=paths)
+    bounds = shapely.bounds(gdf.geometry.to_numpy())
+    return gdf.assign(path=paths, **dict(zip(BOUNDS, bounds.T, strict=True)))
+
+
+def _within(gdf, box) -> np.ndarray:
+    """Which polygons of ``gdf`` (with :func:`with_paths`' columns) meet the box
+    (x0, y0, x1, y1): all when ``box`` is None."""
+    if box is None:
+        return np.ones(len(gdf), dtype=bool)
+    x0, y0, x1, y1 = box
+    return (
+        (gdf["bx1"].to_numpy() >= x0)
+        & (gdf["bx0"].to_numpy() <= x1)
+        & (gdf["by1"].to_numpy() >= y0)
+        & (gdf["by0"].to_numpy() <= y1)
+    )
 
 
 # --------------------------------------------------------------------------- drawing
@@ -122,47 +140,52 @@ def draw_map(
     paths (column ``path``, :func:`with_paths`) are made once per job, not per map.
     Returns the figure."""
     import matplotlib.pyplot as plt
-    from matplotlib.collections import PatchCollection, PathCollection
-    from matplotlib.patches import Patch, PathPatch, Rectangle
+    from matplotlib.collections import PathCollection
+    from matplotlib.patches import Patch, Rectangle
 
     if "path" not in polygons.columns:
         polygons = with_paths(polygons)
     if borders is not None and "path" not in borders.columns:
         borders = with_paths(borders)
     paths = polygons["path"].to_numpy()
+    keys = keys.to_numpy()
 
     colour = {k: c for k, c, _ in legend}
     hatch = {k: "////" for k, c, _ in legend if c == GREY_SUPPRESSED}
     fig = plt.figure(figsize=(7.2, 8.4))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    axes = [ax]
+    # the inset draws only what it shows: the polygons (and borders) that meet its box
+    views = [(ax, None, 0.25, 0.5)]
     if inset is not None:
         axi = fig.add_axes((0.60, 0.04, 0.38, 0.34))
-        axes.append(axi)
-    for a in axes:
-        for key in dict.fromkeys(keys):
-            sel = paths[keys.to_numpy() == key]
+        views.append((axi, inset, 0.6, 0.9))
+    for a, box, width, border_width in views:
+        shown = _within(polygons, box)
+        for key in dict.fromkeys(keys[shown]):
             a.add_collection(
-                PatchCollection(
-                    [PathPatch(p) for p in sel],
+                PathCollection(
+                    list(paths[shown & (keys == key)]),
                     facecolor=colour[key],
                     edgecolor=EDGE,
-                    linewidth=0.25 if a is ax else 0.6,
+                    linewidth=width,
                     hatch=hatch.get(key),
+                    gid=f"fill:{key}",
                 )
             )
         if borders is not None:
             a.add_collection(
                 PathCollection(
-                    list(borders["path"]),
+                    list(borders["path"].to_numpy()[_within(borders, box)]),
                     facecolor="none",
                     edgecolor=COUNTY_EDGE,
-                    linewidth=0.5 if a is ax else 0.9,
+                    linewidth=border_width,
+                    gid="borders",
                 )
             )
         a.set_axis_off()
         a.set_aspect("equal")
-    x0, y0, x1, y1 = polygons.total_bounds
+    x0, y0 = polygons["bx0"].min(), polygons["by0"].min()
+    x1, y1 = polygons["bx1"].max(), polygons["by1"].max()
     ax.set_xlim(x0 - 20_000, x1 + 20_000)
     ax.set_ylim(y0 - 20_000, y1 + 20_000)
     if inset is not None:
@@ -363,24 +386,6 @@ def municipality_map(values: pd.DataFrame, subject: dict, muni, counties_gdf, ms
     return fig, alt
 
 
-def compact_png(path: str | os.PathLike, colours: int = PNG_COLOURS) -> None:
-    """Rewrite a PNG with a palette of ``colours`` (maps have few flat colours; the
-    antialiased edges make the full-colour file four times larger). Deterministic."""
-    import io
-
-    from PIL import Image
-
-    from ..io import write_bytes
-
-    with Image.open(path) as im:
-        q = im.convert("RGB").quantize(
-            colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        )
-    buf = io.BytesIO()
-    q.save(buf, format="PNG", optimize=True)
-    write_bytes(path, buf.getvalue())
-
-
 # --------------------------------------------------------------------------- rule entry point
 def run_figures(
     frame_path,
@@ -405,6 +410,12 @@ def run_figures(
     from ..figures import save_figure, setup_style
     from ..text import Text
 
+    stems = figure_ids(maps["subjects"], municipalities_path is not None)
+    if sorted(stems) != sorted(out):
+        raise InputDataError(
+            f"rule map_figures: the outputs ({', '.join(sorted(out))}) are not the maps "
+            f"this configuration draws ({', '.join(stems)})"
+        )
     tx = Text(lang)
     setup_style()
     frame_tab = pd.read_csv(frame_path, dtype={"kommunenr": str, "fylkesnummer": str})
@@ -418,14 +429,21 @@ def run_figures(
     made = []
 
     def save(stem, fig, alt, source, synth):
-        if stem not in out:
-            raise InputDataError(f"map {stem}: drawn, but not an output of rule map_figures")
         png, svg, alt_path = out[stem]
         if synth:
             alt = f"{alt} {tx('maps.alt_synthetic')}"
         with plt.rc_context({"savefig.dpi": MAP_DPI}):
-            save_figure(fig, png, svg, alt_path, alt, lang, synth, source=f"{source}\n{credit}")
-        compact_png(png)
+            save_figure(
+                fig,
+                png,
+                svg,
+                alt_path,
+                alt,
+                lang,
+                synth,
+                source=f"{source}\n{credit}",
+                png_colours=PNG_COLOURS,
+            )
         made.append(stem)
 
     frame = frame_maps(frame_tab, muni_gdf, county_gdf, size_groups, maps["reforms"], box, tx)
@@ -443,8 +461,5 @@ def run_figures(
             v = muni[muni["map"] == s["id"]]
             fig, alt = municipality_map(v, s, muni_gdf, county_gdf, maps, box, tx)
             save(figure_stem("municipality", s["id"]), fig, alt, survey_source, synthetic)
-    missing = sorted(set(out) - set(made))
-    if missing:
-        raise InputDataError(f"rule map_figures: no map drawn for {', '.join(missing)}")
     log.info("drew %d maps: %s", len(made), ", ".join(made))
     return made

@@ -12,11 +12,14 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 import pytest
-from digikom import maps as M
 from digikom.config import validate_against
 from digikom.disclosure import hidden
 from digikom.errors import ConfigError, InputDataError
 from digikom.indicators import compute_composites
+from digikom.maps import boundaries as B
+from digikom.maps import draw as D
+from digikom.maps import spec as S
+from digikom.maps import tables as T
 from digikom.panel import read_crosswalk, read_frame
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,12 +54,12 @@ def frame24():
 
 @pytest.fixture(scope="module")
 def geo(frame24):
-    return M.read_boundaries(GEO_MUNI, GEO_COUNTY, frame24)
+    return B.read_boundaries(GEO_MUNI, GEO_COUNTY, frame24)
 
 
 @pytest.fixture(scope="module")
 def ms(settings):
-    return M.map_settings(settings)
+    return S.map_settings(settings)
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +68,8 @@ def frame_tab(frame24, geo, settings, ms):
         REF / "municipality_changes.csv", dtype={"old_kommunenummer": str, "new_kommunenummer": str}
     )
     cw = read_crosswalk(REF / "municipality_crosswalk_to_2024.csv")
-    return M.frame_table(
-        frame24, changes, cw, settings.size_groups, M.county_names(geo[1]), ms["reforms"]
+    return T.frame_table(
+        frame24, changes, cw, settings.size_groups, B.county_names(geo[1]), ms["reforms"]
     )
 
 
@@ -88,7 +91,7 @@ def test_boundaries_missing_polygon_names_file_and_code(tmp_path, frame24):
     bad = tmp_path / "kommuner.geojson"
     bad.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(InputDataError, match=rf"kommuner.geojson.*without polygon.*{dropped}"):
-        M.read_boundaries(bad, GEO_COUNTY, frame24)
+        B.read_boundaries(bad, GEO_COUNTY, frame24)
 
 
 # --------------------------------------------------------------------------- frame maps
@@ -122,11 +125,9 @@ def test_reforms_from_the_change_table(frame_tab):
 
 
 def _paths_by_colour(ax) -> dict[str, int]:
-    from matplotlib.collections import PatchCollection
-
     out: dict[str, int] = {}
     for coll in ax.collections:
-        if isinstance(coll, PatchCollection):
+        if str(coll.get_gid()).startswith("fill:"):
             colour = mcolors.to_hex(coll.get_facecolor()[0])
             out[colour] = out.get(colour, 0) + len(coll.get_paths())
     return out
@@ -136,13 +137,13 @@ def test_size_group_map_draws_every_polygon_in_its_groups_colour(
     frame_tab, geo, settings, ms, panel
 ):
     muni, county = geo
-    inset = M.inset_bounds(muni, ms["inset"]["around"], ms["inset"]["buffer_km"])
-    maps = M.frame_maps(
+    inset = D.inset_bounds(muni, ms["inset"]["around"], ms["inset"]["buffer_km"])
+    maps = D.frame_maps(
         frame_tab, muni, county, settings.size_groups, ms["reforms"], inset, FakeText()
     )
     fig, alt = maps["map_size_group"]
     main = fig.axes[0]
-    colours = dict(zip([g["id"] for g in settings.size_groups], M.sequential(6), strict=True))
+    colours = dict(zip([g["id"] for g in settings.size_groups], D.sequential(6), strict=True))
     # one polygon per municipality, in the colour of its size group per the panel
     sg = panel[panel["year"] == 2024].set_index("kommunenr")["size_group"]
     expect = {colours[g]: int((sg == g).sum()) for g in colours}
@@ -152,6 +153,53 @@ def test_size_group_map_draws_every_polygon_in_its_groups_colour(
     for g in settings.size_groups:
         assert f"label={g['nb']}|n={int((sg == g['id']).sum())}" in alt
     assert len(fig.axes) == 2  # the Oslo inset
+    # the inset draws the municipalities that meet its box (not all 357), in their colours
+    from shapely.geometry import box
+
+    near = muni.geometry.envelope.intersects(box(*inset)).to_numpy()
+    near_groups = sg.reindex(muni["kommunenummer"]).to_numpy()[near]
+    got = _paths_by_colour(fig.axes[1])
+    assert got == {colours[g]: int((near_groups == g).sum()) for g in set(near_groups)}
+    assert 1 < sum(got.values()) < 357 and near[muni["kommunenummer"] == "0301"].all()
+
+
+def test_run_figures_writes_each_stems_triplet_as_a_small_palette_png(tmp_path, ms, settings):
+    from PIL import Image
+
+    boundaries = {k: tmp_path / f"{k}.parquet" for k in ("municipalities", "counties")}
+    B.run_boundaries(GEO_MUNI, GEO_COUNTY, REF / "municipalities_2024.csv", boundaries)
+    frame_csv, counties_csv = tmp_path / "frame.csv", tmp_path / "counties.csv"
+    pd.DataFrame({"map": []}).to_csv(counties_csv, index=False)
+    frame = read_frame(REF / "municipalities_2024.csv", 2024)
+    cw = read_crosswalk(REF / "municipality_crosswalk_to_2024.csv")
+    changes = pd.read_csv(REF / "municipality_changes.csv", dtype={"new_kommunenummer": str})
+    names = B.county_names(B.read_boundaries(*boundaries.values(), frame)[1])
+    T.frame_table(frame, changes, cw, settings.size_groups, names, ms["reforms"]).to_csv(
+        frame_csv, index=False
+    )
+    maps = dict(S.rule_settings(ms), subjects=[])  # the two frame maps only
+    out = {
+        s: [tmp_path / f"{s}{e}" for e in (".png", ".svg", ".alt.txt")]
+        for s in S.FRAME_FIGURES.values()
+    }
+    kw = dict(
+        maps=maps,
+        inset=ms["inset"],
+        size_groups=settings.size_groups,
+        min_cell=3,
+        lang="en",
+        synthetic=True,
+    )
+    args = (frame_csv, counties_csv, None, boundaries["municipalities"], boundaries["counties"])
+    with pytest.raises(InputDataError, match=r"outputs \(map_reforms\) are not the maps"):
+        D.run_figures(*args, **kw, out={"map_reforms": out["map_reforms"]})
+    assert not any(tmp_path.glob("*.png"))
+    assert D.run_figures(*args, **kw, out=out) == ["map_size_group", "map_reforms"]
+    for png, svg, alt in out.values():
+        with Image.open(png) as im:
+            assert im.mode == "P" and len(im.getcolors()) <= D.PNG_COLOURS
+            assert im.width > 1000
+        assert svg.read_text().startswith("<?xml") and len(alt.read_text()) > 50
 
 
 # --------------------------------------------------------------------------- county values
@@ -167,11 +215,11 @@ def _direct_share(panel, spec, wave):
 
 
 def test_county_indicator_values_equal_direct_computation(panel, settings, ms, geo):
-    names = M.county_names(geo[1])
-    for subject in M.map_subjects(ms):
+    names = B.county_names(geo[1])
+    for subject in S.map_subjects(ms):
         if subject["kind"] == "composite":
             continue
-        got = M.county_values(panel, subject, settings.indicators, 2024, names, 3)
+        got = T.county_values(panel, subject, 2024, ms["reference_wave"], names, 3)
         direct = _direct_share(panel, subject["spec"], 2024)
         g = got.set_index("fylkesnummer")
         assert len(g) == 15
@@ -190,11 +238,11 @@ def test_county_indicator_values_equal_direct_computation(panel, settings, ms, g
 
 
 def test_county_composites_add_up_to_the_composites_stage(panel, settings, ms, geo):
-    names = M.county_names(geo[1])
+    names = B.county_names(geo[1])
     comp = compute_composites(panel, settings.indicators)
-    for subject in [s for s in M.map_subjects(ms) if s["kind"] == "composite"]:
+    for subject in [s for s in S.map_subjects(ms) if s["kind"] == "composite"]:
         cid = subject["spec"]["id"]
-        got = M.county_values(panel, subject, settings.indicators, 2024, names, None, "both")
+        got = T.county_values(panel, subject, 2024, ms["reference_wave"], names, None, "both")
         national = comp[
             (comp.composite == cid)
             & (comp.year == 2024)
@@ -205,12 +253,31 @@ def test_county_composites_add_up_to_the_composites_stage(panel, settings, ms, g
         assert round((got["n"] * got["estimate"].fillna(0)).sum()) == national["count"]
 
 
+def test_county_2024_places_a_split_unit_only_within_one_county():
+    from digikom.geography import county_2024, county_of
+
+    assert county_of(pd.Series(["0301", "5001", 1103])).tolist() == ["03", "50", "11"]
+    rows = pd.DataFrame(
+        {
+            "year": [2020, 2020],
+            "kommunenr": ["1507", "0301"],
+            "kommunenr_2024": ["1508|1580", "0301"],
+        },
+        index=[7, 3],
+    )
+    got = county_2024(rows)
+    assert got.to_dict() == {7: "15", 3: "03"}
+    rows.loc[7, "kommunenr_2024"] = "1508|4601"
+    with pytest.raises(InputDataError, match=r"municipality 1507 \(2020\).*more than one county"):
+        county_2024(rows)
+
+
 # --------------------------------------------------------------------------- unit level
 def test_municipality_values_are_each_municipalitys_own(panel, settings, ms):
     codes = sorted(panel.loc[panel["year"] == 2024, "kommunenr"])
     p24 = panel[panel["year"] == 2024].set_index("kommunenr")
-    for subject in M.map_subjects(ms):
-        got = M.municipality_values(panel, subject, settings.indicators, 2024, codes)
+    for subject in S.map_subjects(ms):
+        got = T.municipality_values(panel, subject, 2024, ms["reference_wave"], codes)
         g = got.set_index("kommunenr")
         assert len(g) == 357
         assert set(g.index[g["status"] == "nonresponse"]) == set(p24.index[~p24["responded"]])
@@ -222,32 +289,32 @@ def test_municipality_values_are_each_municipalitys_own(panel, settings, ms):
 
 
 def test_unit_level_only_with_real_microdata_and_the_key():
-    assert not M.unit_level({"microdata": None, "municipality_level": True})
-    assert not M.unit_level({"microdata": "x.csv", "municipality_level": False})
-    assert M.unit_level({"microdata": "x.csv", "municipality_level": True})
+    assert not S.unit_level({"microdata": None, "municipality_level": True})
+    assert not S.unit_level({"microdata": "x.csv", "municipality_level": False})
+    assert S.unit_level({"microdata": "x.csv", "municipality_level": True})
 
 
 def test_figure_ids_and_lookup_follow_the_gate(settings, frame_tab, panel, ms):
     cfg = dict(settings.config, microdata="x.csv", municipality_level=False)
-    ids = M.figure_ids(settings, cfg)
+    ids = S.figure_ids(S.map_subjects(ms), S.unit_level(cfg))
     assert "map_size_group" in ids and not any(i.startswith("map_municipality_") for i in ids)
     assert {f"map_county_composite_{c['id']}" for c in settings.indicators["composites"]} <= set(
         ids
     )
-    lookup = M.lookup_table(frame_tab, None)
+    lookup = T.lookup_table(frame_tab, None)
     frame_cols = ["kommunenr", "kommunenavn", "fylkesnavn", "size_group", "population", "reform"]
     assert list(lookup.columns) == frame_cols
-    on = M.figure_ids(settings, dict(cfg, municipality_level=True))
-    assert sum(i.startswith("map_municipality_") for i in on) == len(M.map_subjects(ms))
+    on = S.figure_ids(S.map_subjects(ms), S.unit_level(dict(cfg, municipality_level=True)))
+    assert sum(i.startswith("map_municipality_") for i in on) == len(S.map_subjects(ms))
     codes = sorted(frame_tab["kommunenr"])
     muni = pd.concat(
         [
-            M.municipality_values(panel, s, settings.indicators, 2024, codes)
-            for s in M.map_subjects(ms)
+            T.municipality_values(panel, s, 2024, ms["reference_wave"], codes)
+            for s in S.map_subjects(ms)
         ]
     )
-    wide = M.lookup_table(frame_tab, muni).set_index("kommunenr")
-    assert list(wide.columns[5:]) == [s["id"] for s in M.map_subjects(ms)]
+    wide = T.lookup_table(frame_tab, muni).set_index("kommunenr")
+    assert list(wide.columns[5:]) == [s["id"] for s in S.map_subjects(ms)]
     # each municipality's own 2024 answer, or why it has none (Oslo, a county of its own, too)
     p24 = panel[panel.year == 2024].set_index("kommunenr")
 
@@ -261,7 +328,9 @@ def test_figure_ids_and_lookup_follow_the_gate(settings, frame_tab, panel, ms):
         lambda v: v if isinstance(v, str) else str(int(v))
     )
     assert got.to_dict() == expect.to_dict()
-    assert {"nonresponse", "0", "1"} <= set(got) and "0301" in got.index
+    # every municipality compared (an empty comparison would pass), Oslo by name as well
+    assert len(got) == 357 and {"nonresponse", "0", "1"} <= set(got)
+    assert got["0301"] == expect["0301"] != "not_comparable"
 
 
 # --------------------------------------------------------------------------- config
@@ -269,14 +338,14 @@ def test_unknown_map_indicator_is_named(settings):
     bad = copy.deepcopy(settings)
     bad.indicators["maps"]["indicators"] = ["has_strategy", "no_such_thing"]
     with pytest.raises(ConfigError, match=r"maps/indicators.*no_such_thing"):
-        M.map_settings(bad)
+        S.map_settings(bad)
 
 
 def test_map_wave_must_be_configured(settings):
     bad = copy.deepcopy(settings)
     bad.indicators["maps"]["wave"] = 2016
     with pytest.raises(ConfigError, match=r"maps/wave.*2016"):
-        M.map_settings(bad)
+        S.map_settings(bad)
 
 
 def test_municipality_level_is_a_validated_boolean(config):
@@ -304,7 +373,7 @@ class StandIn:
         return "*source*"
 
 
-def _map_tables(tmp_path, panel, config, **overrides) -> Path:
+def _map_tables(tmp_path, panel, config, settings, **overrides) -> Path:
     """run_tables on the session's synthetic panel, written as a panel file."""
     results = tmp_path / "results"
     (results / "data").mkdir(parents=True)
@@ -313,17 +382,25 @@ def _map_tables(tmp_path, panel, config, **overrides) -> Path:
     cfg = copy.deepcopy(config) | overrides
     out = {k: results / "maps" / f"{k}.csv" for k in ("frame", "counties", "lookup")}
     out["meta"] = results / "maps" / "maps.json"
-    if M.unit_level(cfg):
+    unit = S.unit_level(cfg)
+    if unit:
         out["municipalities"] = results / "maps" / "municipalities.csv"
-    M.run_tables(
+    maps = S.rule_settings(S.map_settings(settings))
+    T.run_tables(
         panel_path,
         REF / "municipalities_2024.csv",
         REF / "municipality_changes.csv",
         REF / "municipality_crosswalk_to_2024.csv",
         GEO_MUNI,
         GEO_COUNTY,
-        cfg,
-        out,
+        maps=maps,
+        size_groups=settings.size_groups,
+        min_cell=cfg["report"]["min_cell"],
+        unit=unit,
+        synthetic=cfg["microdata"] is None,
+        municipality_level=bool(cfg.get("municipality_level")),
+        figures=S.figure_ids(maps["subjects"], unit),
+        out=out,
     )
     return results
 
@@ -348,7 +425,9 @@ def test_section_without_unit_level_shows_no_unit_value(
 
     monkeypatch.chdir(ROOT)
     micro = None if mode == "synthetic" else "my_microdata.csv"
-    results = _map_tables(tmp_path, panel, config, microdata=micro, municipality_level=False)
+    results = _map_tables(
+        tmp_path, panel, config, settings, microdata=micro, municipality_level=False
+    )
     assert not (results / "maps" / "municipalities.csv").exists()
     meta = json.loads((results / "maps" / "maps.json").read_text())
     assert meta["unit_level"] is False and meta["synthetic"] is (mode == "synthetic")
@@ -384,18 +463,18 @@ def test_section_with_unit_level_adds_municipality_maps_and_values(
 
     monkeypatch.chdir(ROOT)
     results = _map_tables(
-        tmp_path, panel, config, microdata="my_microdata.csv", municipality_level=True
+        tmp_path, panel, config, settings, microdata="my_microdata.csv", municipality_level=True
     )
     R = StandIn(results, "en", settings.size_groups)
     md = section.render(R)
     assert R.tx("maps.unit_on", wave=2024) in md
-    ms = M.map_settings(settings)
-    for s in M.map_subjects(ms):
+    ms = S.map_settings(settings)
+    for s in S.map_subjects(ms):
         assert f"map_municipality_{s['id']}.png" in md
     rows = {r[0]: r for r in _lookup_rows(md)}
-    assert len(rows) == 357 and all(len(r) == 6 + len(M.map_subjects(ms)) for r in rows.values())
+    assert len(rows) == 357 and all(len(r) == 6 + len(S.map_subjects(ms)) for r in rows.values())
     # each municipality's has_strategy cell is its own answer in the panel
-    col = 6 + [s["id"] for s in M.map_subjects(ms)].index("has_strategy")
+    col = 6 + [s["id"] for s in S.map_subjects(ms)].index("has_strategy")
     p24 = panel[panel.year == 2024].set_index("kommunenr")
     for code, r in rows.items():
         if not p24.loc[code, "responded"]:

@@ -123,7 +123,7 @@ def test_parsing_the_workflow_imports_no_heavy_library():
             for m in re.findall(r"^\s*from (digikom[\w.]*) import", f.read_text(), re.M)
         }
     )
-    assert "digikom.map_spec" in modules and "digikom.config" in modules
+    assert "digikom.maps.spec" in modules and "digikom.config" in modules
     code = (
         "import importlib, json, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"

@@ -10,7 +10,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .indicators import ALL, axis_values, county_of, query_rows
+from .geography import county_of
+from .indicators import ALL, axis_values, query_rows
 from .io import write_csv
 from .stats import mean_difference
 

@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from .io import atomic_path, write_text
+from .io import atomic_path, write_bytes, write_text
 from .text import Text, placeholders
 
 # Okabe & Ito (2008) colour-blind-safe palette.
@@ -98,9 +98,12 @@ def save_figure(
     lang: str,
     synthetic: bool,
     source: str | None = None,
+    png_colours: int | None = None,
 ) -> None:
     """Add the source line (and the synthetic-data note), then write PNG, SVG and the alt
-    text atomically. Metadata dates are removed so the files are byte-reproducible."""
+    text atomically. Metadata dates are removed so the files are byte-reproducible. With
+    ``png_colours`` the PNG is stored with a palette of that many colours (figures of flat
+    colours, such as maps: antialiased edges make a full-colour file four times larger)."""
     localise_axes(fig, lang)
     note = source or t("source_synthetic" if synthetic else "source", lang)
     # Put the source line below everything already drawn (tick labels, legends).
@@ -124,10 +127,41 @@ def save_figure(
         (svg, "svg", {"Date": None, "Creator": None}),
     ):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "png" and png_colours:
+            write_bytes(path, _palette_png(fig, png_colours))
+            continue
         with atomic_path(path, suffix=f".{fmt}") as tmp:
             fig.savefig(tmp, format=fmt, metadata=meta, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
     write_text(alt, alt_text.strip() + "\n")
+
+
+def _palette_png(fig, colours: int) -> bytes:
+    """The figure as a PNG with a palette of ``colours``: rendered once, passed on
+    uncompressed (nothing is encoded twice), quantised without dithering. Deterministic.
+    Fast octree quantisation and zlib's default level: on the maps four to six times
+    faster than median cut with ``optimize`` for files of about the same size (within
+    5 %); the flat fills move by one or two levels of 255, legend and map alike."""
+    import io
+
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(
+        raw,
+        format="png",
+        bbox_inches="tight",
+        pad_inches=0.15,
+        pil_kwargs={"compress_level": 0},
+    )
+    raw.seek(0)
+    with Image.open(raw) as im:
+        q = im.convert("RGB").quantize(
+            colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+    out = io.BytesIO()
+    q.save(out, format="PNG")
+    return out.getvalue()
 
 
 def wrap_group(text: str) -> str:

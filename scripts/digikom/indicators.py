@@ -45,12 +45,6 @@ def query_rows(df: pd.DataFrame, expr: str | None, where: str) -> pd.DataFrame:
         raise ConfigError(f"{where}: cannot evaluate '{expr}': {exc}") from exc
 
 
-def county_of(kommunenr: pd.Series) -> pd.Series:
-    """County number: the first two digits of the municipality number (Norwegian numbering
-    rule; valid in the structure of the wave the number belongs to)."""
-    return kommunenr.astype(str).str[:2]
-
-
 def _groups(df: pd.DataFrame):
     """(group id, rows) for the whole country and each size group."""
     yield ALL, df

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .indicators import ALL, composite_groups, county_of, query_rows
+from .geography import county_of
+from .indicators import ALL, composite_groups, query_rows
 from .published import parse_published
 
 CALIBRATION = "calibration"

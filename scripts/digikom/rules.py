@@ -354,8 +354,9 @@ def report(job) -> None:
 
 
 def map_tables(job) -> None:
-    from .maps import run_tables
+    from .maps.tables import run_tables
 
+    p = job.params
     run_tables(
         panel_path=job.input.panel,
         frame_path=job.input.frame,
@@ -363,13 +364,19 @@ def map_tables(job) -> None:
         crosswalk_path=job.input.crosswalk,
         municipalities_geo=job.input.geo_municipalities,
         counties_geo=job.input.geo_counties,
-        config=job.config,
+        maps=p.maps,
+        size_groups=[dict(g) for g in p.size_groups],
+        min_cell=p.min_cell,
+        unit=p.unit_level,
+        synthetic=p.synthetic,
+        municipality_level=p.municipality_level,
+        figures=list(p.figures),
         out=dict(job.output.items()),
     )
 
 
 def map_boundaries(job) -> None:
-    from .maps import run_boundaries
+    from .maps.boundaries import run_boundaries
 
     run_boundaries(
         municipalities_geo=job.input.geo_municipalities,
@@ -380,18 +387,24 @@ def map_boundaries(job) -> None:
 
 
 def map_figures(job) -> None:
-    from .maps import run_figures
+    """Each output name of rule map_figures is a figure stem, holding its PNG, SVG and
+    alt text (multiext)."""
+    from .maps.draw import run_figures
 
+    p = job.params
     run_figures(
         frame_path=job.input.frame,
         counties_path=job.input.counties,
         municipalities_path=job.input.get("municipalities"),
         municipalities_geo=job.input.geo_municipalities,
         counties_geo=job.input.geo_counties,
-        config=job.config,
-        lang=job.params.lang,
-        synthetic=job.params.synthetic,
-        outdir=os.path.dirname(job.output.png[0]),
+        maps=p.maps,
+        inset=p.inset,
+        size_groups=[dict(g) for g in p.size_groups],
+        min_cell=p.min_cell,
+        lang=p.lang,
+        synthetic=p.synthetic,
+        out={stem: tuple(files) for stem, files in job.output.items()},
     )
 
 

@@ -319,10 +319,24 @@ def model_targets():
 
 
 # ---- maps stage helpers
-from digikom.map_spec import figure_ids as map_figure_ids, unit_level, GEO_YEAR
+from digikom.maps.spec import (
+    GEO_YEAR,
+    figure_ids as map_figure_ids,
+    map_settings,
+    rule_settings,
+    unit_level,
+)
 
-MAP_FIGURES = map_figure_ids(SETTINGS, config)
+# What the map rules draw (their param `maps`: wave, subjects, reforms; the inset apart)
+MAP_SETTINGS = map_settings(SETTINGS)
+MAPS = rule_settings(MAP_SETTINGS)
 MAP_UNIT_LEVEL = unit_level(config)
+MAP_FIGURES = map_figure_ids(MAPS["subjects"], MAP_UNIT_LEVEL)
+# Each map figure: its PNG, SVG and alt text, as one output named after its stem
+MAP_FIGURE_FILES = {
+    stem: multiext(f"results/figures/{stem}", ".png", ".svg", ".alt.txt")
+    for stem in MAP_FIGURES
+}
 MAP_GEO = {
     "geo_municipalities": f"data/reference/municipalities_{GEO_YEAR}.geojson",
     "geo_counties": f"data/reference/counties_{GEO_YEAR}.geojson",
@@ -346,11 +360,7 @@ def maps_targets():
         "results/maps/lookup.csv",
         "results/maps/maps.json",
         *MAP_UNIT_OUTPUT.values(),
-        *expand(
-            "results/figures/{fig}.{ext}",
-            fig=MAP_FIGURES,
-            ext=["png", "svg", "alt.txt"],
-        ),
+        *(f for files in MAP_FIGURE_FILES.values() for f in files),
     ]
 
 

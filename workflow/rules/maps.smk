@@ -1,6 +1,7 @@
 # Maps stage: the 2024 frame (size group, reforms) by municipality, the survey themes by
 # county, and by municipality only with real microdata and municipality_level: true.
-# What is mapped: config/indicators.yaml `maps:`; code: scripts/digikom/maps.py.
+# What is mapped: config/indicators.yaml `maps:`; code: scripts/digikom/maps/ (boundaries,
+# tables, draw; spec: what is drawn, read here at parse time). Every setting is a param.
 rule map_boundaries:
     input:
         **MAP_GEO,
@@ -30,8 +31,6 @@ rule map_tables:
         frame=config["files"]["frames"].format(year=GEO_YEAR),
         changes="data/reference/municipality_changes.csv",
         crosswalk=config["files"]["crosswalk"],
-        rules=config["files"]["indicators"],
-        codebook=config["files"]["codebook"],
     output:
         **MAP_UNIT_OUTPUT,
         frame="results/maps/frame_2024.csv",
@@ -46,10 +45,13 @@ rule map_tables:
         mem_mb=1000,
         runtime=10,
     params:
-        unit_level=MAP_UNIT_LEVEL,
-        min_cell=config["report"]["min_cell"],
-        waves=WAVES,
+        maps=MAPS,
         size_groups=size_group_bounds(),
+        min_cell=config["report"]["min_cell"],
+        unit_level=MAP_UNIT_LEVEL,
+        synthetic=SYNTHETIC,
+        municipality_level=bool(config.get("municipality_level")),
+        figures=MAP_FIGURES,
     script:
         "../../scripts/map_tables.py"
 
@@ -58,15 +60,12 @@ rule map_figures:
     input:
         **MAP_BOUNDARIES,
         **MAP_UNIT_OUTPUT,
-        code=code("scripts/plot_maps.py"),
+        code=code("scripts/map_figures.py"),
         frame="results/maps/frame_2024.csv",
         counties="results/maps/counties.csv",
         strings="reports/strings/maps.yaml",
-        rules=config["files"]["indicators"],
     output:
-        png=expand("results/figures/{fig}.png", fig=MAP_FIGURES),
-        svg=expand("results/figures/{fig}.svg", fig=MAP_FIGURES),
-        alt=expand("results/figures/{fig}.alt.txt", fig=MAP_FIGURES),
+        **MAP_FIGURE_FILES,
     log:
         "logs/maps/map_figures.log",
     benchmark:
@@ -77,8 +76,11 @@ rule map_figures:
         mem_mb=1500,
         runtime=15,
     params:
+        maps=MAPS,
+        inset=MAP_SETTINGS["inset"],
+        size_groups=config["size_groups"],  # the legend's group labels
+        min_cell=config["report"]["min_cell"],  # named in the legend
         lang=config["lang"],
         synthetic=SYNTHETIC,
-        size_groups=config["size_groups"],  # the legend's group labels
     script:
-        "../../scripts/plot_maps.py"
+        "../../scripts/map_figures.py"

@@ -11,7 +11,8 @@ import html
 
 import pandas as pd
 
-from ..maps import reform_label
+from ..maps.draw import reform_label
+from ..maps.spec import FRAME_FIGURES, figure_stem
 
 STATUS_KEYS = ("nonresponse", "missing", "not_in_base", "not_comparable")
 # Filters the lookup table as the reader types (no external script; the HTML stays one file).
@@ -56,10 +57,10 @@ def render(R) -> str:
         ),
         mode,
         f"## {tx('maps.frame_heading')} {{#sec-maps-frame}}\n",
-        _fig(R, "map_size_group", tx("maps.fig_size", year=geo_year, n=len(lookup))),
+        _fig(R, FRAME_FIGURES["size_group"], tx("maps.fig_size", year=geo_year, n=len(lookup))),
         _fig(
             R,
-            "map_reforms",
+            FRAME_FIGURES["reforms"],
             tx("maps.fig_reforms", years=tx("maps.reform_join").join(map(str, meta["reforms"]))),
         ),
         f"## {tx('maps.county_heading')} {{#sec-maps-county}}\n",
@@ -72,12 +73,12 @@ def render(R) -> str:
             )
         else:
             cap = tx("maps.fig_county", name=name, year=wave)
-        parts.append(_fig(R, f"map_county_{s['id']}", cap))
+        parts.append(_fig(R, figure_stem("county", s["id"]), cap))
     if meta["unit_level"]:
         parts.append(f"## {tx('maps.muni_heading')} {{#sec-maps-municipality}}\n")
         for s in meta["subjects"]:
             cap = tx("maps.fig_muni", name=tx.label(s), year=wave)
-            parts.append(_fig(R, f"map_municipality_{s['id']}", cap))
+            parts.append(_fig(R, figure_stem("municipality", s["id"]), cap))
     parts.append(R.source_line())
     parts.append(lookup_section(R, meta, lookup))
     return "\n\n".join(parts) + "\n"

@@ -1,13 +1,15 @@
 """What the maps stage draws, from configuration alone (no data, no heavy imports).
 
-Snakemake reads this while parsing the workflow (the map figures are rule outputs), so it
-imports only the configuration layer; the drawing is in :mod:`digikom.maps`.
+Snakemake reads this while parsing the workflow (the map figures are rule outputs and the
+map rules' params come from here), so it imports only the configuration layer. The figure
+stems are formed here only (:func:`figure_stem`); the workflow, the drawing and the report
+section all ask this module.
 """
 
 from __future__ import annotations
 
-from .config import Settings, load_schema
-from .errors import ConfigError
+from ..config import Settings, load_schema
+from ..errors import ConfigError
 
 GEO_YEAR = 2024  # the structure of the shipped polygons
 
@@ -47,13 +49,13 @@ def unit_level(config: dict) -> bool:
     return config.get("microdata") is not None and bool(config.get("municipality_level"))
 
 
-def lookup_mode(config: dict) -> str:
+def lookup_mode(unit: bool, synthetic: bool) -> str:
     """What the "Din kommune" lookup shows: 'unit' (frame + survey values, unit level on),
     'frame' (the public frame only: synthetic runs, where no survey value is real) or
     'off' (real microdata without municipality_level: no per-municipality table at all)."""
-    if unit_level(config):
+    if unit:
         return "unit"
-    return "frame" if config.get("microdata") is None else "off"
+    return "frame" if synthetic else "off"
 
 
 def map_subjects(ms: dict) -> list[dict]:
@@ -66,11 +68,32 @@ def map_subjects(ms: dict) -> list[dict]:
     return subs
 
 
-def figure_ids(settings: Settings, config: dict) -> list[str]:
-    """Every map figure (file stem under results/figures/) of this configuration."""
-    ms = map_settings(settings)
-    ids = ["map_size_group", "map_reforms"]
-    ids += [f"map_county_{s['id']}" for s in map_subjects(ms)]
-    if unit_level(config):
-        ids += [f"map_municipality_{s['id']}" for s in map_subjects(ms)]
-    return ids
+def rule_settings(ms: dict) -> dict:
+    """What the map rules need of ``maps:`` (their ``maps`` param): the wave, the reference
+    wave of the composites, the category mapped, the reform years and the subjects with
+    their specs. The inset is the figures' alone (param ``inset``)."""
+    keys = ("wave", "reference_wave", "composite_category", "reforms")
+    return {k: ms[k] for k in keys} | {"subjects": map_subjects(ms)}
+
+
+# The frame maps (real register data): what each shows -> its figure stem.
+FRAME_FIGURES = {"size_group": "map_size_group", "reforms": "map_reforms"}
+LEVELS = ("county", "municipality")
+
+
+def figure_stem(level: str, subject_id: str) -> str:
+    """The file stem (under results/figures/) of the map of one subject by ``level``
+    ('county' or 'municipality')."""
+    if level not in LEVELS:
+        raise ValueError(f"map level {level!r} is not one of {LEVELS}")
+    return f"map_{level}_{subject_id}"
+
+
+def figure_ids(subjects: list[dict], unit: bool) -> list[str]:
+    """Every map figure (file stem under results/figures/): the frame maps, each subject
+    by county and, with unit-level output, by municipality."""
+    levels = LEVELS if unit else LEVELS[:1]
+    return [
+        *FRAME_FIGURES.values(),
+        *(figure_stem(level, s["id"]) for level in levels for s in subjects),
+    ]

@@ -359,9 +359,11 @@ class StandIn:
     """The attributes of digikom.report.Report that the maps section uses."""
 
     def __init__(self, results: Path, lang: str, size_groups: list[dict]):
+        from digikom.report_context import ReportData
         from digikom.text import Text, esc
 
         self.results, self.lang = results, lang
+        self.data = ReportData(results)
         self.tx = Text(lang)
         self.esc = esc
         self.ctx = {"size_groups": size_groups}

@@ -68,7 +68,9 @@ def results(tmp_path):
                 t: {"nb": t.upper(), "en": t.title()}
                 for t in ("priority", "competence", "activity")
             },
-            "variables": {"weight": {"question": {"nb": "Vekt", "en": "Weight"}}},
+            "variables": {
+                "weight": {"nb": "Vekt", "en": "Weight", "question": {"nb": "Vekt", "en": "Weight"}}
+            },
         },
         "indicators": {
             "confidence": 0.95,

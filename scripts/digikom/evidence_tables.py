@@ -287,23 +287,29 @@ def paired_change(
 
 
 # --------------------------------------------------------------------------- the rule
-def write_tables(panel_path: str, config: dict, out: dict) -> None:
+def write_tables(
+    panel_path: str,
+    out: dict,
+    *,
+    rules: dict,
+    codebook: dict,
+    size_groups: list[dict],
+    waves: list[int],
+    comparison: dict,
+) -> None:
     """Rule evidence_tables: paired change, unit and item nonresponse, reform sensitivity
-    and the composite rule check."""
-    from .config import load_all
-    from .evidence import comparison_waves
+    and the composite rule check. ``comparison`` is the resolved comparison
+    (``Settings.comparison``)."""
     from .panel import read_panel
 
-    s = load_all(config)
     pan = read_panel(panel_path)
-    rules = s.indicators
-    cmp = comparison_waves(config)
-    pairs = comparison_pairs(config["waves"], [cmp["from"], cmp["to"]])
+    cmp = comparison
+    pairs = comparison_pairs(waves, [cmp["from"], cmp["to"]])
     log.info("comparison %s -> %s; update waves %s", cmp["from"], cmp["to"], cmp["update"])
     write_csv(paired_change(pan, rules, pairs, rules["confidence"]), out["changes"])
     write_csv(response_table(pan), out["response"])
-    write_csv(item_nonresponse(pan, s.codebook), out["item_nonresponse"])
-    write_csv(reform_sensitivity(pan, rules, s.size_groups, REFORM_YEAR), out["reform"])
+    write_csv(item_nonresponse(pan, codebook), out["item_nonresponse"])
+    write_csv(reform_sensitivity(pan, rules, size_groups, REFORM_YEAR), out["reform"])
     cr = composite_rule_shares(pan, rules)
     for _, r in cr.iterrows():
         log.info(

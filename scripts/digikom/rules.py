@@ -7,11 +7,9 @@ function reads ``job.input``, ``job.output``, ``job.params`` and ``job.wildcards
 ``snakemake`` object, or any object with those attributes in a test), calls the plain
 functions of the package and writes its outputs atomically (``digikom.io``).
 
-Rules whose .smk files still pass the whole configuration read ``job.config``
-(indicators, evidence_tables, scorecard, indicator_figures, map_tables, map_figures); the
-data, models, bootstrap, simulation and report rules get what they need as params
-(built from ``digikom.config.Settings`` in the workflow), the report also the whole
-configuration, which its provenance.json records.
+Every rule gets what it needs as params, built from ``digikom.config.Settings`` in the
+workflow (workflow/rules/common.smk), and reads nothing else of the configuration; the
+report also gets the whole configuration, which its provenance.json records.
 """
 
 from __future__ import annotations
@@ -114,29 +112,23 @@ def statbank_figure(job) -> None:
 
 def indicators(job) -> None:
     from . import indicators as ind
-    from .config import load_all
     from .panel import read_panel
 
-    settings = load_all(job.config)
+    p = job.params
     pan = read_panel(job.input.panel)
-    rules = settings.indicators
-    write_csv(ind.compute_shares(pan, rules, settings.codebook), job.output.shares)
-    write_csv(ind.compute_composites(pan, rules), job.output.composites)
-    write_csv(ind.compute_crosstab(pan, rules, settings.codebook), job.output.crosstab)
+    write_csv(ind.compute_shares(pan, p.indicators, p.codebook), job.output.shares)
+    write_csv(ind.compute_composites(pan, p.indicators), job.output.composites)
+    write_csv(ind.compute_crosstab(pan, p.indicators, p.codebook), job.output.crosstab)
 
 
 def scorecard(job) -> None:
     import pandas as pd
 
-    from .config import load_all
     from .panel import read_panel
     from .published import read_targets
     from .replication import scorecard as make_scorecard
-    from .synthetic import calibration_ids
 
-    settings = load_all(job.config)
-    synthetic = job.config.get("microdata") is None
-    calibration = calibration_ids(settings.synthetic) if synthetic else set()
+    p = job.params
     tables = {
         Path(p).stem: pd.read_csv(p, dtype=str).assign(
             value=lambda d: pd.to_numeric(d["value"], errors="coerce")
@@ -147,11 +139,11 @@ def scorecard(job) -> None:
         read_targets(job.input.targets),
         pd.read_csv(job.input.shares),
         pd.read_csv(job.input.crosstab),
-        settings.indicators,
-        job.config["waves"],
+        p.indicators,
+        p.waves,
         statbank=tables,
         panel=read_panel(job.input.panel),
-        calibration=calibration,
+        calibration=set(p.calibration),
     )
     n_ok = int(card["within_tolerance"].eq(True).sum())
     n_comp = int(card["reproduced"].notna().sum())
@@ -175,18 +167,37 @@ def evidence_tables(job) -> None:
     """Paired change, unit and item nonresponse, reform sensitivity, composite rules."""
     from .evidence_tables import write_tables
 
-    write_tables(job.input.panel, job.config, dict(job.output))
+    p = job.params
+    write_tables(
+        job.input.panel,
+        dict(job.output),
+        rules=p.indicators,
+        codebook=p.codebook,
+        size_groups=p.size_groups,
+        waves=p.waves,
+        comparison=p.comparison,
+    )
 
 
 def indicator_figures(job) -> None:
     """Figures of the indicator stage; disclosure control applies to real microdata."""
     import pandas as pd
 
-    from .config import load_all
+    from .config import Settings
     from .indicator_plots import draw_all
 
-    settings = load_all(job.config)
-    synthetic = job.params.synthetic
+    p = job.params
+    # the parts of the settings the figures show (their params; no other configuration)
+    settings = Settings(
+        config={"lang": p.lang, "waves": p.waves, "report": {"comparison": p.comparison}},
+        codebook=p.codebook,
+        indicators=p.indicators,
+        models=[],
+        robustness={},
+        synthetic={},
+        size_groups=p.size_groups,
+    )
+    synthetic = p.synthetic
     made = draw_all(
         pd.read_csv(job.input.shares),
         pd.read_csv(job.input.composites),

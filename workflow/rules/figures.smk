@@ -13,7 +13,6 @@ rule indicator_figures:
         crosstab="results/indicators/crosstab.csv",
         # SSB's published figures of each theme (through the replication scorecard)
         scorecard="results/replication/scorecard.csv",
-        rules=config["files"]["indicators"],
     output:
         png=expand("results/figures/fig_{fig}.png", fig=INDICATOR_FIGURES),
         svg=expand("results/figures/fig_{fig}.svg", fig=INDICATOR_FIGURES),
@@ -29,11 +28,14 @@ rule indicator_figures:
         runtime=15,
     params:
         synthetic=SYNTHETIC,
-        lang=config["lang"],
+        lang=SETTINGS.lang,
+        indicators=SETTINGS.indicators,
+        codebook=SETTINGS.codebook,
         # what the figures show of config.yaml: group labels, the disclosure threshold
-        size_groups=config["size_groups"],
-        min_cell=config["report"]["min_cell"],
+        size_groups=SETTINGS.size_groups,
+        min_cell=SETTINGS.min_cell,
         # the waves drawn: the original's comparison first, then the last update wave
+        waves=SETTINGS.waves,
         comparison=config["report"]["comparison"],
     script:
         "../../scripts/indicator_figures.py"

@@ -7,8 +7,6 @@ rule indicators:
     input:
         code=code("scripts/indicators.py"),
         panel="results/data/panel.csv",
-        rules=config["files"]["indicators"],
-        codebook=config["files"]["codebook"],
     output:
         shares="results/indicators/shares.csv",
         composites="results/indicators/composites.csv",
@@ -22,6 +20,9 @@ rule indicators:
     resources:
         mem_mb=2000,
         runtime=15,
+    params:
+        indicators=SETTINGS.indicators,
+        codebook=SETTINGS.codebook,
     script:
         "../../scripts/indicators.py"
 
@@ -33,8 +34,6 @@ rule scorecard:
         crosstab="results/indicators/crosstab.csv",
         panel="results/data/panel.csv",
         targets=config["files"]["targets"],
-        rules=config["files"]["indicators"],
-        synthetic=config["files"]["synthetic"],
         statbank=statbank_targets(),
     output:
         "results/replication/scorecard.csv",
@@ -46,7 +45,10 @@ rule scorecard:
         mem_mb=1000,
         runtime=10,
     params:
-        waves=WAVES,
+        indicators=SETTINGS.indicators,
+        waves=SETTINGS.waves,
+        # the generator's targets; a figure used to calibrate cannot also validate
+        calibration=SETTINGS.calibration_ids if SYNTHETIC else [],
     script:
         "../../scripts/scorecard.py"
 
@@ -55,8 +57,6 @@ rule evidence_tables:
     input:
         code=code("scripts/evidence_tables.py"),
         panel="results/data/panel.csv",
-        rules=config["files"]["indicators"],
-        codebook=config["files"]["codebook"],
     output:
         changes="results/indicators/changes.csv",
         response="results/indicators/response.csv",
@@ -73,7 +73,10 @@ rule evidence_tables:
         mem_mb=2000,
         runtime=15,
     params:
-        waves=WAVES,
-        comparison=config["report"]["comparison"],
+        indicators=SETTINGS.indicators,
+        codebook=SETTINGS.codebook,
+        size_groups=SETTINGS.size_group_bounds,
+        waves=SETTINGS.waves,
+        comparison=SETTINGS.comparison,
     script:
         "../../scripts/evidence_tables.py"

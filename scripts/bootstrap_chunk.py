@@ -1,5 +1,6 @@
 """Rule bootstrap_chunk: one chunk of cluster-bootstrap replicates of one model."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.models import bootstrap_chunk
 
-rules.run(snakemake, rules.bootstrap_chunk)
+run(snakemake, bootstrap_chunk)

@@ -1,5 +1,6 @@
 """Rule bootstrap_combine: percentile CIs per model x size group x wave."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.models import bootstrap_combine
 
-rules.run(snakemake, rules.bootstrap_combine)
+run(snakemake, bootstrap_combine)

@@ -1,5 +1,6 @@
 """Rule build_panel: validate the microdata and join it to the municipality frames."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.data import build_panel
 
-rules.run(snakemake, rules.build_panel)
+run(snakemake, build_panel)

@@ -1,5 +1,6 @@
 """Rule collect_models: concatenate the per-model coefficient and prediction tables."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.models import collect_models
 
-rules.run(snakemake, rules.collect_models)
+run(snakemake, collect_models)

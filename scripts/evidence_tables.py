@@ -1,5 +1,6 @@
 """Rule evidence_tables: paired change, nonresponse, reform sensitivity, composite rules."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.indicators import evidence_tables
 
-rules.run(snakemake, rules.evidence_tables)
+run(snakemake, evidence_tables)

@@ -1,5 +1,6 @@
 """Rule fit_model: fit one model spec (wildcard {model}) and write its four outputs."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.models import fit_model
 
-rules.run(snakemake, rules.fit_model)
+run(snakemake, fit_model)

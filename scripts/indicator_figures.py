@@ -1,5 +1,6 @@
 """Rule indicator_figures: the figures of the indicator stage."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.indicators import indicator_figures
 
-rules.run(snakemake, rules.indicator_figures)
+run(snakemake, indicator_figures)

@@ -1,5 +1,6 @@
 """Rule indicators: shares, means, composites and the barrier x recruitment cross-tab."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.indicators import indicators
 
-rules.run(snakemake, rules.indicators)
+run(snakemake, indicators)

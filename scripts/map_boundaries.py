@@ -1,5 +1,6 @@
 """Rule map_boundaries: the boundaries checked against the frame and projected once."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.maps import map_boundaries
 
-rules.run(snakemake, rules.map_boundaries)
+run(snakemake, map_boundaries)

@@ -1,5 +1,6 @@
 """Rule map_figures: the maps (PNG, SVG, alt text)."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.maps import map_figures
 
-rules.run(snakemake, rules.map_figures)
+run(snakemake, map_figures)

@@ -1,5 +1,6 @@
 """Rule map_tables: frame, county and (if allowed) municipality values of the maps."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.maps import map_tables
 
-rules.run(snakemake, rules.map_tables)
+run(snakemake, map_tables)

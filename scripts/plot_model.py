@@ -1,5 +1,6 @@
 """Rule plot_model: coefficient plot (estimates with 95 % CIs) of one model."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.models import plot_model
 
-rules.run(snakemake, rules.plot_model)
+run(snakemake, plot_model)

@@ -1,5 +1,6 @@
 """Rule plot_predictions: predicted probabilities by size group and wave (logit models)."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.models import plot_predictions
 
-rules.run(snakemake, rules.plot_predictions)
+run(snakemake, plot_predictions)

@@ -1,6 +1,7 @@
 """Rule replication_figure: published against reproduced values, one figure for the
 validation statistics and one for the calibration ones."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.indicators import replication_figure
 
-rules.run(snakemake, rules.replication_figure)
+run(snakemake, replication_figure)

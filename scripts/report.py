@@ -1,5 +1,6 @@
 """Rule report: reports/report.qmd -> results/report/report.<lang>.html and .pdf."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.report import report
 
-rules.run(snakemake, rules.report)
+run(snakemake, report)

@@ -1,5 +1,6 @@
 """Rule robustness: refit the main models under each robustness variant (one table)."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.models import robustness
 
-rules.run(snakemake, rules.robustness)
+run(snakemake, robustness)

@@ -1,5 +1,6 @@
 """Rule scorecard: published figures next to the reproduced ones."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.indicators import scorecard
 
-rules.run(snakemake, rules.scorecard)
+run(snakemake, scorecard)

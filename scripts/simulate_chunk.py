@@ -1,5 +1,6 @@
-"""Rule simulate_chunk: see digikom.rules.simulate_chunk."""
+"""Rule simulate_chunk: see digikom.rules.simulation.simulate_chunk."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.simulation import simulate_chunk
 
-rules.run(snakemake, rules.simulate_chunk)
+run(snakemake, simulate_chunk)

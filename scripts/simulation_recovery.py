@@ -1,5 +1,6 @@
-"""Rule simulation_recovery: see digikom.rules.simulation_recovery."""
+"""Rule simulation_recovery: see digikom.rules.simulation.simulation_recovery."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.simulation import simulation_recovery
 
-rules.run(snakemake, rules.simulation_recovery)
+run(snakemake, simulation_recovery)

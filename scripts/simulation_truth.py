@@ -1,5 +1,6 @@
-"""Rule simulation_truth: see digikom.rules.simulation_truth."""
+"""Rule simulation_truth: see digikom.rules.simulation.simulation_truth."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.simulation import simulation_truth
 
-rules.run(snakemake, rules.simulation_truth)
+run(snakemake, simulation_truth)

@@ -1,5 +1,6 @@
-"""Rule simulation_truth_panel: see digikom.rules.simulation_truth_panel."""
+"""Rule simulation_truth_panel: see digikom.rules.simulation.simulation_truth_panel."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.simulation import simulation_truth_panel
 
-rules.run(snakemake, rules.simulation_truth_panel)
+run(snakemake, simulation_truth_panel)

@@ -1,5 +1,6 @@
 """Rule synthesize_microdata: the seeded synthetic panel in digikom panel format."""
 
-from digikom import rules
+from digikom.rules import run
+from digikom.rules.data import synthesize_microdata
 
-rules.run(snakemake, rules.synthesize_microdata)
+run(snakemake, synthesize_microdata)

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from digikom import rules
 from digikom.models import fit as MF
 from digikom.models import robustness as MR
 from digikom.models import spec as MS
+from digikom.rules import models as rules
 from scipy.special import expit
 
 # The level the intervals of these tests are checked at (the pipeline's comes from

@@ -12,13 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from digikom import rules
 from digikom.config import load_all, load_models_file, validate_against
 from digikom.errors import ConfigError
 from digikom.models import labels as ML
 from digikom.models import robustness as MR
 from digikom.models import spec as MS
 from digikom.models.labels import effect_label, label_settings, term_label
+from digikom.rules import models as rules
 from digikom.text import Text
 from test_models import EFFECTS, fit_model, simulate_panel, spec
 

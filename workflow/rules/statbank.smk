@@ -10,7 +10,7 @@ if statbank_enabled():
 
     rule statbank_fetch:
         input:
-            code=code("scripts/fetch_statbank.py"),
+            code=code("scripts/statbank_fetch.py"),
         output:
             csv=ensure("results/statbank/{table}.csv", non_empty=True),
             meta="results/statbank/{table}.meta.json",
@@ -30,11 +30,11 @@ if statbank_enabled():
             settings=statbank_settings,
             raw_dir=STATBANK_RAW_DIR,
         script:
-            "../../scripts/fetch_statbank.py"
+            "../../scripts/statbank_fetch.py"
 
     rule statbank_figure:
         input:
-            code=code("scripts/plot_statbank.py"),
+            code=code("scripts/statbank_figure.py"),
             csv="results/statbank/{table}.csv",
             meta="results/statbank/{table}.meta.json",
         output:
@@ -55,4 +55,4 @@ if statbank_enabled():
             report=statbank_report,
             lang=config["lang"],
         script:
-            "../../scripts/plot_statbank.py"
+            "../../scripts/statbank_figure.py"

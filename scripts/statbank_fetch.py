@@ -1,0 +1,6 @@
+"""Rule statbank_fetch: one StatBank table -> tidy CSV."""
+
+from digikom.rules import run
+from digikom.rules.statbank import statbank_fetch
+
+run(snakemake, statbank_fetch)

@@ -526,3 +526,74 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings
     alt = out[2].read_text()
     assert alt.startswith("Predicted probability (average over municipalities) with 95% CI")
     assert "Under 2,000" in alt  # size groups by their config label
+
+
+# ------------------------------------------------------------------ speed-ups that must not change a number
+
+
+def test_ordinal_cdf_is_scipys_logistic_cdf_bit_for_bit():
+    """The ordinal model's fast cdf (scipy.special.expit) returns what
+    scipy.stats.logistic.cdf does, exactly, for every value an ordinal fit feeds it:
+    finite values of any size, the -inf/+inf bounds of the outer categories, NaN."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate(
+        [rng.normal(0, 5, 10_000), rng.normal(0, 200, 1_000), [-np.inf, np.inf, np.nan, 0.0, -0.0]]
+    )
+    model = MF.ordered_logit_class()
+    fast = model.cdf(SimpleNamespace(distr=stats.logistic), x)
+    np.testing.assert_array_equal(fast, stats.logistic.cdf(x))
+    assert model.__name__ == "OrderedModel"  # the summary text names the model class
+
+
+def test_ordinal_fit_with_fast_cdf_equals_statsmodels_own(panel):
+    """A whole fit (optimiser path, covariance, predictions) is the same, bit for bit, as
+    with statsmodels' OrderedModel and its scipy.stats cdf."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+    s = spec(
+        outcome="competence_barrier",
+        family="ordinal_logit",
+        formula="log_population + internal_functions + C(year)",
+    )
+    ours = MF.fit_model(panel, s)
+    original = MF.ordered_logit_class
+    try:
+        MF.ordered_logit_class = lambda: OrderedModel
+        theirs = MF.fit_model(panel, s)
+    finally:
+        MF.ordered_logit_class = original
+    pd.testing.assert_frame_equal(ours.coefficients, theirs.coefficients, check_exact=True)
+    pd.testing.assert_frame_equal(ours.predictions, theirs.predictions, check_exact=True)
+    assert ours.summary == theirs.summary
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"outcome": "digital_services", "family": "binomial", "trials": "codebook"},
+        {
+            "outcome": "competence_barrier",
+            "family": "ordinal_logit",
+            "formula": "log_population + internal_functions + C(year)",
+        },
+    ],
+)
+def test_point_only_fit_has_the_full_fits_estimates(panel, kw):
+    """point_only (the simulation's pseudo-true fits): the same coefficient and effect
+    estimates, exactly, without standard errors or intervals."""
+    s = spec(**kw)
+    cb = {"variables": {"digital_services": {"max": 12}}} if "trials" in kw else None
+    full = MF.fit_model(panel, s, cb)
+    point = MF.fit_model(panel, s, cb, point_only=True)
+    assert full.status == "ok" and point.status != "failed"
+    for a, b in ((full.coefficients, point.coefficients), (full.predictions, point.predictions)):
+        assert (
+            a["term" if "term" in a else "effect"].tolist()
+            == b["term" if "term" in b else "effect"].tolist()
+        )
+        np.testing.assert_array_equal(a["estimate"].to_numpy(float), b["estimate"].to_numpy(float))
+        assert b["std_error"].isna().all() and b["conf_low"].isna().all()
+        assert a["std_error"].notna().all()

@@ -187,17 +187,23 @@ class _Demote(logging.Filter):
         return True
 
 
-def fit_rows(panel: pd.DataFrame, specs: list[dict], confidence: float) -> pd.DataFrame:
+def fit_rows(
+    panel: pd.DataFrame, specs: list[dict], confidence: float, point_only: bool = False
+) -> pd.DataFrame:
     """Per model: every coefficient (kind ``coefficient``; ordinal thresholds included) and
     every declared effect of interest (kind ``effect``: the average marginal effect, per
     outcome category for an ordinal model), with estimate, se and the interval at
-    ``confidence``. A failed fit gives no rows (its status is logged)."""
+    ``confidence`` (``point_only``: estimates only, se and interval NaN; see
+    :func:`digikom.models.fit.fit_model`). A failed fit gives no rows (its status is
+    logged)."""
     from .models.fit import fit_model
 
     rows = []
     for spec in specs:
         # predictions only where the model declares effects (their AMEs are needed)
-        fit = fit_model(panel, dict(spec), None, None, bool(spec.get("effects")), confidence)
+        fit = fit_model(
+            panel, dict(spec), None, None, bool(spec.get("effects")), confidence, point_only
+        )
         if fit.status == "failed":
             log.warning("model %s failed: %s", spec["id"], "; ".join(fit.warnings))
             continue
@@ -386,8 +392,10 @@ def planted_values(spec: dict, params: dict) -> dict[str, float]:
 
 
 def truth_table(large_panel: pd.DataFrame, specs: list[dict], params: dict, confidence: float):
-    """True value of every coefficient and effect (see the module doc for the sources)."""
-    fits = fit_rows(large_panel, specs, confidence)
+    """True value of every coefficient and effect (see the module doc for the sources).
+    Only the estimates are read, so the fits are point-only (the same estimates, without
+    the cluster-robust covariance and delta-method Jacobians of the large panel)."""
+    fits = fit_rows(large_panel, specs, confidence, point_only=True)
     rows = []
     for spec in specs:
         gen = generator_truth(spec, params)

@@ -597,3 +597,32 @@ def test_point_only_fit_has_the_full_fits_estimates(panel, kw):
         np.testing.assert_array_equal(a["estimate"].to_numpy(float), b["estimate"].to_numpy(float))
         assert b["std_error"].isna().all() and b["conf_low"].isna().all()
         assert a["std_error"].notna().all()
+
+
+def test_design_built_on_distinct_rows_is_patsys_full_design(panel):
+    """Designs with repeated rows (a replicated panel; size group x year) are built on the
+    distinct rows and copied back: the same matrix as patsy's on every row."""
+    import patsy
+    from digikom.models import design as MD
+
+    # unevenly repeated: a mean over the distinct rows is not the mean over all rows
+    big = pd.concat([panel] * 3 + [panel.iloc[:700]], ignore_index=True)
+    for formula in ("log_population + competence_large + C(year)", "C(size_group) * C(year)"):
+        s = MS.resolve_spec(spec(formula=formula), None)
+        frame, _ = MD.estimation_frame(big, s)
+        rhs = MS.design_formula({**s, "category_order": MD.present_order(frame, s)})
+        assert MD.unique_rows(frame, rhs) is not None  # the shortcut is taken
+        X, info = MD.build_design(frame, s)
+        ref = patsy.dmatrix(rhs, frame, return_type="dataframe")
+        np.testing.assert_array_equal(X.to_numpy(), ref.to_numpy())
+        assert X.columns.tolist() == [MS.plain_term(c) for c in ref.columns]
+        new = frame.assign(competence_large=1)
+        np.testing.assert_array_equal(
+            MD.design_for(info, list(X.columns), new),
+            patsy.build_design_matrices([ref.design_info], new)[0],
+        )
+    # stateful transforms (their value depends on the other rows) are not deduplicated
+    s = MS.resolve_spec(spec(formula="center(log_population) + C(year)"), None)
+    frame, _ = MD.estimation_frame(big, s)
+    X, _ = MD.build_design(frame, s)
+    np.testing.assert_allclose(X["center(log_population)"].mean(), 0.0, atol=1e-9)

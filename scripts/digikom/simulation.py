@@ -39,6 +39,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .simulation_checks import validation_rows
+
 log = logging.getLogger(__name__)
 
 # Spawn keys under the config seed: replicate k -> (1, k); the large truth panel -> (2,).
@@ -243,48 +245,6 @@ def fit_rows(
     cols = ESTIMATE_COLUMNS[2:]
     rows = [r for r in rows if len(r)]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
-
-
-def scorecard_rules(rules: dict) -> dict:
-    """The indicator rules cut to the share and mean indicators the scorecard reads (the
-    replication map's and the StatBank entries' ``indicator``): the same scorecard rows,
-    without computing every other indicator on every replicate."""
-    rep = rules["replication"]
-    used = {m["indicator"] for m in rep["map"].values() if "indicator" in m}
-    used |= {e["indicator"] for e in rep.get("statbank", []) if "indicator" in e}
-    out = dict(rules)
-    out["shares"] = [s for s in rules["shares"] if s["id"] in used]
-    out["means"] = [s for s in rules["means"] if s["id"] in used]
-    out["distributions"] = [
-        d for d in rules.get("distributions", []) if any(u.startswith(d["id"]) for u in used)
-    ]
-    return out
-
-
-def validation_rows(panel, targets, rules, codebook, waves, calibration, statbank=None):
-    """Pass/fail of each computable validation check of the scorecard on this panel."""
-    from .indicators import compute_crosstab, compute_shares
-    from .replication import VALIDATION, scorecard
-
-    card = scorecard(
-        targets,
-        compute_shares(panel, scorecard_rules(rules), codebook),
-        compute_crosstab(panel, rules, codebook),
-        rules,
-        waves,
-        statbank=statbank,
-        panel=panel,
-        calibration=calibration,
-    )
-    card = card[(card["role"] == VALIDATION) & card["within_tolerance"].notna()]
-    return pd.DataFrame(
-        {
-            "target_id": card["target_id"].astype(str),
-            "reference": card["reference"].astype(str),
-            "year": card["year"].astype(int),
-            "passed": card["within_tolerance"].astype(bool),
-        }
-    )
 
 
 def simulate_seeds(indices, seed, data, specs, confidence, validation=None):

@@ -547,10 +547,14 @@ def test_ordinal_cdf_is_scipys_logistic_cdf_bit_for_bit():
     assert model.__name__ == "OrderedModel"  # the summary text names the model class
 
 
-def test_ordinal_fit_with_fast_cdf_equals_statsmodels_own(panel):
-    """A whole fit (optimiser path, covariance, predictions) is the same, bit for bit, as
-    with statsmodels' OrderedModel and its scipy.stats cdf."""
+def test_ordinal_fit_with_analytic_score_equals_statsmodels_own(panel):
+    """The ordinal fit (fast cdf, analytic gradient for BFGS) lands where statsmodels'
+    OrderedModel with its numerical gradient does: estimates within 1e-6 (the optimiser
+    stops at a gradient norm of 1e-5; measured: 1e-9 on the default panel, 1.4e-8 on the
+    100x truth panel), standard errors within 1e-4 relative (numerical Hessian at the two
+    optima; measured 5e-6)."""
     from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from statsmodels.tools.numdiff import approx_fprime
 
     s = spec(
         outcome="competence_barrier",
@@ -558,15 +562,27 @@ def test_ordinal_fit_with_fast_cdf_equals_statsmodels_own(panel):
         formula="log_population + internal_functions + C(year)",
     )
     ours = MF.fit_model(panel, s)
+    model = ours.result.model
+    for params in (ours.result.params.to_numpy(), model.start_params):
+        np.testing.assert_allclose(
+            model.score(params),
+            approx_fprime(params, model.loglike, centered=True),
+            rtol=1e-6,
+            atol=1e-5,
+        )
     original = MF.ordered_logit_class
     try:
         MF.ordered_logit_class = lambda: OrderedModel
         theirs = MF.fit_model(panel, s)
     finally:
         MF.ordered_logit_class = original
-    pd.testing.assert_frame_equal(ours.coefficients, theirs.coefficients, check_exact=True)
-    pd.testing.assert_frame_equal(ours.predictions, theirs.predictions, check_exact=True)
-    assert ours.summary == theirs.summary
+    numbers = ["estimate", "std_error", "conf_low", "conf_high", "p_value"]
+    for a, b in ((ours.coefficients, theirs.coefficients), (ours.predictions, theirs.predictions)):
+        rest = [c for c in a.columns if c not in numbers]
+        pd.testing.assert_frame_equal(a[rest], b[rest])
+        np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(a["std_error"], b["std_error"], rtol=1e-4)
+    assert ours.stats["converged"] and theirs.stats["converged"]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ how long a fit took.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
@@ -32,6 +31,7 @@ from .design import (
     separation_terms,
 )
 from .margins import PRED_COLUMNS, covariance, jacobian, prediction_table
+from .ordinal import ordered_logit_class
 from .spec import FAMILIES, ModelFailure, cluster_column, full_formula, resolve_spec
 
 log = logging.getLogger(__name__)
@@ -118,26 +118,6 @@ def _fit_glm(y, X, spec, frame, weights, trials, fit: ModelFit):
     fit.stats["converged"] = bool(getattr(res, "converged", True))
     fit.stats["optimizer"] = "IRLS"
     return model, res
-
-
-@functools.cache
-def ordered_logit_class():
-    """statsmodels' OrderedModel with the logistic cdf as ``scipy.special.expit``: the
-    function ``scipy.stats.logistic`` evaluates (its ``_cdf``), without the generic
-    ``rv_continuous.cdf`` wrapper (argument checks, masks, ``np.place``), which took about
-    half of an ordinal fit's time; the values are the same bit for bit, also at the -inf/+inf
-    bounds of the outer categories (0 and 1). The class keeps statsmodels' name, so the
-    summary text is unchanged."""
-    from scipy.special import expit
-    from statsmodels.miscmodels.ordinal_model import OrderedModel as _OrderedModel
-
-    class OrderedModel(_OrderedModel):
-        def cdf(self, x):
-            if self.distr.name != "logistic":
-                return super().cdf(x)
-            return expit(np.asarray(x, dtype=float))
-
-    return OrderedModel
 
 
 def _fit_ordinal(y, X, spec, frame, weights, fit: ModelFit):

@@ -170,13 +170,16 @@ def unique_rows(data: pd.DataFrame, code: str) -> tuple[pd.DataFrame, np.ndarray
     simulation's 100x truth panel repeats each municipality's covariates; a model of
     size group x year has a few dozen distinct rows)."""
     cols = [c for c in data.columns if re.search(rf"\b{re.escape(str(c))}\b", code)]
-    if not cols:
+    if not cols or len(data) == 0:
         return None
     key = data[cols]
     if key.isna().any().any():
         return None
-    codes, uniques = pd.MultiIndex.from_frame(key).factorize()
-    if 2 * len(uniques) > len(data):
+    codes = np.zeros(len(key), dtype=np.int64)
+    for c in cols:  # row codes in order of first appearance, one column at a time
+        k, levels = pd.factorize(key[c])
+        codes = pd.factorize(codes * len(levels) + k)[0]
+    if 2 * (int(codes.max()) + 1) > len(data):
         return None
     first = np.unique(codes, return_index=True)[1]  # in code order
     return data.iloc[first], codes

@@ -311,3 +311,31 @@ def test_fitting_warnings_of_simulated_panels_are_counted_not_repeated(caplog):
     assert [r.levelname for r in caplog.records] == ["INFO", "INFO", "INFO"]
     fit_log.warning("outside the simulation")  # the filter is gone: a warning again
     assert caplog.records[-1].levelname == "WARNING"
+
+
+def test_validation_rows_need_only_the_crosstab_waves_of_validation_checks(
+    settings, frames, targets, crosswalk, config, monkeypatch
+):
+    """A replicate's checks skip the cross-tab cells of calibration targets: the rows are
+    those of the scorecard with the whole cross-tab."""
+    from digikom import indicators, simulation_checks
+
+    data = _data(settings, frames, targets, crosswalk)
+    panel = sim.make_panel(
+        data["frames"], data["params"], data["codebook"], targets, crosswalk,
+        settings.size_groups, sim.replicate_seed(config["seed"], 0),
+    )  # fmt: skip
+    calibration = calibration_ids(settings.synthetic)
+    args = (panel, targets, settings.indicators, settings.codebook, config["waves"])
+    trimmed = sim.validation_rows(*args, calibration)
+    # the default config's cross-tab targets all calibrate the generator
+    assert simulation_checks.crosstab_waves(targets, settings.indicators, calibration) == set()
+    full = indicators.compute_crosstab(panel, settings.indicators, settings.codebook)
+    monkeypatch.setattr(simulation_checks, "crosstab_waves", lambda *a: set(config["waves"]))
+    monkeypatch.setattr(indicators, "compute_crosstab", lambda *a: full)
+    pd.testing.assert_frame_equal(trimmed, sim.validation_rows(*args, calibration))
+    monkeypatch.undo()
+    # without calibration targets the cross-tab cells are validation checks, and computed
+    assert simulation_checks.crosstab_waves(targets, settings.indicators, set()) == {2020}
+    rows = sim.validation_rows(*args, set())
+    assert rows["target_id"].str.startswith("xtab2020_").sum() == 9

@@ -39,6 +39,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .simulation_checks import validation_rows
+
 log = logging.getLogger(__name__)
 
 # Spawn keys under the config seed: replicate k -> (1, k); the large truth panel -> (2,).
@@ -187,17 +189,23 @@ class _Demote(logging.Filter):
         return True
 
 
-def fit_rows(panel: pd.DataFrame, specs: list[dict], confidence: float) -> pd.DataFrame:
+def fit_rows(
+    panel: pd.DataFrame, specs: list[dict], confidence: float, point_only: bool = False
+) -> pd.DataFrame:
     """Per model: every coefficient (kind ``coefficient``; ordinal thresholds included) and
     every declared effect of interest (kind ``effect``: the average marginal effect, per
     outcome category for an ordinal model), with estimate, se and the interval at
-    ``confidence``. A failed fit gives no rows (its status is logged)."""
+    ``confidence`` (``point_only``: estimates only, se and interval NaN; see
+    :func:`digikom.models.fit.fit_model`). A failed fit gives no rows (its status is
+    logged)."""
     from .models.fit import fit_model
 
     rows = []
     for spec in specs:
         # predictions only where the model declares effects (their AMEs are needed)
-        fit = fit_model(panel, dict(spec), None, None, bool(spec.get("effects")), confidence)
+        fit = fit_model(
+            panel, dict(spec), None, None, bool(spec.get("effects")), confidence, point_only
+        )
         if fit.status == "failed":
             log.warning("model %s failed: %s", spec["id"], "; ".join(fit.warnings))
             continue
@@ -237,48 +245,6 @@ def fit_rows(panel: pd.DataFrame, specs: list[dict], confidence: float) -> pd.Da
     cols = ESTIMATE_COLUMNS[2:]
     rows = [r for r in rows if len(r)]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
-
-
-def scorecard_rules(rules: dict) -> dict:
-    """The indicator rules cut to the share and mean indicators the scorecard reads (the
-    replication map's and the StatBank entries' ``indicator``): the same scorecard rows,
-    without computing every other indicator on every replicate."""
-    rep = rules["replication"]
-    used = {m["indicator"] for m in rep["map"].values() if "indicator" in m}
-    used |= {e["indicator"] for e in rep.get("statbank", []) if "indicator" in e}
-    out = dict(rules)
-    out["shares"] = [s for s in rules["shares"] if s["id"] in used]
-    out["means"] = [s for s in rules["means"] if s["id"] in used]
-    out["distributions"] = [
-        d for d in rules.get("distributions", []) if any(u.startswith(d["id"]) for u in used)
-    ]
-    return out
-
-
-def validation_rows(panel, targets, rules, codebook, waves, calibration, statbank=None):
-    """Pass/fail of each computable validation check of the scorecard on this panel."""
-    from .indicators import compute_crosstab, compute_shares
-    from .replication import VALIDATION, scorecard
-
-    card = scorecard(
-        targets,
-        compute_shares(panel, scorecard_rules(rules), codebook),
-        compute_crosstab(panel, rules, codebook),
-        rules,
-        waves,
-        statbank=statbank,
-        panel=panel,
-        calibration=calibration,
-    )
-    card = card[(card["role"] == VALIDATION) & card["within_tolerance"].notna()]
-    return pd.DataFrame(
-        {
-            "target_id": card["target_id"].astype(str),
-            "reference": card["reference"].astype(str),
-            "year": card["year"].astype(int),
-            "passed": card["within_tolerance"].astype(bool),
-        }
-    )
 
 
 def simulate_seeds(indices, seed, data, specs, confidence, validation=None):
@@ -386,8 +352,10 @@ def planted_values(spec: dict, params: dict) -> dict[str, float]:
 
 
 def truth_table(large_panel: pd.DataFrame, specs: list[dict], params: dict, confidence: float):
-    """True value of every coefficient and effect (see the module doc for the sources)."""
-    fits = fit_rows(large_panel, specs, confidence)
+    """True value of every coefficient and effect (see the module doc for the sources).
+    Only the estimates are read, so the fits are point-only (the same estimates, without
+    the cluster-robust covariance and delta-method Jacobians of the large panel)."""
+    fits = fit_rows(large_panel, specs, confidence, point_only=True)
     rows = []
     for spec in specs:
         gen = generator_truth(spec, params)

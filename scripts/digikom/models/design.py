@@ -5,6 +5,7 @@ separation detected. The formula is checked before patsy evaluates it."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -133,20 +134,61 @@ def build_design(frame: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, Any]:
         raise ModelFailure(str(exc)) from exc
     rhs = design_formula({**spec, "category_order": present_order(frame, spec)})
     try:
-        X = patsy.dmatrix(rhs, frame, return_type="dataframe", NA_action="raise")
+        unique = None if _STATEFUL.search(rhs) else unique_rows(frame, rhs)
+        data = frame if unique is None else unique[0]
+        X = patsy.dmatrix(rhs, data, return_type="dataframe", NA_action="raise")
     except Exception as exc:  # patsy.PatsyError, NameError, ...
         raise ModelFailure(f"formula '{spec['formula']}' cannot be built: {exc}") from exc
+    info = X.design_info
+    X = _expanded(X, unique, frame.index)
     X.columns = [plain_term(c) for c in X.columns]
-    return X, X.design_info
+    return X, info
 
 
 def design_for(design_info, kept_columns: list[str], data: pd.DataFrame) -> np.ndarray:
     """The kept design columns for new data (counterfactual scenarios)."""
     import patsy
 
-    (X,) = patsy.build_design_matrices([design_info], data, return_type="dataframe")
+    unique = unique_rows(data, " ".join(f.code for f in design_info.factor_infos))
+    rows = data if unique is None else unique[0]
+    (X,) = patsy.build_design_matrices([design_info], rows, return_type="dataframe")
+    X = _expanded(X, unique, data.index)
     X.columns = [plain_term(c) for c in X.columns]
     return X[kept_columns].to_numpy(dtype=float)
+
+
+# patsy's stateful transforms: their value in a row depends on the other rows of the fit.
+_STATEFUL = re.compile(r"\b(center|standardize)\s*\(")
+
+
+def unique_rows(data: pd.DataFrame, code: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """(the distinct rows of the columns ``code`` names, each row's position among them),
+    or None when under half the rows repeat or a value is missing. A design row depends
+    only on its own row's values (without stateful transforms, or with a fitted design's
+    frozen ones), so patsy builds the distinct rows and they are copied to the others: the
+    same matrix, bit for bit, without patsy's per-row Python loop over every repeat (the
+    simulation's 100x truth panel repeats each municipality's covariates; a model of
+    size group x year has a few dozen distinct rows)."""
+    cols = [c for c in data.columns if re.search(rf"\b{re.escape(str(c))}\b", code)]
+    if not cols or len(data) == 0:
+        return None
+    key = data[cols]
+    if key.isna().any().any():
+        return None
+    codes = np.zeros(len(key), dtype=np.int64)
+    for c in cols:  # row codes in order of first appearance, one column at a time
+        k, levels = pd.factorize(key[c])
+        codes = pd.factorize(codes * len(levels) + k)[0]
+    if 2 * (int(codes.max()) + 1) > len(data):
+        return None
+    first = np.unique(codes, return_index=True)[1]  # in code order
+    return data.iloc[first], codes
+
+
+def _expanded(X: pd.DataFrame, unique, index) -> pd.DataFrame:
+    if unique is None:
+        return X
+    return pd.DataFrame(X.to_numpy()[unique[1]], index=index, columns=X.columns)
 
 
 def prune_columns(X: pd.DataFrame, warn: Callable[[str], None], ordinal: bool) -> list[str]:

@@ -32,6 +32,7 @@ from .design import (
     separation_terms,
 )
 from .margins import PRED_COLUMNS, covariance, jacobian, prediction_table
+from .ordinal import ordered_logit_class
 from .spec import FAMILIES, ModelFailure, cluster_column, full_formula, resolve_spec
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def _fit_glm(y, X, spec, frame, weights, trials, fit: ModelFit):
 
 
 def _fit_ordinal(y, X, spec, frame, weights, fit: ModelFit):
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    OrderedModel = ordered_logit_class()
 
     if weights is not None:
         fit.warn(
@@ -160,18 +161,26 @@ def fit_model(
     seed: int | None = None,
     predict: bool = True,
     confidence: float | None = None,
+    point_only: bool = False,
 ) -> ModelFit:
     """Fit one model spec. Never raises on a statistical or specification problem: the
     returned ModelFit carries status, warnings and (possibly empty) output tables.
     ``confidence`` is the level of the intervals (config/indicators.yaml); without it the
-    intervals are NaN (point estimates only, as for a bootstrap replicate)."""
+    intervals are NaN (point estimates only, as for a bootstrap replicate).
+
+    ``point_only``: estimates only, for callers that read nothing else (the simulation's
+    pseudo-true values): the covariance is the model's plain one (no cluster-robust
+    sandwich, whose ordinal score and Hessian are numerical), predictions and effects get
+    no delta-method Jacobian (standard errors and intervals NaN), and there is no summary
+    text. The estimates are the same numbers as in a full fit: the optimiser does not
+    depend on the covariance type."""
     t0 = time.perf_counter()
     fit = ModelFit(spec=spec, confidence=confidence)
     fit.stats.update(_base_stats(spec, seed, confidence))
     try:
         spec = resolve_spec(spec, codebook)
         fit.spec = spec
-        _fit_into(fit, panel, spec, predict)
+        _fit_into(fit, panel, spec, predict, point_only)
     except ModelFailure as exc:
         _fail(fit, str(exc))
     except Exception as exc:  # numerical failures (LinAlgError, overflow) must not crash
@@ -219,8 +228,12 @@ def _base_stats(spec: dict, seed, confidence: float | None) -> dict:
     }
 
 
-def _fit_into(fit: ModelFit, panel: pd.DataFrame, spec: dict, predict: bool) -> None:
+def _fit_into(
+    fit: ModelFit, panel: pd.DataFrame, spec: dict, predict: bool, point_only: bool = False
+) -> None:
     family = spec["family"]
+    if point_only:
+        spec = {**spec, "cov_type": "nonrobust"}
     if family not in FAMILIES:
         raise ModelFailure(f"unknown family '{family}' (allowed: {', '.join(FAMILIES)})")
     frame, info = estimation_frame(panel, spec)
@@ -334,13 +347,18 @@ def _fit_into(fit: ModelFit, panel: pd.DataFrame, spec: dict, predict: bool) -> 
     fit.kept_columns = kept
     fit.weights = weights
     fit.coefficients = coefficient_table(fit, separated)
-    fit.stats.update(fit_statistics(fit))
-    try:
-        fit.summary = _without_clock(str(res.summary().as_text()))
-    except Exception as exc:  # summary must never sink a fit
-        fit.summary = f"(summary unavailable: {exc})"
+    if point_only:  # no covariance worth reporting
+        fit.coefficients[["std_error", "conf_low", "conf_high", "p_value"]] = np.nan
+    if point_only:
+        fit.summary = "(point estimates only)"
+    else:
+        fit.stats.update(fit_statistics(fit))
+        try:
+            fit.summary = _without_clock(str(res.summary().as_text()))
+        except Exception as exc:  # summary must never sink a fit
+            fit.summary = f"(summary unavailable: {exc})"
     if predict:
-        fit.predictions = prediction_table(fit)
+        fit.predictions = prediction_table(fit, intervals=not point_only)
 
 
 # --------------------------------------------------------------------------- tables

@@ -117,9 +117,10 @@ def _cells(fit: ModelFit) -> list[tuple[Any, str, np.ndarray]]:
     return cells
 
 
-def prediction_table(fit: ModelFit) -> pd.DataFrame:
+def prediction_table(fit: ModelFit, intervals: bool = True) -> pd.DataFrame:
     """Average predictions by wave x size group (and all groups), and the average marginal
-    effects of the declared effects, with delta-method CIs."""
+    effects of the declared effects, with delta-method CIs (``intervals=False``: the
+    estimates only, standard errors and bounds NaN; no Jacobian)."""
     spec, frame = fit.spec, fit.frame
     predict = _predictor(fit)
     w = fit.weights if fit.weights is not None else np.ones(len(frame))
@@ -141,8 +142,11 @@ def prediction_table(fit: ModelFit) -> pd.DataFrame:
 
     params = np.asarray(fit.result.params, dtype=float)
     q = quantities(params)
-    J = jacobian(quantities, params)
-    se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, covariance(fit), J), 0, None))
+    if intervals:
+        J = jacobian(quantities, params)
+        se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, covariance(fit), J), 0, None))
+    else:
+        se = np.full(q.size, np.nan)
     K = q.size // (len(cells) + len(scenarios))
     cat_labels = [f"{c:g}" for c in fit.categories] if K > 1 else [""]
     rows = []

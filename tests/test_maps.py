@@ -4,6 +4,7 @@ against a direct computation from the panel, and the unit-level gate (municipali
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -288,15 +289,20 @@ def test_municipality_values_are_each_municipalitys_own(panel, settings, ms):
             assert (g.loc[has, "value"].astype(int) == expect.astype(int)).all()
 
 
-def test_unit_level_only_with_real_microdata_and_the_key():
-    assert not S.unit_level({"microdata": None, "municipality_level": True})
-    assert not S.unit_level({"microdata": "x.csv", "municipality_level": False})
-    assert S.unit_level({"microdata": "x.csv", "municipality_level": True})
+def _with(settings, **config):
+    """``settings`` with some config keys replaced."""
+    return dataclasses.replace(settings, config=dict(settings.config, **config))
+
+
+def test_unit_level_only_with_real_microdata_and_the_key(settings):
+    assert not S.unit_level(_with(settings, microdata=None, municipality_level=True))
+    assert not S.unit_level(_with(settings, microdata="x.csv", municipality_level=False))
+    assert S.unit_level(_with(settings, microdata="x.csv", municipality_level=True))
 
 
 def test_figure_ids_and_lookup_follow_the_gate(settings, frame_tab, panel, ms):
     cfg = dict(settings.config, microdata="x.csv", municipality_level=False)
-    ids = S.figure_ids(S.map_subjects(ms), S.unit_level(cfg))
+    ids = S.figure_ids(S.map_subjects(ms), S.unit_level(_with(settings, **cfg)))
     assert "map_size_group" in ids and not any(i.startswith("map_municipality_") for i in ids)
     assert {f"map_county_composite_{c['id']}" for c in settings.indicators["composites"]} <= set(
         ids
@@ -304,7 +310,8 @@ def test_figure_ids_and_lookup_follow_the_gate(settings, frame_tab, panel, ms):
     lookup = T.lookup_table(frame_tab, None)
     frame_cols = ["kommunenr", "kommunenavn", "fylkesnavn", "size_group", "population", "reform"]
     assert list(lookup.columns) == frame_cols
-    on = S.figure_ids(S.map_subjects(ms), S.unit_level(dict(cfg, municipality_level=True)))
+    unit_on = S.unit_level(_with(settings, **dict(cfg, municipality_level=True)))
+    on = S.figure_ids(S.map_subjects(ms), unit_on)
     assert sum(i.startswith("map_municipality_") for i in on) == len(S.map_subjects(ms))
     codes = sorted(frame_tab["kommunenr"])
     muni = pd.concat(
@@ -384,7 +391,7 @@ def _map_tables(tmp_path, panel, config, settings, **overrides) -> Path:
     cfg = copy.deepcopy(config) | overrides
     out = {k: results / "maps" / f"{k}.csv" for k in ("frame", "counties", "lookup")}
     out["meta"] = results / "maps" / "maps.json"
-    unit = S.unit_level(cfg)
+    unit = S.unit_level(_with(settings, **cfg))
     if unit:
         out["municipalities"] = results / "maps" / "municipalities.csv"
     maps = S.rule_settings(S.map_settings(settings))

@@ -330,7 +330,7 @@ from digikom.maps.spec import (
 # What the map rules draw (their param `maps`: wave, subjects, reforms; the inset apart)
 MAP_SETTINGS = map_settings(SETTINGS)
 MAPS = rule_settings(MAP_SETTINGS)
-MAP_UNIT_LEVEL = unit_level(config)
+MAP_UNIT_LEVEL = unit_level(SETTINGS)
 MAP_FIGURES = map_figure_ids(MAPS["subjects"], MAP_UNIT_LEVEL)
 # Each map figure: its PNG, SVG and alt text, as one output named after its stem
 MAP_FIGURE_FILES = {

@@ -44,9 +44,9 @@ def map_settings(settings: Settings) -> dict:
     return out
 
 
-def unit_level(config: dict) -> bool:
+def unit_level(settings) -> bool:
     """Per-municipality survey values: only real microdata and municipality_level: true."""
-    return config.get("microdata") is not None and bool(config.get("municipality_level"))
+    return not settings.is_synthetic and bool(settings.config.get("municipality_level"))
 
 
 def lookup_mode(unit: bool, synthetic: bool) -> str:

@@ -281,16 +281,28 @@ def load_all(config: dict, source: str = "config/config.yaml") -> Settings:
     )
 
 
+def figure_id(kind: str, key: str | None = None) -> str:
+    """The id of one figure of the indicator stage (``size_<indicator>``, ``trend_<theme>``,
+    ``composite_<id>``, ``published_<theme>``, ``crosstab``, ``barrier_dist``): the one place
+    its name is formed (the rule's outputs, the drawing and the report all call it)."""
+    return f"{kind}_{key}" if key is not None else kind
+
+
+def figure_stem(fid: str) -> str:
+    """The file stem of figure ``fid`` under results/figures/ (``fig_<id>``)."""
+    return f"fig_{fid}"
+
+
 def figure_ids(settings: Settings) -> list[str]:
     """Every figure this stage draws (used by the Snakefile to declare outputs)."""
     figs = settings.indicators.get("figures", {})
-    ids = [f"size_{i}" for i in figs.get("by_size", [])]
-    ids += [f"trend_{theme}" for theme in figs.get("trends", {})]
-    ids += [f"composite_{c['id']}" for c in settings.indicators["composites"]]
-    ids += ["crosstab", "barrier_dist"]
-    # SSB's published figures of each theme (digikom.indicator_plots.plot_published)
+    ids = [figure_id("size", i) for i in figs.get("by_size", [])]
+    ids += [figure_id("trend", theme) for theme in figs.get("trends", {})]
+    ids += [figure_id("composite", c["id"]) for c in settings.indicators["composites"]]
+    ids += [figure_id("crosstab"), figure_id("barrier_dist")]
+    # SSB's published figures of each theme (digikom.published_plots.plot_published)
     themes = [s["theme"] for s in settings.indicators["shares"] + settings.indicators["means"]]
-    ids += [f"published_{t}" for t in dict.fromkeys(themes)]
+    ids += [figure_id("published", t) for t in dict.fromkeys(themes)]
     return ids
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import disclosure
-from .config import Settings, label
+from .config import Settings, figure_id, figure_stem, label
 from .disclosure import SYMBOL
 from .figures import PALETTE, save_figure, setup_style, t, text, wrap_group
 from .indicators import ALL, crosstab_levels
@@ -334,29 +334,28 @@ def draw_all(
 
     def out(fid, fig_alt, source=None, synthetic=synthetic):
         fig, alt = fig_alt
-        base = f"{outdir}/fig_{fid}"
+        base = f"{outdir}/{figure_stem(fid)}"
         save_figure(
             fig, f"{base}.png", f"{base}.svg", f"{base}.alt.txt", alt, lang, synthetic, source
         )
         made.append(fid)
 
     for ind in figs.get("by_size", []):
-        out(
-            f"size_{ind}", plot_size(shares, settings, ind, years, intervals, confidence=confidence)
-        )
+        fig_alt = plot_size(shares, settings, ind, years, intervals, confidence=confidence)
+        out(figure_id("size", ind), fig_alt)
     for theme, inds in figs.get("trends", {}).items():
         fig_alt = plot_trend(shares, settings, theme, inds, intervals, confidence=confidence)
-        out(f"trend_{theme}", fig_alt)
+        out(figure_id("trend", theme), fig_alt)
     for spec in settings.indicators["composites"]:
-        out(f"composite_{spec['id']}", plot_composite(composites, settings, spec, years))
+        out(figure_id("composite", spec["id"]), plot_composite(composites, settings, spec, years))
     xw = figs.get("crosstab_wave", waves[-1])
-    out("crosstab", plot_crosstab(crosstab, settings, xw if xw in waves else waves[-1]))
-    out("barrier_dist", plot_barrier_dist(shares, settings))
+    out(figure_id("crosstab"), plot_crosstab(crosstab, settings, xw if xw in waves else waves[-1]))
+    out(figure_id("barrier_dist"), plot_barrier_dist(shares, settings))
     if scorecard is not None:
         for theme in theme_ids(settings):
             # SSB's figures, not the panel's: SSB's source line and no synthetic mark
             out(
-                f"published_{theme}",
+                figure_id("published", theme),
                 plot_published(scorecard, settings, theme, waves),
                 source=t("source_published", lang),
                 synthetic=False,

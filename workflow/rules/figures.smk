@@ -1,8 +1,8 @@
 # Figures stage: the indicator figures (PNG 200 dpi, SVG, alt text). The model figures are
 # drawn by the models stage (workflow/rules/models.smk).
-from digikom.config import figure_ids
+from digikom.config import figure_ids, figure_stem
 
-INDICATOR_FIGURES = figure_ids(SETTINGS)
+INDICATOR_STEMS = [figure_stem(f) for f in figure_ids(SETTINGS)]
 
 
 rule indicator_figures:
@@ -14,9 +14,9 @@ rule indicator_figures:
         # SSB's published figures of each theme (through the replication scorecard)
         scorecard="results/replication/scorecard.csv",
     output:
-        png=expand("results/figures/fig_{fig}.png", fig=INDICATOR_FIGURES),
-        svg=expand("results/figures/fig_{fig}.svg", fig=INDICATOR_FIGURES),
-        alt=expand("results/figures/fig_{fig}.alt.txt", fig=INDICATOR_FIGURES),
+        png=expand("results/figures/{stem}.png", stem=INDICATOR_STEMS),
+        svg=expand("results/figures/{stem}.svg", stem=INDICATOR_STEMS),
+        alt=expand("results/figures/{stem}.alt.txt", stem=INDICATOR_STEMS),
     log:
         "logs/figures/indicator_figures.log",
     benchmark:

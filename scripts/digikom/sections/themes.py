@@ -12,6 +12,7 @@ says so."""
 from __future__ import annotations
 
 from .. import disclosure
+from ..config import figure_id, figure_stem
 from ..disclosure import SYMBOL
 from ..indicators import ALL
 from ..text import MISSING
@@ -171,7 +172,7 @@ def published_part(R, theme: str, ids: list[str]) -> list[str]:
         out = [R.tx("themes.published_heading"), "\n".join(f"- {s}" for s in lines)]
         if len(figs) >= MIN_CHART:  # one or two values read better in the sentence alone
             cap = R.tx("themes.published_fig", theme=R.theme_label(theme))
-            out.append(R.fig(f"fig_published_{theme}", cap))
+            out.append(R.fig(figure_stem(figure_id("published", theme)), cap))
         return out
     return [R.tx("themes.published_none")]
 
@@ -218,23 +219,26 @@ def render_theme(R, theme: str) -> str:
         if ind in share_ids:
             key = "themes.size_fig" if R.support.intervals else "themes.size_fig_points"
             cap = tx(key, name=R.ind_label(ind), years=years, level=tx.level)
-            parts.append(R.fig(f"fig_size_{ind}", cap))
+            parts.append(R.fig(figure_stem(figure_id("size", ind)), cap))
     if theme in figs.get("trends", {}):
         key = "themes.trend_fig" if R.support.intervals else "themes.trend_fig_points"
         parts.append(
-            R.fig(f"fig_trend_{theme}", tx(key, theme=R.theme_label(theme), level=tx.level))
+            R.fig(
+                figure_stem(figure_id("trend", theme)),
+                tx(key, theme=R.theme_label(theme), level=tx.level),
+            )
         )
     for spec in R.rules["composites"]:
         if spec["theme"] == theme:
             cap = tx("themes.composite_fig", name=R.label(spec), year=years)
-            parts.append(R.fig(f"fig_composite_{spec['id']}", cap))
+            parts.append(R.fig(figure_stem(figure_id("composite", spec["id"])), cap))
             parts.append(composite_note(R, spec))
     if theme == "competence":
         xw = figs.get("crosstab_wave", last)
         xw = xw if xw in R.waves else last
         parts.append(crosstab_text(R, xw))
-        parts.append(R.fig("fig_crosstab", tx("themes.crosstab_fig", year=xw)))
-        parts.append(R.fig("fig_barrier_dist", tx("themes.barrier_fig")))
+        parts.append(R.fig(figure_stem(figure_id("crosstab")), tx("themes.crosstab_fig", year=xw)))
+        parts.append(R.fig(figure_stem(figure_id("barrier_dist")), tx("themes.barrier_fig")))
     parts.append(theme_table(R, theme, share_ids + mean_ids))
     parts.append(size_table(R, theme, share_ids))
     parts.append(R.source_line())

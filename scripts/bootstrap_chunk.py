@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.models import bootstrap_chunk
 
-run(snakemake, bootstrap_chunk)
+run(snakemake, bootstrap_chunk)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.models import bootstrap_combine
 
-run(snakemake, bootstrap_combine)
+run(snakemake, bootstrap_combine)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.data import build_panel
 
-run(snakemake, build_panel)
+run(snakemake, build_panel)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.models import collect_models
 
-run(snakemake, collect_models)
+run(snakemake, collect_models)  # noqa: F821 (Snakemake injects `snakemake`)

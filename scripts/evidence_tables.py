@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.indicators import evidence_tables
 
-run(snakemake, evidence_tables)
+run(snakemake, evidence_tables)  # noqa: F821 (Snakemake injects `snakemake`)

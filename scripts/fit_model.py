@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.models import fit_model
 
-run(snakemake, fit_model)
+run(snakemake, fit_model)  # noqa: F821 (Snakemake injects `snakemake`)

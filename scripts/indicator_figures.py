@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.indicators import indicator_figures
 
-run(snakemake, indicator_figures)
+run(snakemake, indicator_figures)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.indicators import indicators
 
-run(snakemake, indicators)
+run(snakemake, indicators)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.maps import map_boundaries
 
-run(snakemake, map_boundaries)
+run(snakemake, map_boundaries)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.maps import map_figures
 
-run(snakemake, map_figures)
+run(snakemake, map_figures)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.maps import map_tables
 
-run(snakemake, map_tables)
+run(snakemake, map_tables)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.models import plot_model
 
-run(snakemake, plot_model)
+run(snakemake, plot_model)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.models import plot_predictions
 
-run(snakemake, plot_predictions)
+run(snakemake, plot_predictions)  # noqa: F821 (Snakemake injects `snakemake`)

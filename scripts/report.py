@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.report import report
 
-run(snakemake, report)
+run(snakemake, report)  # noqa: F821 (Snakemake injects `snakemake`)

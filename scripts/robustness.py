@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.models import robustness
 
-run(snakemake, robustness)
+run(snakemake, robustness)  # noqa: F821 (Snakemake injects `snakemake`)

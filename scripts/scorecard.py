@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.indicators import scorecard
 
-run(snakemake, scorecard)
+run(snakemake, scorecard)  # noqa: F821 (Snakemake injects `snakemake`)

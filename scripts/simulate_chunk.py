@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.simulation import simulate_chunk
 
-run(snakemake, simulate_chunk)
+run(snakemake, simulate_chunk)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.simulation import simulation_recovery
 
-run(snakemake, simulation_recovery)
+run(snakemake, simulation_recovery)  # noqa: F821 (Snakemake injects `snakemake`)

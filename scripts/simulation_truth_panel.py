@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.simulation import simulation_truth_panel
 
-run(snakemake, simulation_truth_panel)
+run(snakemake, simulation_truth_panel)  # noqa: F821 (Snakemake injects `snakemake`)

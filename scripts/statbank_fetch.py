@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.statbank import statbank_fetch
 
-run(snakemake, statbank_fetch)
+run(snakemake, statbank_fetch)  # noqa: F821 (Snakemake injects `snakemake`)

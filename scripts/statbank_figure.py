@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.statbank import statbank_figure
 
-run(snakemake, statbank_figure)
+run(snakemake, statbank_figure)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -3,4 +3,4 @@
 from digikom.rules import run
 from digikom.rules.data import synthesize_microdata
 
-run(snakemake, synthesize_microdata)
+run(snakemake, synthesize_microdata)  # noqa: F821 (Snakemake injects `snakemake`)

@@ -236,3 +236,16 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def concat_tables(paths, columns) -> pd.DataFrame:
+    """The CSV tables of ``paths`` one below the other (``category`` and ``size_group`` read
+    as text); empty tables are left out, and none at all gives an empty table of
+    ``columns``."""
+    import pandas as pd
+
+    frames = [pd.read_csv(p, dtype={"category": str, "size_group": str}) for p in paths]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)

@@ -6,10 +6,10 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ..io import write_csv, write_json, write_text
+from ..io import concat_tables, write_csv, write_json, write_text
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -40,23 +40,15 @@ def fit_model(job) -> None:
     write_text(out.txt, fit.summary)
 
 
-def _concat(paths, columns) -> pd.DataFrame:
-    import pandas as pd
-
-    frames = [pd.read_csv(p, dtype={"category": str, "size_group": str}) for p in paths]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)
-
-
 def collect_models(job) -> None:
     """Concatenate the per-model coefficient and prediction tables."""
     from ..models.fit import COEF_COLUMNS, COEF_EXTRA
     from ..models.margins import PRED_COLUMNS
 
-    write_csv(_concat(job.input.coefficients, COEF_COLUMNS + COEF_EXTRA), job.output.coefficients)
-    pred = _concat(job.input.predictions, PRED_COLUMNS)
+    write_csv(
+        concat_tables(job.input.coefficients, COEF_COLUMNS + COEF_EXTRA), job.output.coefficients
+    )
+    pred = concat_tables(job.input.predictions, PRED_COLUMNS)
     if "year" in pred:
         pred["year"] = pred["year"].astype("Int64")
     write_csv(pred, job.output.predictions)

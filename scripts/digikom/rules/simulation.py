@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..io import write_csv
+from ..io import concat_tables, write_csv
 
 if TYPE_CHECKING:
     pass
@@ -112,7 +112,7 @@ def simulation_recovery(job) -> None:
     )
 
     p = job.params
-    est = _concat(list(job.input.estimates), ESTIMATE_COLUMNS)
+    est = concat_tables(list(job.input.estimates), ESTIMATE_COLUMNS)
     seen = sorted(set(est["seed_index"].astype(int)))
     if seen != list(range(int(p.seeds))):
         from ..errors import DigikomError
@@ -124,7 +124,7 @@ def simulation_recovery(job) -> None:
         [pd.read_csv(f, dtype={"category": str}) for f in job.input.truth], ignore_index=True
     )
     rec = recovery_table(est, truth, p.confidence)
-    val = validation_summary(_concat(list(job.input.validation), VALIDATION_COLUMNS))
+    val = validation_summary(concat_tables(list(job.input.validation), VALIDATION_COLUMNS))
     log.info(
         "recovery: %d rows over %d seeds; validation: %d checks", len(rec), len(seen), len(val)
     )

@@ -80,10 +80,34 @@ def panel(micro, frames, settings, config, crosswalk):
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    """One full default run (synthetic data, nb) in a temporary copy of the repository."""
+    """One full default run (synthetic data, nb) in a temporary copy of the repository, as
+    `make report` runs it (the default profile); its console is kept (built_console)."""
     wd = copy_repo(tmp_path_factory.mktemp("built"), full_simulation=True)
-    run_snakemake(wd, check=True, timeout=900)
+    proc = run_snakemake(
+        wd, "--workflow-profile", "workflow/profiles/default", check=True, timeout=1800
+    )
+    _console(wd).write_text(proc.stdout + "\0" + proc.stderr, encoding="utf-8")
     return wd
+
+
+def _console(wd: Path) -> Path:
+    # beside the copy, not in it: copies of the run (from_built) do not carry it
+    return wd.with_name(wd.name + ".console.txt")
+
+
+@pytest.fixture(scope="session")
+def built_console(built) -> tuple[str, str]:
+    """(stdout, stderr) of the `built` fixture's run."""
+    out, err = _console(built).read_text(encoding="utf-8").split("\0")
+    return out, err
+
+
+@pytest.fixture(scope="session")
+def built_en(built, tmp_path_factory):
+    """Scenario "en" from a copy of the built run: (the copy, its CompletedProcess)."""
+    wd = from_built(built, tmp_path_factory.mktemp("en"))
+    proc = run_scenario(wd, "en", check=True)
+    return wd, proc
 
 
 # Workflow variants: scenario config files .test/config_<name>.yaml, each run in a copy of a

@@ -26,23 +26,58 @@ def test_rule_on_single_cells():
     assert not hidden(1, 1.0, None)  # synthetic: nothing suppressed
 
 
+def test_suppress_a_hand_made_table():
+    """Each row a case of the rule, its verdict checked by hand (min_cell 3)."""
+    rows = [  # kind, n, estimate, conf_low, conf_high, hidden?
+        ("share", 2, 0.5, 0.1, 0.9, True),  # n < 3
+        ("share", 3, 0.5, 0.1, 0.9, False),  # n = 3 is enough
+        ("share", 40, 1.0, 0.9, 1.0, True),  # 100 %: every member said yes
+        ("share", 40, 0.0, 0.0, 0.1, True),  # 0 %: every member said no
+        ("share", 40, 0.975, 0.87, 1.0, False),  # one said no
+        ("distribution", 12, 1.0, 0.75, 1.0, True),  # one value for all
+        ("distribution", 12, 0.25, 0.09, 0.53, False),
+        ("mean", 10, 4.0, 4.0, 4.0, True),  # no spread: all gave 4
+        ("mean", 10, 1.0, 0.6, 1.4, False),  # a mean of 1 is not "100 %"
+        ("mean", 10, 0.0, -0.2, 0.2, False),  # nor a mean of 0
+        ("mean", 2, 3.5, 2.0, 5.0, True),  # n < 3
+        ("share", 10, np.nan, np.nan, np.nan, False),  # no value: nothing to reveal
+    ]
+    df = pd.DataFrame(rows, columns=["kind", "n", "estimate", "conf_low", "conf_high", "want"])
+    out = suppress(df.drop(columns="want"), 3)
+    assert out.suppressed.tolist() == df.want.tolist()
+    assert out.loc[out.suppressed, ["estimate", "conf_low", "conf_high"]].isna().all(axis=None)
+    kept = ~df.want
+    pd.testing.assert_frame_equal(
+        out.loc[kept, ["n", "estimate", "conf_low", "conf_high"]],
+        df.loc[kept, ["n", "estimate", "conf_low", "conf_high"]].astype({"n": int}),
+        check_dtype=False,
+    )
+    # composite cells (counts of n): 0 of n and n of n reveal every answer
+    comp = pd.DataFrame({"n": [50, 50, 50, 2, 3], "count": [0, 50, 20, 1, 1]}).assign(
+        estimate=lambda d: d["count"] / d.n
+    )
+    out = suppress(comp, 3)
+    assert out.suppressed.tolist() == [True, True, False, True, False]
+    assert out["count"].tolist()[2::2] == [20, 1] and out["count"][:2].isna().all()
+    assert not suppress(df.drop(columns="want"), None).suppressed.any()  # synthetic
+
+
 def test_suppress_tables_from_the_panel(panel, settings):
+    """The real tables: of the 50 000+ group (about 20 municipalities per wave) many cells
+    are 0 % or 100 %, so some cells are hidden and blanked, and the rest keep their
+    values; synthetic (min_cell None) hides nothing."""
     sh = compute_shares(panel, settings.indicators, settings.codebook)
-    # a small group of the real frame where many cells are 0 % or 100 %: municipalities
-    # of 50 000+ (about 20 per wave)
     out = suppress(sh, 3)
-    share = sh.kind.isin(["share", "distribution"])
-    expect = (sh.n < 3) | (share & (sh.estimate.isin([0.0, 1.0])))
-    expect |= (sh.kind == "mean") & np.isclose(sh.conf_low, sh.conf_high)
-    assert (out.suppressed == expect).all()
-    assert out.suppressed.any() and out.loc[out.suppressed, "estimate"].isna().all()
+    assert out.suppressed.any() and not out.suppressed.all()
+    assert out.loc[out.suppressed, "estimate"].isna().all()
     assert out.loc[~out.suppressed, "estimate"].notna().all()
+    assert out.loc[~out.suppressed, "estimate"].equals(sh.loc[~out.suppressed, "estimate"])
+    big = out[(out.group == "ge50k") & (out.kind == "share")]
+    assert big.suppressed.any()
+    assert not suppress(sh, None).suppressed.any()
     raw = compute_composites(panel, settings.indicators)
     comp = suppress(raw, 3)
-    reveal = (raw.n < 3) | (raw["count"] == 0) | (raw["count"] == raw.n)
-    assert (comp.suppressed == reveal).all() and reveal.any()
-    assert comp.loc[comp.suppressed, "count"].isna().all()
-    assert not suppress(sh, None).suppressed.any()
+    assert comp.suppressed.any() and comp.loc[comp.suppressed, "count"].isna().all()
 
 
 def test_empty_table():

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html as htmllib
 import json
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from digikom.render import renderer_version
@@ -56,33 +58,50 @@ def numbered(headings: list[tuple[int, str]]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def all_renders(built, tmp_path_factory, request):
-    """{(renderer, lang): (html, pdf)} for the built results: pandoc + typst always, Quarto
-    when it is on PATH (the tests that need it say so), in nb and en."""
+def all_renders(built, built_en, tmp_path_factory, request):
+    """{(renderer, lang): (html, pdf)}: pandoc + typst always, Quarto when it is on PATH
+    (the tests that need it say so), in nb and en. The workflow's own reports (the `built`
+    run, nb, and its scenario "en") are taken as they are for the renderer the workflow
+    chose; only the other renderer renders the same results here (each report rendered
+    once per renderer and language in a session)."""
     out = tmp_path_factory.mktemp("parity")
-    mp = pytest.MonkeyPatch()
-    mp.chdir(built)
-    request.addfinalizer(mp.undo)
+    runs = {"nb": built, "en": built_en[0]}
+    workflow = json.loads((built / "results/provenance.json").read_text())["renderer"]
+    assert workflow in ("quarto", "pandoc")
     result = {}
-    config = json.loads((built / "results/provenance.json").read_text())["config"]
     renderers = ["quarto", "pandoc"] if shutil.which("quarto") else ["pandoc"]
     for renderer in renderers:
-        for lang in ("nb", "en"):
+        for lang, wd in runs.items():
+            report = wd / "results/report"
+            if renderer == workflow:
+                prov = json.loads((wd / "results/provenance.json").read_text())
+                assert prov["renderer"] == renderer and prov["config"]["lang"] == lang
+                result[renderer, lang] = (
+                    report / f"report.{lang}.html",
+                    report / f"report.{lang}.pdf",
+                )
+                continue
             paths = {
                 "html": out / f"{renderer}.{lang}.html",
                 "pdf": out / f"{renderer}.{lang}.pdf",
                 "provenance": out / f"provenance.{renderer}.{lang}.json",
                 "context": out / f"context.{renderer}.{lang}.json",
             }
-            render_report(
-                "reports/report.qmd", ["results/indicators/shares.csv"], config,
-                config["files"]["targets"], "results", lang, renderer, paths,
-            )  # fmt: skip
+            config = json.loads((wd / "results/provenance.json").read_text())["config"]
+            mp = pytest.MonkeyPatch()
+            mp.chdir(wd)
+            try:
+                render_report(
+                    "reports/report.qmd", ["results/indicators/shares.csv"], config,
+                    config["files"]["targets"], "results", lang, renderer, paths,
+                )  # fmt: skip
+            finally:
+                mp.undo()
             prov = json.loads(paths["provenance"].read_text())
             assert prov["renderer"] == renderer
             assert prov["inputs"][0]["path"].endswith("shares.csv")
+            assert not (report / "_build").exists()
             result[renderer, lang] = paths["html"], paths["pdf"]
-    assert not (built / "results/report/_build").exists()
     return result
 
 
@@ -173,9 +192,6 @@ def test_every_cross_reference_is_resolved(all_renders):
 def _axe_tools():
     """(node, the directory with node_modules/axe-core and playwright-core, chromium), or a
     skip (a failure with CI=true) naming what is missing."""
-    import os
-    from pathlib import Path
-
     modules = Path(os.environ.get("DIGIKOM_AXE_DIR", Path.home() / ".cache" / "digikom-axe"))
     missing = []
     node = shutil.which("node")
@@ -195,15 +211,12 @@ def _axe_tools():
     return node, modules, chromium
 
 
-def test_html_reports_pass_axe_core_wcag21_aa(all_renders):
-    """axe-core (WCAG 2.1 A and AA rules) in headless Chromium finds no violation in the nb
-    and en HTML reports of every renderer."""
-    import subprocess
-    from pathlib import Path
-
+def run_axe(*files) -> dict:
+    """{file: [violation, ...]} from axe-core (WCAG 2.1 A and AA rules) in headless
+    Chromium (tests/axe/run_axe.js); a skip, or a failure with CI=true, without the tools."""
     node, modules, chromium = _axe_tools()
     script = Path(__file__).with_name("axe") / "run_axe.js"
-    files = [str(html) for html, _ in all_renders.values()]
+    files = [str(f) for f in files]
     proc = subprocess.run(
         [node, str(script), str(modules), chromium, *files],
         capture_output=True,
@@ -214,6 +227,13 @@ def test_html_reports_pass_axe_core_wcag21_aa(all_renders):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     assert sorted(result) == sorted(files)  # every file was checked
+    return result
+
+
+def test_html_reports_pass_axe_core_wcag21_aa(all_renders):
+    """axe-core (WCAG 2.1 A and AA rules) in headless Chromium finds no violation in the nb
+    and en HTML reports of every renderer."""
+    result = run_axe(*(html for html, _ in all_renders.values()))
     violations = {Path(f).name: v for f, v in result.items() if v}
     assert violations == {}, json.dumps(violations, ensure_ascii=False, indent=1)[:4000]
 
@@ -221,10 +241,6 @@ def test_html_reports_pass_axe_core_wcag21_aa(all_renders):
 def test_axe_harness_reports_the_two_defects_it_was_written_for(tmp_path):
     """The harness can fail: a page with pale code comments and a scroll region without
     keyboard access gives exactly those two violations; fixed, none."""
-    import subprocess
-    from pathlib import Path
-
-    node, modules, chromium = _axe_tools()
     body = (
         '<pre><code><span style="color:#60a0b0">{c}# a comment</span></code></pre>'
         '<div class="s" {attrs}style="max-height:3em;overflow-y:auto">'
@@ -241,16 +257,7 @@ def test_axe_harness_reports_the_two_defects_it_was_written_for(tmp_path):
             )
         )
     )
-    script = Path(__file__).with_name("axe") / "run_axe.js"
-    proc = subprocess.run(
-        [node, str(script), str(modules), chromium, str(bad), str(good)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout)
+    result = run_axe(bad, good)
     assert sorted(v["id"] for v in result[str(bad)]) == [
         "color-contrast",
         "scrollable-region-focusable",
@@ -262,8 +269,6 @@ def test_pdfs_are_tagged(all_renders):
     """The pandoc + typst PDFs (nb and en) are tagged PDFs (structure for screen readers).
     Known gap: Quarto 1.7.34 compiles with its bundled Typst 0.13.1, which writes untagged
     PDFs (tagging came with Typst 0.14); those are not checked here."""
-    import subprocess
-
     pdf_text(next(iter(all_renders.values()))[1])  # skips/fails like pdftotext without poppler
     pandoc = {k: v for k, v in all_renders.items() if k[0] == "pandoc"}
     assert sorted(pandoc) == [("pandoc", "en"), ("pandoc", "nb")]

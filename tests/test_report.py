@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from digikom.panel import read_panel
 from digikom.text import Text
-from workflow_utils import from_built, run_scenario, run_snakemake
+from workflow_utils import run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -231,13 +231,7 @@ def test_pdf_pages(built, tmp_path):
 
 
 # --------------------------------------------------------------------------- variants
-@pytest.fixture(scope="module")
-def built_en(built, tmp_path_factory):
-    wd = from_built(built, tmp_path_factory.mktemp("en"))
-    proc = run_scenario(wd, "en", check=True)
-    return wd, proc
-
-
+# built_en: scenario "en" from a copy of the built run (tests/conftest.py)
 def test_english_report(built, built_en, browser):
     wd, proc = built_en
     # the English report does not replace the Norwegian one: both exist, nb unchanged

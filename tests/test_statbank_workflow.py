@@ -112,6 +112,9 @@ statbank:
     "99901": {}
 report:
   renderer: {renderer}
+# the simulated panels' validation reads the fetched tables, so the study re-runs: at the
+# workflow tests' small size (tests/workflow_utils.py SMALL_SIMULATION), not the built run's
+simulation: {seeds: 2, seeds_per_job: 2, truth_scale: 2}
 """
 
 

@@ -39,8 +39,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from .simulation_checks import validation_rows
-
 log = logging.getLogger(__name__)
 
 # Spawn keys under the config seed: replicate k -> (1, k); the large truth panel -> (2,).
@@ -277,6 +275,10 @@ def simulate_seeds(indices, seed, data, specs, confidence, validation=None):
 
 def _replicate(k, seed, data, specs, confidence, validation, est, val):
     """Replicate k: its panel, fits and validation checks, appended to est and val."""
+    # imported here: the truth rules, which use this module too, run no validation check
+    # (digikom.codedeps then does not tie them to digikom.replication)
+    from .simulation_checks import validation_rows
+
     s = replicate_seed(seed, k)
     panel = make_panel(
         data["frames"], data["params"], data["codebook"], data["targets"],

@@ -329,15 +329,15 @@ def test_validation_rows_need_only_the_crosstab_waves_of_validation_checks(
     )  # fmt: skip
     calibration = calibration_ids(settings.synthetic)
     args = (panel, targets, settings.indicators, settings.codebook, config["waves"])
-    trimmed = sim.validation_rows(*args, calibration)
+    trimmed = simulation_checks.validation_rows(*args, calibration)
     # the default config's cross-tab targets all calibrate the generator
     assert simulation_checks.crosstab_waves(targets, settings.indicators, calibration) == set()
     full = indicators.compute_crosstab(panel, settings.indicators, settings.codebook)
     monkeypatch.setattr(simulation_checks, "crosstab_waves", lambda *a: set(config["waves"]))
     monkeypatch.setattr(indicators, "compute_crosstab", lambda *a: full)
-    pd.testing.assert_frame_equal(trimmed, sim.validation_rows(*args, calibration))
+    pd.testing.assert_frame_equal(trimmed, simulation_checks.validation_rows(*args, calibration))
     monkeypatch.undo()
     # without calibration targets the cross-tab cells are validation checks, and computed
     assert simulation_checks.crosstab_waves(targets, settings.indicators, set()) == {2020}
-    rows = sim.validation_rows(*args, set())
+    rows = simulation_checks.validation_rows(*args, set())
     assert rows["target_id"].str.startswith("xtab2020_").sum() == 9

@@ -6,6 +6,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.digikom-installed
 CORES ?= all
+# pytest-xdist workers for make test / test-fast (the machines have 2 cores; WORKERS=0 runs
+# the suite in one process). make test sends each test file to one worker (the built runs
+# the workflow tests start from are made once and shared: tests/conftest.py).
+WORKERS ?= 2
 
 .PHONY: report test test-fast lint format bench dag clean help
 
@@ -39,10 +43,10 @@ report: $(STAMP)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" --hypothesis-profile=fast
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not slow" --hypothesis-profile=fast
 
 lint: $(STAMP)
 	$(BIN)/ruff check scripts tests

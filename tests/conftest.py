@@ -4,6 +4,7 @@ and (for slow tests) one full workflow run in a temporary copy of the repository
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import subprocess
 from pathlib import Path
@@ -78,16 +79,47 @@ def panel(micro, frames, settings, config, crosswalk):
     return P.build_panel(typed, frames, settings.size_groups, settings.codebook, cw)
 
 
+def shared_dir(request, tmp_path_factory, name: str, build) -> Path:
+    """The directory ``name``, made once per test session by ``build(path)``.
+
+    With pytest-xdist (``make test`` runs two workers) the workers share it: the first to
+    ask makes it under a file lock, the others wait for it and reuse it. A failed build is
+    recorded and not repeated: the next worker to ask fails with its message. Tests treat
+    the directory as read-only and run Snakemake in copies of it (``from_built``)."""
+    if getattr(request.config, "workerinput", None) is None:  # one process
+        root = tmp_path_factory.getbasetemp()
+    else:  # the workers' base temps share this parent
+        root = tmp_path_factory.getbasetemp().parent
+    path, failed = root / name, root / f"{name}.failed"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if failed.exists():
+            pytest.fail(f"{name}: made by another worker, which failed:\n"
+                        + failed.read_text(encoding="utf-8"), pytrace=False)  # fmt: skip
+        if not (root / f"{name}.done").exists():
+            try:
+                build(path)
+            except BaseException as exc:
+                failed.write_text(f"{type(exc).__name__}: {exc}"[-8000:], encoding="utf-8")
+                raise
+            (root / f"{name}.done").touch()
+    return path
+
+
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
+def built(request, tmp_path_factory) -> Path:
     """One full default run (synthetic data, nb) in a temporary copy of the repository, as
-    `make report` runs it (the default profile); its console is kept (built_console)."""
-    wd = copy_repo(tmp_path_factory.mktemp("built"), full_simulation=True)
-    proc = run_snakemake(
-        wd, "--workflow-profile", "workflow/profiles/default", check=True, timeout=1800
-    )
-    _console(wd).write_text(proc.stdout + "\0" + proc.stderr, encoding="utf-8")
-    return wd
+    `make report` runs it (the default profile), with the workflow tests' small simulation
+    (tests/workflow_utils.py SMALL_SIMULATION); its console is kept (built_console)."""
+
+    def build(wd: Path) -> None:
+        copy_repo(wd)
+        proc = run_snakemake(
+            wd, "--workflow-profile", "workflow/profiles/default", check=True, timeout=1800
+        )
+        _console(wd).write_text(proc.stdout + "\0" + proc.stderr, encoding="utf-8")
+
+    return shared_dir(request, tmp_path_factory, "built", build)
 
 
 def _console(wd: Path) -> Path:
@@ -102,38 +134,53 @@ def built_console(built) -> tuple[str, str]:
     return out, err
 
 
+def shared_scenario(request, tmp_path_factory, name: str, base: Path, scenario: str, **kw):
+    """Scenario ``scenario`` run in a copy of the built run ``base``, made once per session
+    (shared_dir): (the copy, its CompletedProcess, as the first run printed it)."""
+
+    def build(wd: Path) -> None:
+        from_built(base, wd)
+        proc = run_scenario(wd, scenario, check=True, **kw)
+        _console(wd).write_text(proc.stdout + "\0" + proc.stderr, encoding="utf-8")
+
+    wd = shared_dir(request, tmp_path_factory, name, build)
+    out, err = _console(wd).read_text(encoding="utf-8").split("\0")
+    return wd, subprocess.CompletedProcess(["snakemake"], 0, out, err)
+
+
 @pytest.fixture(scope="session")
-def built_en(built, tmp_path_factory):
+def built_en(request, built, tmp_path_factory):
     """Scenario "en" from a copy of the built run: (the copy, its CompletedProcess)."""
-    wd = from_built(built, tmp_path_factory.mktemp("en"))
-    proc = run_scenario(wd, "en", check=True)
-    return wd, proc
+    return shared_scenario(request, tmp_path_factory, "en", built, "en")
 
 
 # Workflow variants: scenario config files .test/config_<name>.yaml, each run in a copy of a
 # built run so that Snakemake re-runs only what the scenario changes.
 @pytest.fixture(scope="session")
-def built_microdata(built, tmp_path_factory) -> Path:
+def built_microdata(request, built, tmp_path_factory) -> Path:
     """Scenario "microdata": the default synthetic microdata written as a user's file,
     with the 2024 wave's largest size group cut to 2 respondents."""
-    wd = from_built(built, tmp_path_factory.mktemp("microdata"))
-    pan = P.read_panel(built / "results/data/panel.csv")
-    micro = pd.read_csv(
-        built / "results/data/microdata_synthetic.csv", dtype=str, keep_default_na=False
-    )
-    big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr
-    drop = micro.year.eq("2024") & micro.kommunenr.isin(sorted(big24)[2:])
-    micro[~drop].to_csv(wd / "my_microdata.csv", index=False)
-    run_scenario(wd, "microdata", check=True, timeout=900)
-    return wd
+
+    def build(wd: Path) -> None:
+        from_built(built, wd)
+        pan = P.read_panel(built / "results/data/panel.csv")
+        micro = pd.read_csv(
+            built / "results/data/microdata_synthetic.csv", dtype=str, keep_default_na=False
+        )
+        big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr
+        drop = micro.year.eq("2024") & micro.kommunenr.isin(sorted(big24)[2:])
+        micro[~drop].to_csv(wd / "my_microdata.csv", index=False)
+        run_scenario(wd, "microdata", check=True, timeout=900)
+
+    return shared_dir(request, tmp_path_factory, "microdata", build)
 
 
 @pytest.fixture(scope="session")
-def built_unit_level(built_microdata, tmp_path_factory) -> Path:
+def built_unit_level(request, built_microdata, tmp_path_factory) -> Path:
     """Scenario "unit_level", from a copy of the built microdata scenario."""
-    wd = from_built(built_microdata, tmp_path_factory.mktemp("unit_level"))
-    run_scenario(wd, "unit_level", check=True, timeout=900)
-    return wd
+    return shared_scenario(
+        request, tmp_path_factory, "unit_level", built_microdata, "unit_level", timeout=900
+    )[0]
 
 
 # --------------------------------------------------------------------------- fast tests

@@ -211,14 +211,16 @@ def _axe_tools():
     return node, modules, chromium
 
 
-def run_axe(*files) -> dict:
-    """{file: [violation, ...]} from axe-core (WCAG 2.1 A and AA rules) in headless
-    Chromium (tests/axe/run_axe.js); a skip, or a failure with CI=true, without the tools."""
+def run_axe(*files, disable: tuple[str, ...] = ()) -> dict:
+    """{file: [violation, ...]} from axe-core (WCAG 2.1 A and AA rules, less those in
+    ``disable``) in headless Chromium (tests/axe/run_axe.js); a skip, or a failure with
+    CI=true, without the tools."""
     node, modules, chromium = _axe_tools()
     script = Path(__file__).with_name("axe") / "run_axe.js"
     files = [str(f) for f in files]
+    off = ["--disable", ",".join(disable)] if disable else []
     proc = subprocess.run(
-        [node, str(script), str(modules), chromium, *files],
+        [node, str(script), str(modules), chromium, *off, *files],
         capture_output=True,
         text=True,
         timeout=900,
@@ -232,8 +234,12 @@ def run_axe(*files) -> dict:
 
 def test_html_reports_pass_axe_core_wcag21_aa(all_renders):
     """axe-core (WCAG 2.1 A and AA rules) in headless Chromium finds no violation in the nb
-    and en HTML reports of every renderer."""
-    result = run_axe(*(html for html, _ in all_renders.values()))
+    and en HTML reports of every renderer. The en reports are checked without the
+    color-contrast rule (3/4 of axe's time on a report): they have the nb reports' styles
+    and colours, only other words."""
+    nb = [html for (_, lang), (html, _) in all_renders.items() if lang == "nb"]
+    en = [html for (_, lang), (html, _) in all_renders.items() if lang != "nb"]
+    result = run_axe(*nb) | run_axe(*en, disable=("color-contrast",))
     violations = {Path(f).name: v for f, v in result.items() if v}
     assert violations == {}, json.dumps(violations, ensure_ascii=False, indent=1)[:4000]
 
@@ -263,6 +269,9 @@ def test_axe_harness_reports_the_two_defects_it_was_written_for(tmp_path):
         "scrollable-region-focusable",
     ]
     assert result[str(good)] == []
+    # a disabled rule is left out, the others still run
+    partial = run_axe(bad, disable=("color-contrast",))
+    assert [v["id"] for v in partial[str(bad)]] == ["scrollable-region-focusable"]
 
 
 def test_pdfs_are_tagged(all_renders):

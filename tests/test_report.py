@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from digikom.panel import read_panel
 from digikom.text import Text
-from workflow_utils import run_snakemake
+from workflow_utils import from_built, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -100,8 +100,9 @@ def test_provenance(built):
     assert prov["config"]["seed"] == 20230601 and prov["data_mode"] == "synthetic"
 
 
-def test_second_run_has_nothing_to_do(built):
-    proc = run_snakemake(built, check=True)
+def test_second_run_has_nothing_to_do(built, tmp_path):
+    wd = from_built(built, tmp_path / "again")  # the built run is shared: run in a copy
+    proc = run_snakemake(wd, check=True)
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 

@@ -198,12 +198,17 @@ def test_chunking_does_not_change_a_seeds_rows(settings, frames, targets, crossw
     assert not set(val["target_id"]) & calibration_ids(settings.synthetic)
 
 
+def test_the_shipped_study_runs_twenty_seeds_on_a_large_truth_panel(config):
+    """The study `make report` runs (the workflow tests run it small: SMALL_SIMULATION)."""
+    assert config["simulation"]["seeds"] >= 20 and config["simulation"]["truth_scale"] >= 100
+
+
 @pytest.mark.slow
 def test_workflow_writes_recovery_over_the_configured_seeds(built):
     from digikom.config import read_yaml
 
     seeds = read_yaml(built / "config" / "config.yaml")["simulation"]["seeds"]
-    assert seeds >= 20
+    assert seeds >= 2
     rec = pd.read_csv(built / "results" / "simulation" / "recovery.csv")
     for col in ("model", "term", "true", "mean_estimate", "bias", "sd_estimate", "mean_se",
                 "coverage", "n_seeds", "true_source", "kind"):  # fmt: skip

@@ -41,9 +41,10 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
     return skip
 
 
-# The parameter-recovery simulation in workflow tests that do not test it: 2 seeds in one
-# job and a truth panel 2x the frames (the shipped default, 20 seeds and 100x, runs in the
-# `built` fixture; tests/test_simulation.py checks it there).
+# The parameter-recovery simulation in every workflow test: 2 seeds in one job and a truth
+# panel 2x the frames. The shipped default (20 seeds, 100x; tests/test_simulation.py checks
+# the config says so) is what `make report` runs, measured in docs/benchmarks.md; the
+# workflow tests check the study's wiring and outputs, which do not depend on its size.
 SMALL_SIMULATION = {"seeds": 2, "seeds_per_job": 2, "truth_scale": 2}
 
 
@@ -61,9 +62,9 @@ def small_simulation(config_yaml: Path) -> None:
     Path(config_yaml).write_text(head + sep + block, encoding="utf-8")
 
 
-def copy_repo(dst: Path, full_simulation: bool = False) -> Path:
-    """Copy the workflow sources (not results/, logs/, .snakemake/) into ``dst``; with the
-    small simulation (SMALL_SIMULATION) unless ``full_simulation``."""
+def copy_repo(dst: Path) -> Path:
+    """Copy the workflow sources (not results/, logs/, .snakemake/) into ``dst``, with the
+    small simulation (SMALL_SIMULATION)."""
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
@@ -74,8 +75,7 @@ def copy_repo(dst: Path, full_simulation: bool = False) -> Path:
             shutil.copy2(src, dst / name)
     # the raw StatBank cache directory is expected to exist
     (dst / "data" / "raw").mkdir(parents=True, exist_ok=True)
-    if not full_simulation:
-        small_simulation(dst / "config" / "config.yaml")
+    small_simulation(dst / "config" / "config.yaml")
     return dst
 
 

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
-from digikom.codedeps import code_files
+from digikom import codedeps
+from digikom.codedeps import cached_code_files, code_files
 from workflow_utils import REPO, from_built, planned_jobs
 
 
@@ -58,6 +60,47 @@ def test_follows_functions_not_whole_hub_modules(tmp_path):
     ]
     got2 = names(code_files([pkg / "rule2.py"], pkg), pkg)
     assert "digikom/unused.py" in got2 and "digikom/b.py" not in got2
+
+
+def _new_process():
+    """Forget what this process read (a Snakemake start is a new process)."""
+    for f in (codedeps._index, codedeps._requirements, codedeps._tree_key, codedeps._read_cache):
+        f.cache_clear()
+
+
+def test_kept_answers_are_code_files_own_until_a_file_changes(tmp_path):
+    pkg, cache = tmp_path / "scripts", tmp_path / ".snakemake/digikom/codedeps.json"
+    write(pkg, {"digikom/__init__.py": "", "digikom/a.py": "X = 1\n", "digikom/b.py": "",
+                "rule.py": "from digikom.a import X\n"})  # fmt: skip
+    rule = [pkg / "rule.py"]
+    _new_process()
+    want = code_files(rule, pkg)
+    assert cached_code_files(rule, pkg, cache) == want and cache.exists()
+    _new_process()
+    kept = json.loads(cache.read_text())
+    assert list(kept["answers"].values()) == [["digikom/__init__.py", "digikom/a.py"]]
+    calls = []
+    real = codedeps.code_files
+    codedeps.code_files = lambda *a: calls.append(a) or real(*a)
+    try:
+        assert cached_code_files(rule, pkg, cache) == want and calls == []  # read, not computed
+        # an edit to any module: computed again, and the new import is seen
+        (pkg / "digikom/a.py").write_text("from . import b\nX = 1\n")
+        _new_process()
+        got = cached_code_files(rule, pkg, cache)
+        assert len(calls) == 1 and names(got, pkg)[-1] == "digikom/b.py"
+        # a corrupt cache: computed again, and replaced
+        cache.write_text("{not json")
+        _new_process()
+        assert cached_code_files(rule, pkg, cache) == got and len(calls) == 2
+        assert json.loads(cache.read_text())["answers"]
+    finally:
+        codedeps.code_files = real
+    # a place it cannot write to (a file where its directory would be): the answer all the
+    # same (root may write to read-only directories, so not tested that way)
+    (tmp_path / "a_file").write_text("")
+    _new_process()
+    assert cached_code_files(rule, pkg, tmp_path / "a_file/codedeps.json") == got
 
 
 def test_module_split_into_a_package_is_followed(tmp_path):

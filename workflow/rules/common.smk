@@ -8,7 +8,7 @@ import time
 
 from snakemake.utils import validate
 
-from digikom.codedeps import code_files
+from digikom.codedeps import cached_code_files
 from digikom.config import check_retired_keys, load_all, validate_config_extras
 from digikom.errors import DigikomError
 from digikom.io import check_readable_file, warning_summary
@@ -105,8 +105,10 @@ def code(*sources):
     reading their `digikom` imports (digikom.codedeps): declared as the rule's inputs, so
     editing a module re-runs exactly the rules whose code uses it."""
     base = workflow.basedir
-    files = code_files(
-        [os.path.join(base, s) for s in sources], os.path.join(base, "scripts")
+    files = cached_code_files(
+        [os.path.join(base, s) for s in sources],
+        os.path.join(base, "scripts"),
+        ".snakemake/digikom/codedeps.json",
     )
     return [os.path.relpath(f) for f in files]
 

@@ -219,3 +219,11 @@ def pytest_runtest_setup(item):
 def pytest_runtest_call(item):
     with _no_snakemake(item):
         yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files with workflow (slow) tests first, each file's tests in their own order: the
+    two workers of `make test` (--dist loadfile) then end on short files, not one waiting
+    for the other's long one."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -221,9 +221,21 @@ def pytest_runtest_call(item):
         yield
 
 
+# The files whose tests took longest on one worker (make test, 2026-12-02): started first.
+LONGEST_FIRST = ("test_statbank_workflow.py", "test_reliability.py", "test_slurm.py",
+                 "test_models_rerun.py", "test_hostile_labels.py")  # fmt: skip
+
+
 def pytest_collection_modifyitems(config, items):
-    """Files with workflow (slow) tests first, each file's tests in their own order: the
-    two workers of `make test` (--dist loadfile) then end on short files, not one waiting
-    for the other's long one."""
+    """The longest files first, then the other files with workflow (slow) tests, then the
+    rest, each file's tests in their own order: the two workers of `make test` (--dist
+    loadfile) then end on short files, not one waiting for the other's long one."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
+
+    def rank(item):
+        name = item.path.name
+        if name in LONGEST_FIRST:
+            return LONGEST_FIRST.index(name)
+        return len(LONGEST_FIRST) + (item.path not in slow_files)
+
+    items.sort(key=rank)

@@ -506,26 +506,38 @@ def test_rerun_triggers_config_formula_and_microdata(built, built_microdata, tmp
     [
         # the disclosure threshold: everything that hides cells by it, not the data
         (
-            ("min_cell: 3", "min_cell: 5"),
+            ("config/config.yaml", "min_cell: 3", "min_cell: 5"),
             {"indicator_figures", "map_tables", "map_figures"},
             {"build_panel", "indicators", "fit_model"},
         ),
         # a size group's label: the figures whose axes and legends show it
         (
-            ('nb: "Under 2 000"', 'nb: "Færre enn 2 000"'),
+            ("config/config.yaml", 'nb: "Under 2 000"', 'nb: "Færre enn 2 000"'),
             {"indicator_figures", "map_figures", "plot_model", "plot_predictions"},
             {"build_panel", "indicators", "fit_model", "map_tables"},
+        ),
+        # an indicator's label: what shows it, not what computes it (Settings.indicator_rules)
+        (
+            (
+                "config/indicators.yaml",
+                "nb: Har IKT-/digitaliseringsstrategi,",
+                "nb: Har strategi,",
+            ),
+            {"indicator_figures", "map_figures"},
+            {"indicators", "scorecard", "evidence_tables", "simulate_chunk", "fit_model"},
         ),
     ],
 )
 def test_config_values_the_figures_show_rerun_them(built, edit, expected, untouched, tmp_path):
     """Rules that read config.yaml declare what they read as params: before, a new
-    min_cell or group label left the indicator figures and maps as they were."""
+    min_cell or group label left the indicator figures and maps as they were; and an
+    indicator label re-ran the indicators and the simulation."""
     wd = from_built(built, tmp_path / "edited")  # the built run is shared: edit a copy
-    config = wd / "config/config.yaml"
+    path, old, new = edit
+    config = wd / path
     original = config.read_text(encoding="utf-8")
-    assert original.count(edit[0]) == 1
-    config.write_text(original.replace(*edit), encoding="utf-8")
+    assert original.count(old) == 1
+    config.write_text(original.replace(old, new), encoding="utf-8")
     jobs = planned_jobs(wd)
     assert expected | {"report"} <= set(jobs), jobs
     assert not untouched & set(jobs), jobs

@@ -111,6 +111,15 @@ def label(obj: dict, lang: str) -> str:
     return _text_label(obj, lang)
 
 
+def _without_keys(obj: Any, keys: set[str]) -> Any:
+    """``obj`` (dicts and lists, nested) with the dict entries named in ``keys`` left out."""
+    if isinstance(obj, dict):
+        return {k: _without_keys(v, keys) for k, v in obj.items() if k not in keys}
+    if isinstance(obj, list):
+        return [_without_keys(v, keys) for v in obj]
+    return obj
+
+
 @dataclass
 class Settings:
     """What the configuration means, derived once: the validated config (defaults from
@@ -155,6 +164,13 @@ class Settings:
     @property
     def min_cell(self) -> int:
         return int(self.config["report"]["min_cell"])
+
+    @property
+    def indicator_rules(self) -> dict:
+        """config/indicators.yaml without its labels (the text in each configured
+        language), which is all that computes indicators and checks panels: as a param, a
+        label edit re-runs only the rules that show labels."""
+        return _without_keys(self.indicators, set(self.config["languages"]))
 
     @property
     def size_group_bounds(self) -> list[dict]:

@@ -21,7 +21,7 @@ rule indicators:
         mem_mb=2000,
         runtime=15,
     params:
-        indicators=SETTINGS.indicators,
+        indicators=SETTINGS.indicator_rules,
         codebook=SETTINGS.codebook,
     script:
         "../../scripts/indicators.py"
@@ -45,7 +45,7 @@ rule scorecard:
         mem_mb=1000,
         runtime=10,
     params:
-        indicators=SETTINGS.indicators,
+        indicators=SETTINGS.indicator_rules,
         waves=SETTINGS.waves,
         # the generator's targets; a figure used to calibrate cannot also validate
         calibration=SETTINGS.calibration_ids if SYNTHETIC else [],
@@ -73,7 +73,7 @@ rule evidence_tables:
         mem_mb=2000,
         runtime=15,
     params:
-        indicators=SETTINGS.indicators,
+        indicators=SETTINGS.indicator_rules,
         codebook=SETTINGS.codebook,
         size_groups=SETTINGS.size_group_bounds,
         waves=SETTINGS.waves,

@@ -51,7 +51,7 @@ rule simulate_chunk:
         specs=SIM_SPECS,
         confidence=CONFIDENCE,
         # the scorecard's validation checks on each panel
-        rules=SETTINGS.indicators,
+        rules=SETTINGS.indicator_rules,
         calibration=SETTINGS.calibration_ids,
     script:
         "../../scripts/simulate_chunk.py"

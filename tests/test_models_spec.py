@@ -383,3 +383,22 @@ def test_one_validator_fills_the_same_defaults_as_snakemake(config):
     validate(theirs, str(ROOT / "workflow/schemas/config.schema.yaml"))
     assert ours == theirs
     assert ours["lang"] == "nb" and "min_cell" in ours["report"]
+
+
+def test_formula_label_names_every_term_in_the_readers_words(settings):
+    """The appendix shows each model's formula as its terms' labels: main effects and the
+    interaction that `*` adds, no patsy syntax."""
+    from digikom.models.labels import formula_label
+    from digikom.text import Text
+
+    en, nb = Text("en"), Text("nb")
+    assert formula_label("C(size_group) * C(year)", settings, en) == (
+        "Size group, Year, Size group × Year"
+    )
+    assert formula_label("log_population + competence_large + C(year)", settings, nb) == (
+        "Folketall (log), Stor kompetansemangel, År"
+    )
+    # a function of a variable, a factor with options, and something shown as written
+    got = formula_label("np.log(population) + C(size_group, Treatment('lt2k')):year", settings, en)
+    assert got == "Population on 1 January (log), Size group × Year"
+    assert formula_label("I(x ** 2) - 1", settings, en) == "I(x ** 2)"

@@ -508,3 +508,18 @@ def test_synthetic_methods_keep_published_response_rates_with_their_source(resul
     assert "| 2018 | 422 | 89\u00a0% | publisert av SSB ([ssb.no](https://www.ssb.no/r)) |" in md
     assert "| 2022 | 356 | 99\u00a0% | ikke publisert; antakelse i de syntetiske dataene |" in md
     assert "376" not in md and "Svarte" not in md
+
+
+def test_model_specs_show_terms_in_words_not_patsy(results, settings):
+    from digikom.sections import appendix
+
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["models"] = [m for m in settings.models if m["id"] in ("strategy", "cloud")]
+    assert len(ctx["models"]) == 2
+    ctx["model_labels"] = settings.labels  # as report_context writes them
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    for lang, words in (("en", "Size group, Year, Size group × Year"),
+                        ("nb", "Størrelsesgruppe, År, Størrelsesgruppe × År")):  # fmt: skip
+        md = appendix.model_specs(Report(results=results, lang=lang))
+        assert words in md
+        assert "C(" not in md and "`log_population" not in md

@@ -22,6 +22,7 @@ from ..text import label
 from .spec import shift_value
 
 _CAT = re.compile(r"^C\((?P<var>[A-Za-z_]\w*)\)\[(?:T\.)?(?P<level>[^\]]*)\]$")
+_FACTOR = re.compile(r"^C\((?P<var>[A-Za-z_]\w*)(?:,.*)?\)$", re.S)
 _LOG = re.compile(r"^(?:np\.)?log\((?P<var>[A-Za-z_]\w*)\)$")
 _THRESHOLD = re.compile(r"^(?P<lower>-?\d+(?:\.\d+)?)/(?P<upper>-?\d+(?:\.\d+)?)$")
 
@@ -175,3 +176,31 @@ def effect_label(effect_id: str, spec: dict, settings, tx) -> str:
     if "shift" in eff:
         return tx("models.effect_shift", variable=var, shift=tx.num(shift_value(eff["shift"]), 2))
     return tx("models.effect_from_to", variable=var, start=eff["from"], end=eff["to"])
+
+
+def formula_label(formula: str, settings, tx) -> str:
+    """A model's right-hand side in the reader's words: each term of the patsy formula
+    (``C(size_group) * C(year)`` is three: the two variables and their interaction) by its
+    variables' labels, joined with ``models.interaction``; a factor that is neither a
+    variable, ``C(variable, ...)`` nor ``log(variable)`` is shown as written."""
+    from patsy import ModelDesc
+
+    def factor(code: str) -> str:
+        m = _FACTOR.match(code) or re.fullmatch(r"(?P<var>[A-Za-z_]\w*)", code)
+        if m:
+            return variable_label(m.group("var"), settings, tx)
+        m = _LOG.match(code)
+        if m:
+            return tx("models.log", variable=variable_label(m.group("var"), settings, tx))
+        return code
+
+    words = []
+    for term in ModelDesc.from_formula(formula).rhs_termlist:
+        parts = [factor(f.code) for f in term.factors]
+        if not parts:
+            continue  # the intercept
+        out = parts[0]
+        for part in parts[1:]:
+            out = tx("models.interaction", a=out, b=part)
+        words.append(out)
+    return ", ".join(words)

@@ -3,6 +3,7 @@ the calibration of the synthetic data, provenance and how to rebuild."""
 
 from __future__ import annotations
 
+from ..models.labels import context_settings, formula_label
 from ..text import MISSING
 
 
@@ -54,12 +55,14 @@ def codebook(R) -> str:
 
 def model_specs(R) -> str:
     tx = R.tx
+    names = context_settings(R.ctx)
     rows = [
         [
             R.label(m),
             code(m["outcome"]),
             tx(f"appendix.family_{m['family']}"),
-            code(m["formula"]) + (f"; {code(m['subset'])}" if m.get("subset") else ""),
+            R.esc(formula_label(m["formula"], names, tx))
+            + (f"; {code(m['subset'])}" if m.get("subset") else ""),
             tx(f"appendix.weights_{m.get('weights', 'none')}"),
         ]
         for m in R.models

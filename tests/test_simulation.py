@@ -200,7 +200,7 @@ def test_chunking_does_not_change_a_seeds_rows(settings, frames, targets, crossw
 
 def test_the_shipped_study_runs_twenty_seeds_on_a_large_truth_panel(config):
     """The study `make report` runs (the workflow tests run it small: SMALL_SIMULATION)."""
-    assert config["simulation"]["seeds"] >= 20 and config["simulation"]["truth_scale"] >= 100
+    assert config["simulation"]["seeds"] >= 20 and config["simulation"]["truth_scale"] >= 25
 
 
 @pytest.mark.slow

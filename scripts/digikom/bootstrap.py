@@ -92,8 +92,11 @@ def bootstrap_chunk(
     parts = []
     for r in range(int(replicates)):
         sample = resample_clusters(panel, rng)
-        # point estimates only: the interval comes from the replicates' spread
-        fit = fit_model(sample, spec, codebook, seed, predict=True, confidence=None)
+        # point estimates only: the interval comes from the replicates' spread, so no
+        # replicate needs a covariance, a delta-method Jacobian or a summary text
+        fit = fit_model(
+            sample, spec, codebook, seed, predict=True, confidence=None, point_only=True
+        )
         rep = first_replicate + r
         pred = fit.predictions
         if fit.status == "failed" or pred is None or pred.empty:

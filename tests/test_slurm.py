@@ -1,7 +1,8 @@
 """The SLURM profile (workflow/profiles/slurm) against a real SLURM cluster.
 
 The slow test runs the scale-out workloads, the parameter-recovery simulation study
-(S = 20 seeds, 10 per job) and a bootstrap, through the SLURM executor in a copy of the
+(S = 4 seeds, 2 per job: two chunk jobs, as the shipped 20 seeds, 10 per job, make)
+and a bootstrap, through the SLURM executor in a copy of the
 repository, checks in `sacct` that every chunk ran as a SLURM job that COMPLETED, and that
 the outputs are byte-identical to a local run of the same seeds.
 
@@ -185,9 +186,9 @@ def test_simulation_and_bootstrap_on_slurm_match_local(tmp_path):
     targets = ["results/models/bootstrap_predictions.csv"]
     chunk_rules = ["bootstrap_chunk"]
     if simulation:
-        # S = 20 in two jobs; the truth panel (upstream, built once) small as in the
-        # other workflow tests
-        scale["simulation"] = {**SMALL_SIMULATION, "seeds": 20, "seeds_per_job": 10}
+        # two chunk jobs, as the shipped study (20 seeds, 10 per job) has, at a fifth of
+        # its panels; the truth panel (upstream, built once) small as in the other tests
+        scale["simulation"] = {**SMALL_SIMULATION, "seeds": 4, "seeds_per_job": 2}
         targets.append("results/simulation/recovery.csv")
         chunk_rules.append("simulate_chunk")
     scale_file = tmp_path / "scale.yaml"
@@ -229,7 +230,7 @@ def test_simulation_and_bootstrap_on_slurm_match_local(tmp_path):
         chunks = sorted(
             p.stem for p in (local / "results/simulation/chunks").glob("*.csv") if p.stem.isdigit()
         )
-        assert chunks == ["0", "1"], chunks  # S = 20, 10 per job
+        assert chunks == ["0", "1"], chunks  # S = 4, 2 per job
         expected |= {f"rule_simulate_chunk_wildcards_{c}" for c in chunks}
     jobs = _sacct(env, run_id.group(1), since, len(expected))
     assert sorted(j["comment"] for j in jobs) == sorted(expected), jobs

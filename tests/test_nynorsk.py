@@ -9,6 +9,7 @@ PDF) and nynorsk figures from the built run."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shutil
 import subprocess
@@ -56,6 +57,9 @@ BOKMAL_ONLY = re.compile(
 )
 # Frequent English words that nynorsk does not share (as OTHER_LANGUAGE in test_report).
 ENGLISH = re.compile(r"\b(the|and|not|of|with|assumed|published|which|from)\b")
+MONTHS_EN = re.compile(
+    r"\b(January|February|March|April|June|July|August|September|October|November|December)\b"
+)
 
 
 def nn_texts() -> dict[str, str]:
@@ -323,8 +327,14 @@ def test_nynorsk_report(built, built_nn):
     assert bokmal == []
     english = [words[max(0, m.start() - 40) : m.end() + 20] for m in ENGLISH.finditer(words)]
     assert english == []
+    # the build date in nynorsk words (Quarto's own date formats have no nynorsk: it
+    # wrote "December 2, 2026" here), in the HTML's title block and on the PDF
+    created = json.loads((wd / "results/provenance.json").read_text("utf-8"))["created_utc"]
+    on = tx.date(created)
+    assert on in text and not MONTHS_EN.search(text), MONTHS_EN.search(text)
     # the PDF: the same nynorsk headings, no bokmål and no English
     pdf = _pdftotext(wd / "results/report/report.nn.pdf")
+    assert " ".join(on.split()) in " ".join(pdf.split())
     assert "Hovudfunn" in pdf and "Innhald" in pdf and "Figur" in pdf
     assert not re.search(r"\b(ikke|kommunene|Contents|Figure)\b", pdf)
     # the figures: alt texts and the drawn text (SVG text elements) in nynorsk

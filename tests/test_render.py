@@ -23,6 +23,7 @@ from digikom.render import (
     pick_renderer,
     prepare,
     quarto_env,
+    quarto_literal_date,
     render,
     section_refs,
 )
@@ -256,6 +257,22 @@ def test_quarto_python_is_this_interpreter(monkeypatch):
     # the typst CLI under Quarto dates the PDF like the pandoc path: midnight UTC of `date`
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     assert quarto_env("2026-11-27")["SOURCE_DATE_EPOCH"] == "1795737600"
+
+
+def test_quarto_gets_the_written_out_date_as_a_literal_format(tmp_path):
+    # Quarto formats `date` itself and has no nynorsk ("December 2, 2026" in the nn
+    # report); the words the report shows become a literal dayjs format of the ISO date
+    prepared = tmp_path / "report.qmd"
+    prepared.write_text("---\ntitle: T\ndate: 2. desember 2026\n---\n\n# A\n", "utf-8")
+    quarto_literal_date(prepared, "2026-12-02")
+    text = prepared.read_text("utf-8")
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert front == {"title": "T", "date": {"value": "2026-12-02", "format": "[2. desember 2026]"}}
+    assert text.endswith("---\n\n# A\n")
+    # without a build date (e.g. a test document) the front matter is left alone
+    before = text
+    quarto_literal_date(prepared, None)
+    assert prepared.read_text("utf-8") == before
 
 
 def test_renderer_choice(monkeypatch):

@@ -84,6 +84,16 @@ def test_percent_and_interval_follow_the_confidence():
     assert Text("en", confidence=0.975).level == "97.5%"
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("nb", "2. desember 2026"), ("nn", "2. desember 2026"), ("en", "2 December 2026")],
+)
+def test_dates_are_written_out_in_the_language(lang, expected):
+    # the report's build date, as provenance.json's created_utc gives it
+    assert Text(lang).date("2026-12-02T16:47:46Z") == expected
+    assert Text(lang).date("2026-01-05").split()[-2] in {"januar", "January"}
+
+
 def test_out_of_ten():
     assert Text("nb").out_of_ten(0.53) == "fem av ti"
     assert Text("en").out_of_ten(0.74) == "seven in ten"

@@ -291,7 +291,25 @@ def quarto_env(date: str | None = None) -> dict:
     return env
 
 
-def render_quarto(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> None:
+def quarto_literal_date(prepared: Path, date: str | None) -> None:
+    """Quarto formats the front matter's ``date`` itself (Intl/dayjs, which have no
+    nynorsk: "December 2, 2026" in an nn report, "Invalid Date" for a date written out).
+    So the date the reader sees (already in the report's language) becomes a literal
+    dayjs format of the ISO build date: ``{value: <ISO>, format: "[<words>]"}``."""
+    text = prepared.read_text(encoding="utf-8")
+    m = FRONT.match(text)
+    front = (yaml.safe_load(m.group(1)) or {}) if m else {}
+    shown = front.get("date")
+    if not (m and date and isinstance(shown, str)):
+        return
+    front["date"] = {"value": str(date)[:10], "format": "[" + shown.replace("]", "") + "]"}
+    head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+    write_text(prepared, f"---\n{head}---\n" + text[m.end() :])
+
+
+def render_quarto(
+    prepared: str | os.PathLike, out_html: str, out_pdf: str, date: str | None = None
+) -> None:
     """Typeset the prepared source with ``quarto render`` to HTML and Typst PDF.
 
     The two renders run side by side, each in its own copy of the build directory (Quarto
@@ -301,8 +319,8 @@ def render_quarto(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> N
 
     prepared = Path(prepared)
     build = prepared.parent
-    m = FRONT.match(prepared.read_text(encoding="utf-8"))
-    env = quarto_env((yaml.safe_load(m.group(1)) or {}).get("date") if m else None)
+    env = quarto_env(date)
+    quarto_literal_date(prepared, date)
     typst_build = build.with_name(build.name + ".typst")
     shutil.rmtree(typst_build, ignore_errors=True)
     shutil.copytree(build, typst_build)
@@ -347,9 +365,12 @@ def _pandoc(args: list[str], stdin: str, cwd: Path) -> None:
         log.warning("pandoc: %s", proc.stderr.strip())
 
 
-def render_pandoc(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> None:
+def render_pandoc(
+    prepared: str | os.PathLike, out_html: str, out_pdf: str, date: str | None = None
+) -> None:
     """Typeset the prepared source with pandoc (HTML) and pandoc -> typst (PDF), using the
-    options of its front matter (``format: html`` / ``format: typst``)."""
+    options of its front matter (``format: html`` / ``format: typst``). ``date``: the
+    build date (ISO) that dates the PDF (:func:`pdf_timestamp`)."""
     prepared = Path(prepared).resolve()
     build = prepared.parent
     m = FRONT.match(prepared.read_text(encoding="utf-8"))
@@ -384,7 +405,7 @@ def render_pandoc(prepared: str | os.PathLike, out_html: str, out_pdf: str) -> N
 
     def pdf(tmp: Path) -> None:
         _pandoc([*typ_args, "-o", str(typ)], crossref(md, lang, prefix_captions=False), build)
-        _typst(typ, headers, build, tmp, meta.get("date"))
+        _typst(typ, headers, build, tmp, date)
 
     # The two outputs are independent: HTML (pandoc embedding the figures, the longer of
     # the two) and PDF (pandoc -> typst -> PDF) are made side by side, and each replaces
@@ -448,16 +469,18 @@ def render(
     out_html: str,
     out_pdf: str,
     workdir: str | os.PathLike = ".",
+    date: str | None = None,
 ) -> None:
     """Prepare the source once in ``<out dir>/_build/<stem of out_html>/`` and typeset it
     with ``renderer``. The build directory is removed after a successful render and kept
-    (for debugging) after a failure."""
+    (for debugging) after a failure. ``date``: the build date (ISO) that dates the PDF
+    (:func:`pdf_timestamp`); the date the reader sees is ``meta_extra["date"]``."""
     build = Path(out_html).parent / "_build" / Path(out_html).stem
     prepared = prepare(qmd_path, params, meta_extra, build, workdir)
     if renderer == "quarto":
-        render_quarto(prepared, out_html, out_pdf)
+        render_quarto(prepared, out_html, out_pdf, date)
     elif renderer == "pandoc":
-        render_pandoc(prepared, out_html, out_pdf)
+        render_pandoc(prepared, out_html, out_pdf, date)
     else:
         raise RenderError(f"unknown renderer {renderer!r} (quarto or pandoc)")
     shutil.rmtree(build)

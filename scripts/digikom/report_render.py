@@ -50,7 +50,9 @@ def render_report(qmd, inputs, config, targets, results, lang, choice, out, sett
     meta = {
         "title": tx("common.title"),
         "subtitle": subtitle,
-        "date": prov["created_utc"][:10],
+        # written out in the report's language by Babel, for both renderers (Quarto's
+        # date formats have no nynorsk: it wrote "December 2, 2026" in the nn report)
+        "date": tx.date(prov["created_utc"]),
         "lang": lang,
         "author": "digikom",
         "toc-title": tx("common.contents"),
@@ -71,7 +73,10 @@ def render_report(qmd, inputs, config, targets, results, lang, choice, out, sett
         "provenance": str(paths["provenance"]),
         "context": str(paths["context"]),
     }
-    render(qmd, params, meta, renderer, out["html"], out["pdf"], workdir=os.getcwd())
+    render(
+        qmd, params, meta, renderer, out["html"], out["pdf"], workdir=os.getcwd(),
+        date=prov["created_utc"][:10],
+    )  # fmt: skip
     shutil.rmtree(records)
     with contextlib.suppress(OSError):
         records.parent.rmdir()  # _build/, unless another language is being built

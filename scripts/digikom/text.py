@@ -165,6 +165,16 @@ class Text:
         """The language's entry of a config label (:func:`label`)."""
         return label(obj, self.lang)
 
+    # ------------------------------------------------------------------ dates
+    def date(self, iso: str) -> str:
+        """An ISO date (YYYY-MM-DD...) written out in the language's locale, e.g. the
+        report's build date: "2. desember 2026" (nb, nn), "2 December 2026" (en)."""
+        import datetime as dt
+
+        from babel.dates import format_date
+
+        return format_date(dt.date.fromisoformat(str(iso)[:10]), format="long", locale=self.locale)
+
     # ------------------------------------------------------------------ numbers
     def num(self, x, digits: int = 0) -> str:
         if x is None or (isinstance(x, float) and math.isnan(x)):

@@ -7,6 +7,7 @@ a missing binary fails them instead, so the Quarto path is never skipped silentl
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import yaml
 from digikom.errors import RenderError
 from digikom.render import (
     crossref,
+    escape_title_block_enum,
     keep_numbers_whole,
     knit,
     pick_renderer,
@@ -273,6 +275,22 @@ def test_quarto_gets_the_written_out_date_as_a_literal_format(tmp_path):
     before = text
     quarto_literal_date(prepared, None)
     assert prepared.read_text("utf-8") == before
+
+
+def test_a_written_out_date_stays_text_in_the_typst_title_block(tmp_path):
+    # pandoc writes the date into the template unescaped: "2. desember 2026" was a
+    # numbered list (item 2) in the PDF's title block
+    import pypandoc
+    import typst
+
+    doc = "---\ntitle: T\ndate: 2. desember 2026\n---\n\n2\\. desember er en dato.\n"
+    typ = tmp_path / "d.typ"
+    raw = pypandoc.convert_text(doc, "typst", format="markdown", extra_args=["--standalone"])
+    typ.write_text(raw, encoding="utf-8")
+    assert json.loads(typst.query(str(typ), "enum")) != []  # pandoc's own output
+    typ.write_text(escape_title_block_enum(raw), encoding="utf-8")
+    assert json.loads(typst.query(str(typ), "enum")) == []
+    assert "date: [2\\. desember 2026]" in typ.read_text("utf-8")
 
 
 def test_renderer_choice(monkeypatch):

@@ -292,10 +292,9 @@ def quarto_env(date: str | None = None) -> dict:
 
 
 def quarto_literal_date(prepared: Path, date: str | None) -> None:
-    """Quarto formats the front matter's ``date`` itself (Intl/dayjs, which have no
-    nynorsk: "December 2, 2026" in an nn report, "Invalid Date" for a date written out).
-    So the date the reader sees (already in the report's language) becomes a literal
-    dayjs format of the ISO build date: ``{value: <ISO>, format: "[<words>]"}``."""
+    """Quarto formats ``date`` itself, without nynorsk ("December 2, 2026" in the nn
+    report; "Invalid Date" for words): the words the reader sees become a literal dayjs
+    format of the ISO build date, ``{value: <ISO>, format: "[<words>]"}``."""
     text = prepared.read_text(encoding="utf-8")
     m = FRONT.match(text)
     front = (yaml.safe_load(m.group(1)) or {}) if m else {}
@@ -405,6 +404,7 @@ def render_pandoc(
 
     def pdf(tmp: Path) -> None:
         _pandoc([*typ_args, "-o", str(typ)], crossref(md, lang, prefix_captions=False), build)
+        write_text(typ, escape_title_block_enum(typ.read_text(encoding="utf-8")))
         _typst(typ, headers, build, tmp, date)
 
     # The two outputs are independent: HTML (pandoc embedding the figures, the longer of
@@ -419,6 +419,16 @@ def render_pandoc(
             done = [pool.submit(html, html_tmp), pool.submit(pdf, pdf_tmp)]
         for future in done:
             future.result()  # re-raises the first failure; the temporary files go
+
+
+# A title-block field of pandoc's typst template whose text starts like a numbered list item
+TITLE_ENUM = re.compile(r"^(\s*(?:date|subtitle|title): \[)(\d+)\. ", re.M)
+
+
+def escape_title_block_enum(typ: str) -> str:
+    """Pandoc writes metadata into the typst template unescaped: the date "2. desember
+    2026" was a numbered list item in the PDF's title block. The dot is escaped."""
+    return TITLE_ENUM.sub(r"\1\2\\. ", typ)
 
 
 def _typst(typ: Path, headers: list[Path], build: Path, out: Path, date) -> None:

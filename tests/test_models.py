@@ -429,7 +429,6 @@ def test_coefficient_columns_and_json_are_clean(panel):
         "weights",
         "cov_type",
         "seed",
-        "label",
         "status",
     ):
         assert key in info, key

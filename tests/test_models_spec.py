@@ -402,3 +402,29 @@ def test_formula_label_names_every_term_in_the_readers_words(settings):
     got = formula_label("np.log(population) + C(size_group, Treatment('lt2k')):year", settings, en)
     assert got == "Population on 1 January (log), Size group × Year"
     assert formula_label("I(x ** 2) - 1", settings, en) == "I(x ** 2)"
+
+
+def test_a_fit_job_gets_no_labels_and_its_figures_get_the_models_titles(settings):
+    """The spec param of the fit, robustness and simulation jobs carries no label (a title
+    edit re-runs the figures, not the fits); the figures' labels param has the titles."""
+    from digikom.models.labels import label_settings, model_label_settings
+    from digikom.models.spec import job_spec
+
+    langs = set(settings.config["languages"])
+
+    def keys(obj):
+        if isinstance(obj, dict):
+            return set(obj) | {k for v in obj.values() for k in keys(v)}
+        if isinstance(obj, list):
+            return {k for v in obj for k in keys(v)}
+        return set()
+
+    for m in settings.models:
+        spec = job_spec(settings, m["id"])
+        assert not keys(spec) & langs, m["id"]
+        # the same model otherwise: formula, effects (ids, shifts), reference
+        assert spec["formula"] == m["formula"]
+        assert [e["id"] for e in spec.get("effects", [])] == [e["id"] for e in m.get("effects", [])]
+        titles = model_label_settings(settings, m["id"])["models"]
+        assert titles == {m["id"]: {lang: m[lang] for lang in sorted(langs)}}
+    assert set(label_settings(settings, [])["models"]) == {m["id"] for m in settings.models}

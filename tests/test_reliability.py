@@ -526,12 +526,29 @@ def test_rerun_triggers_config_formula_and_microdata(built, built_microdata, tmp
             {"indicator_figures", "map_figures"},
             {"indicators", "scorecard", "evidence_tables", "simulate_chunk", "fit_model"},
         ),
+        # a model's title and a robustness variant's label: the model figures, not the
+        # fits, the robustness refits or the simulation (models.spec.job_spec)
+        (
+            (
+                "config/models.yaml",
+                "nb: Bruk av skytjenester etter størrelse og kompetansemangel",
+                "nb: Skytjenester",
+            ),
+            {"plot_model", "plot_predictions"},
+            {"fit_model", "robustness", "simulate_chunk", "simulation_truth", "indicators"},
+        ),
+        (
+            ("config/models.yaml", "nb: Med frafallsvekter,", "nb: Vektet,"),
+            set(),
+            {"fit_model", "robustness", "simulate_chunk", "simulation_truth", "plot_model"},
+        ),
     ],
 )
 def test_config_values_the_figures_show_rerun_them(built, edit, expected, untouched, tmp_path):
     """Rules that read config.yaml declare what they read as params: before, a new
-    min_cell or group label left the indicator figures and maps as they were; and an
-    indicator label re-ran the indicators and the simulation."""
+    min_cell or group label left the indicator figures and maps as they were; an
+    indicator label re-ran the indicators and the simulation, a model's title its fit,
+    the robustness refits and the simulation."""
     wd = from_built(built, tmp_path / "edited")  # the built run is shared: edit a copy
     path, old, new = edit
     config = wd / path

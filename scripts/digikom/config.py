@@ -165,12 +165,17 @@ class Settings:
     def min_cell(self) -> int:
         return int(self.config["report"]["min_cell"])
 
+    def without_labels(self, obj: Any) -> Any:
+        """``obj`` without its labels (the text in each configured language): what
+        computes results. As a param, a label edit then re-runs only the rules that show
+        labels."""
+        return _without_keys(obj, set(self.config["languages"]))
+
     @property
     def indicator_rules(self) -> dict:
-        """config/indicators.yaml without its labels (the text in each configured
-        language), which is all that computes indicators and checks panels: as a param, a
-        label edit re-runs only the rules that show labels."""
-        return _without_keys(self.indicators, set(self.config["languages"]))
+        """config/indicators.yaml without its labels, which is all that computes
+        indicators and checks panels."""
+        return self.without_labels(self.indicators)
 
     @property
     def size_group_bounds(self) -> list[dict]:

@@ -38,6 +38,12 @@ def _settings(labels: dict) -> SimpleNamespace:
     return SimpleNamespace(**labels)
 
 
+def model_title(settings: SimpleNamespace, info: dict, lang: str) -> str:
+    """A model's title from the rule's ``labels`` param (its id if it has none there)."""
+    entries = (getattr(settings, "models", None) or {}).get(info.get("model"))
+    return label(entries, lang) if entries else str(info.get("model"))
+
+
 def plot_coefficients(
     coef_path, json_path, spec, labels, lang, confidence, synthetic, png, svg, alt
 ):
@@ -46,7 +52,7 @@ def plot_coefficients(
     settings = _settings(labels)
     info = _read_json(json_path)
     spec = {**spec, "reference": info.get("reference") or spec.get("reference") or {}}
-    title = label(info["label"], lang) if info.get("label") else info.get("model")
+    title = model_title(settings, info, lang)
     coef = pd.read_csv(coef_path)
     if len(coef):
         coef = coef[coef["term_type"] == "coefficient"]
@@ -175,7 +181,7 @@ def plot_predictions(
         )
         ax.set_ylim(0, 100)
         ax.set_title(
-            textwrap.fill(label(info["label"], lang) if info.get("label") else info["model"], 48),
+            textwrap.fill(model_title(settings, info, lang), 48),
             loc="left",
             fontsize=10,
         )
@@ -184,7 +190,7 @@ def plot_predictions(
             ax.set_ylabel(tx("figures.prob_short"))
         last = d[d["year"] == years[-1]] if years else d
         alt_parts.append(
-            f"{label(info['label'], lang) if info.get('label') else info['model']}: {int(years[-1]) if years else ''} "
+            f"{model_title(settings, info, lang)}: {int(years[-1]) if years else ''} "
             + ", ".join(
                 tx(
                     "figures.value",

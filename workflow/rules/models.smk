@@ -71,7 +71,7 @@ rule robustness:
         mem_mb=2000,
         runtime=30,
     params:
-        robustness=SETTINGS.robustness,
+        robustness=SETTINGS.without_labels(SETTINGS.robustness),
         specs=[SETTINGS.model_spec(i) for i in SETTINGS.robustness["models"]],
         seed=SETTINGS.seed,
         confidence=CONFIDENCE,

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..text import label_entries
 from .design import (
     build_design,
     estimation_frame,
@@ -223,7 +222,6 @@ def _base_stats(spec: dict, seed, confidence: float | None) -> dict:
         "seed": seed,
         "confidence": confidence,
         "ci_method": f"delta method (predictions on the logit scale), {level}",
-        "label": label_entries(spec),
         "statsmodels_version": statsmodels.__version__,
     }
 

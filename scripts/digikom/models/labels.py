@@ -18,7 +18,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from ..text import label
+from ..text import label, label_entries
 from .spec import shift_value
 
 _CAT = re.compile(r"^C\((?P<var>[A-Za-z_]\w*)\)\[(?:T\.)?(?P<level>[^\]]*)\]$")
@@ -27,13 +27,16 @@ _LOG = re.compile(r"^(?:np\.)?log\((?P<var>[A-Za-z_]\w*)\)$")
 _THRESHOLD = re.compile(r"^(?P<lower>-?\d+(?:\.\d+)?)/(?P<upper>-?\d+(?:\.\d+)?)$")
 
 
-def label_settings(settings, variables=None) -> dict:
-    """What the figures need to label terms, as plain data (a rule param): the codebook
-    entries of ``variables`` (all if None), size groups, short labels and waves."""
+def label_settings(settings, variables=None, models=None) -> dict:
+    """What the figures need to label terms and models, as plain data (a rule param): the
+    codebook entries of ``variables`` (all if None), size groups, short labels, waves, and
+    the titles of ``models`` (ids; all if None)."""
     cb = settings.codebook["variables"]
     keep = cb if variables is None else {v: cb[v] for v in variables if v in cb}
+    ids = [m["id"] for m in settings.models] if models is None else list(models)
     return {
         "codebook": {"variables": keep},
+        "models": {i: label_entries(settings.model(i)) for i in ids},
         "size_groups": list(settings.size_groups),
         "labels": dict(settings.labels),
         "config": {"waves": list(settings.config.get("waves", []))},
@@ -57,7 +60,8 @@ def model_label_settings(settings, model_id: str) -> dict:
     from .spec import formula_names
 
     spec = settings.model(model_id)
-    return label_settings(settings, [spec["outcome"], *formula_names(spec["formula"])])
+    variables = [spec["outcome"], *formula_names(spec["formula"])]
+    return label_settings(settings, variables, [model_id])
 
 
 def _label(obj: dict | None, lang: str, default: str) -> str:

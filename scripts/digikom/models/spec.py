@@ -227,8 +227,12 @@ def resolve_spec(spec: dict, codebook: dict | None, size_groups: list[dict] | No
 
 def job_spec(settings, model_id: str) -> dict:
     """The spec one fit_model job gets as a param: the model of config/models.yaml with
-    what the codebook and config add (see :func:`resolve_spec`)."""
-    return resolve_spec(settings.model(model_id), settings.codebook, settings.size_groups)
+    what the codebook and config add (see :func:`resolve_spec`), without its labels (the
+    model's and its effects' titles): a label edit re-draws the figures and the report,
+    not the fits (the figures get the labels in their own param,
+    :func:`digikom.models.labels.label_settings`)."""
+    spec = resolve_spec(settings.model(model_id), settings.codebook, settings.size_groups)
+    return settings.without_labels(spec)
 
 
 def full_formula(spec: dict) -> str:

@@ -247,13 +247,16 @@ def prepare(
     md = _localise_images(md, workdir, build, str(qmd_path))
     md = keep_numbers_whole(section_refs(md))
     front = {k: v for k, v in front.items() if k not in EXECUTION_KEYS}
+    named = [("filters", n) for n in _as_list(front.get("filters"))]
     for fmt in (front.get("format") or {}).values():
-        for key in ("css", "include-in-header"):
-            for name in _as_list((fmt or {}).get(key)):
-                src = qmd_path.parent / name
-                if not src.is_file():
-                    raise RenderError(f"{qmd_path}: format option {key}: {name} does not exist")
-                shutil.copyfile(src, build / Path(name).name)
+        named += [
+            (k, n) for k in ("css", "include-in-header") for n in _as_list((fmt or {}).get(k))
+        ]
+    for key, name in named:
+        src = qmd_path.parent / name
+        if not src.is_file():
+            raise RenderError(f"{qmd_path}: option {key}: {name} does not exist")
+        shutil.copyfile(src, build / Path(name).name)
     front.update(meta_extra)
     head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
     out = build / "report.qmd"
@@ -376,11 +379,12 @@ def render_pandoc(
     front = yaml.safe_load(m.group(1)) or {}
     md = prepared.read_text(encoding="utf-8")[m.end() :]
     formats = front.get("format") or {}
-    meta = {k: v for k, v in front.items() if k != "format"}
+    meta = {k: v for k, v in front.items() if k not in ("format", "filters")}
     lang = str(meta.get("lang", "nb"))
     meta_file = build / "metadata.yaml"
     write_text(meta_file, yaml.safe_dump(meta, allow_unicode=True, sort_keys=True))
     common = ["-f", "markdown-citations", "--standalone", f"--metadata-file={meta_file}"]
+    common += [f"--lua-filter={build / Path(f).name}" for f in _as_list(front.get("filters"))]
 
     html_opt = formats.get("html") or {}
     html_args = [*common, "-t", "html5", "--embed-resources", f"--resource-path={build}"]
@@ -404,7 +408,6 @@ def render_pandoc(
 
     def pdf(tmp: Path) -> None:
         _pandoc([*typ_args, "-o", str(typ)], crossref(md, lang, prefix_captions=False), build)
-        write_text(typ, escape_title_block_enum(typ.read_text(encoding="utf-8")))
         _typst(typ, headers, build, tmp, date)
 
     # The two outputs are independent: HTML (pandoc embedding the figures, the longer of
@@ -419,16 +422,6 @@ def render_pandoc(
             done = [pool.submit(html, html_tmp), pool.submit(pdf, pdf_tmp)]
         for future in done:
             future.result()  # re-raises the first failure; the temporary files go
-
-
-# A title-block field of pandoc's typst template whose text starts like a numbered list item
-TITLE_ENUM = re.compile(r"^(\s*(?:date|subtitle|title): \[)(\d+)\. ", re.M)
-
-
-def escape_title_block_enum(typ: str) -> str:
-    """Pandoc writes metadata into the typst template unescaped: the date "2. desember
-    2026" was a numbered list item in the PDF's title block. The dot is escaped."""
-    return TITLE_ENUM.sub(r"\1\2\\. ", typ)
 
 
 def _typst(typ: Path, headers: list[Path], build: Path, out: Path, date) -> None:

@@ -12,6 +12,7 @@ rule report:
         qmd="reports/report.qmd",
         css="reports/report.css",
         typst_header="reports/typst-header.typ",
+        title_filter="reports/title-block.lua",
         sources=provenance_inputs(),
         targets=config["files"]["targets"],
         indicators=rules.indicators.output,

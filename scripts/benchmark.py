@@ -254,7 +254,7 @@ def main() -> None:
         simulation_cost(tmp, a.cores, a.repeat, Path(a.out), command)
         return
 
-    wd = copy_repo(tmp / "base", full_simulation=True)
+    wd = copy_repo(tmp / "base", shipped_simulation=True)
     # each measurement `--repeat` times, reported as the median (the machine is shared)
     cold = [timed_run(wd, "--skip-script-cleanup", cores=a.cores)]
     cold += [timed_run(wd, "--forceall", cores=a.cores) for _ in range(a.repeat - 1)]
@@ -340,7 +340,7 @@ def simulation_cost(tmp: Path, cores: int, repeat: int, out: Path, command: str)
     runs: dict[str, list[dict]] = {"with": [], "without": []}
     for i in range(repeat):
         for kind in ("without", "with"):
-            wd = copy_repo(tmp / f"{kind}{i}", full_simulation=True)
+            wd = copy_repo(tmp / f"{kind}{i}", shipped_simulation=True)
             if kind == "without":
                 timed_run(wd, *SIMULATION_TARGETS, cores=cores)
             c0 = _cpu_s()

@@ -221,7 +221,7 @@ def main() -> None:
     if a.base:
         base, upstream = Path(a.base), "in an earlier run"
     else:
-        base = copy_repo(tmp / "base", full_simulation=True)  # the shipped truth_scale
+        base = copy_repo(tmp / "base", shipped_simulation=True)  # the shipped truth_scale
         cfg = tmp / "upstream.yaml"
         cfg.write_text(
             yaml.safe_dump({"simulation": {"seeds": min(a.seeds), "seeds_per_job": a.per_job}})

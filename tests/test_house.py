@@ -58,3 +58,42 @@ def test_no_module_over_500_lines():
     }
     assert len(sizes) > 30
     assert {k: v for k, v in sizes.items() if v > 500} == {}
+
+
+def test_the_developer_scripts_call_the_test_helpers_as_they_are_defined():
+    """scripts/benchmark*.py import helpers from tests/workflow_utils.py and run only when a
+    developer measures: a renamed keyword there broke `make bench` unseen (copy_repo lost
+    full_simulation). Every keyword of every such call must be a parameter of the helper."""
+    import inspect
+
+    import workflow_utils
+
+    bad = []
+    for script in sorted((REPO / "scripts").glob("benchmark*.py")):
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        imported = {
+            a.asname or a.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "workflow_utils"
+            for a in node.names
+        }
+        assert imported, script.name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in imported:
+                params = inspect.signature(getattr(workflow_utils, node.func.id)).parameters
+                takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+                for kw in node.keywords:
+                    if kw.arg is not None and kw.arg not in params and not takes_any:
+                        bad.append(f"{script.name}:{node.lineno} {node.func.id}({kw.arg}=)")
+    assert bad == []
+
+
+def test_a_copy_has_the_small_simulation_unless_the_shipped_one_is_asked_for(tmp_path):
+    import yaml
+    from workflow_utils import SMALL_SIMULATION, copy_repo
+
+    shipped = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
+    small = copy_repo(tmp_path / "small") / "config/config.yaml"
+    full = copy_repo(tmp_path / "full", shipped_simulation=True) / "config/config.yaml"
+    assert yaml.safe_load(small.read_text(encoding="utf-8"))["simulation"] == SMALL_SIMULATION
+    assert yaml.safe_load(full.read_text(encoding="utf-8"))["simulation"] == shipped["simulation"]

@@ -42,9 +42,10 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
 
 
 # The parameter-recovery simulation in every workflow test: 2 seeds in one job and a truth
-# panel 2x the frames. The shipped default (20 seeds, 100x; tests/test_simulation.py checks
-# the config says so) is what `make report` runs, measured in docs/benchmarks.md; the
-# workflow tests check the study's wiring and outputs, which do not depend on its size.
+# panel 2x the frames. The shipped default (20 seeds, 25x; tests/test_simulation.py checks
+# the config says so) is what `make report` runs, measured in docs/benchmarks.md
+# (copy_repo(shipped_simulation=True)); the workflow tests check the study's wiring and
+# outputs, which do not depend on its size.
 SMALL_SIMULATION = {"seeds": 2, "seeds_per_job": 2, "truth_scale": 2}
 
 
@@ -62,9 +63,9 @@ def small_simulation(config_yaml: Path) -> None:
     Path(config_yaml).write_text(head + sep + block, encoding="utf-8")
 
 
-def copy_repo(dst: Path) -> Path:
+def copy_repo(dst: Path, shipped_simulation: bool = False) -> Path:
     """Copy the workflow sources (not results/, logs/, .snakemake/) into ``dst``, with the
-    small simulation (SMALL_SIMULATION)."""
+    small simulation (SMALL_SIMULATION), or the shipped one (the benchmark scripts)."""
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
@@ -75,7 +76,8 @@ def copy_repo(dst: Path) -> Path:
             shutil.copy2(src, dst / name)
     # the raw StatBank cache directory is expected to exist
     (dst / "data" / "raw").mkdir(parents=True, exist_ok=True)
-    small_simulation(dst / "config" / "config.yaml")
+    if not shipped_simulation:
+        small_simulation(dst / "config" / "config.yaml")
     return dst
 
 

@@ -36,6 +36,21 @@ def config() -> dict:
 
 
 @pytest.fixture(scope="session")
+def nested_keys():
+    """Every dict key anywhere in a nested structure of dicts and lists (e.g. to check
+    that a param carries no language's label)."""
+
+    def keys(obj) -> set:
+        if isinstance(obj, dict):
+            return set(obj) | {k for v in obj.values() for k in keys(v)}
+        if isinstance(obj, list):
+            return {k for v in obj for k in keys(v)}
+        return set()
+
+    return keys
+
+
+@pytest.fixture(scope="session")
 def settings(config):
     cwd = os.getcwd()
     os.chdir(ROOT)

@@ -261,20 +261,13 @@ def test_size_figure_states_the_confidence_it_is_drawn_at(shares, settings):
         assert f"med {level}\u00a0% konfidensintervall" in alt or f"with {level}%" in alt, alt
 
 
-def test_indicator_rules_are_the_indicators_without_their_labels(settings):
+def test_indicator_rules_are_the_indicators_without_their_labels(settings, nested_keys):
     """What the computing rules get as a param: every key but the languages' texts."""
     langs = set(settings.config["languages"])
     rules = settings.indicator_rules
 
-    def keys(obj):
-        if isinstance(obj, dict):
-            return set(obj) | {k for v in obj.values() for k in keys(v)}
-        if isinstance(obj, list):
-            return {k for v in obj for k in keys(v)}
-        return set()
-
-    assert not keys(rules) & langs
-    assert keys(settings.indicators) - langs == keys(rules)  # nothing else left out
+    assert not nested_keys(rules) & langs
+    assert nested_keys(settings.indicators) - langs == nested_keys(rules)  # nothing else left out
     share = settings.indicators["shares"][0]
     assert rules["shares"][0] == {k: v for k, v in share.items() if k not in langs}
     assert rules["confidence"] == settings.indicators["confidence"]

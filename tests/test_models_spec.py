@@ -404,7 +404,7 @@ def test_formula_label_names_every_term_in_the_readers_words(settings):
     assert formula_label("I(x ** 2) - 1", settings, en) == "I(x ** 2)"
 
 
-def test_a_fit_job_gets_no_labels_and_its_figures_get_the_models_titles(settings):
+def test_a_fit_job_gets_no_labels_and_its_figures_get_the_models_titles(settings, nested_keys):
     """The spec param of the fit, robustness and simulation jobs carries no label (a title
     edit re-runs the figures, not the fits); the figures' labels param has the titles."""
     from digikom.models.labels import label_settings, model_label_settings
@@ -412,16 +412,9 @@ def test_a_fit_job_gets_no_labels_and_its_figures_get_the_models_titles(settings
 
     langs = set(settings.config["languages"])
 
-    def keys(obj):
-        if isinstance(obj, dict):
-            return set(obj) | {k for v in obj.values() for k in keys(v)}
-        if isinstance(obj, list):
-            return {k for v in obj for k in keys(v)}
-        return set()
-
     for m in settings.models:
         spec = job_spec(settings, m["id"])
-        assert not keys(spec) & langs, m["id"]
+        assert not nested_keys(spec) & langs, m["id"]
         # the same model otherwise: formula, effects (ids, shifts), reference
         assert spec["formula"] == m["formula"]
         assert [e["id"] for e in spec.get("effects", [])] == [e["id"] for e in m.get("effects", [])]

@@ -23,7 +23,7 @@ so the working tree's results/ are untouched. Measured:
 * the pipeline on a panel 10x and 100x larger (municipalities replicated with new
   kommunenr codes, in the microdata and in every wave's frame), per-stage times from
   Snakemake's benchmarks/*.tsv; without the maps and the report (``--omit-from
-  map_tables``), which draw the real 357 municipalities whatever the panel size.
+  map_boundaries map_tables``), which draw the real 357 municipalities whatever the panel size.
 """
 
 from __future__ import annotations
@@ -305,8 +305,8 @@ def main() -> None:
         # the maps (and the report after them) draw the 357 real municipalities: the
         # replicated ones have no polygon, and the country does not grow with the panel
         r = timed_run(
-            swd, "--config", "microdata=scaled_microdata.csv", "--omit-from", "map_tables",
-            cores=a.cores,
+            swd, "--config", "microdata=scaled_microdata.csv",
+            "--omit-from", "map_boundaries", "map_tables", cores=a.cores,
         )  # fmt: skip
         scaled[f] = {
             "rows": len(pd.read_csv(swd / "results/data/panel.csv", usecols=[0])),

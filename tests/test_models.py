@@ -491,6 +491,8 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings
     from digikom.models.labels import label_settings
 
     labels = label_settings(settings)
+    # the titles come from the labels param (the fit's spec and JSON carry none)
+    labels["models"]["ok"] = {"nb": "Tittel", "nn": "Tittel", "en": "The OK model"}
 
     ok, bad = (
         fit_model(panel, spec(id="ok")),
@@ -510,6 +512,8 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings
         assert all(p.stat().st_size > 0 for p in out)
     assert "could not be estimated" in (tmp_path / "bad_coef.alt.txt").read_text()
     ok_alt = (tmp_path / "ok_coef.alt.txt").read_text()
+    assert ok_alt.startswith("The OK model (n = ")
+    assert (tmp_path / "bad_coef.alt.txt").read_text().startswith("bad")  # no title: the id
     # readers' words, not patsy names
     assert "Population (log): " in ok_alt and "2020 (vs 2018): " in ok_alt
     assert "C(year)" not in ok_alt and "log_population" not in ok_alt

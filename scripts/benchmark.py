@@ -359,9 +359,7 @@ def simulation_cost(tmp: Path, cores: int, repeat: int, out: Path, command: str)
         for stage, sec in r["stages"].items():
             if stage.startswith("chunk_"):
                 key = "simulate_chunk (all chunks)"
-            elif stage == "truth_panel":
-                key = "simulation_truth_panel"
-            elif stage.startswith("truth_"):
+            elif stage == "truth":
                 key = "simulation_truth (all models)"
             elif stage == "recovery":
                 key = "simulation_recovery"

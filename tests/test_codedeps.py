@@ -181,9 +181,7 @@ REPORT = {"report", "all"}
         # the recovery summaries: the recovery rule and the report's section read them
         (
             "digikom.simulation",
-            {"simulate_chunk", "simulation_truth_panel", "simulation_truth"}
-            | {"simulation_recovery"}
-            | REPORT,
+            {"simulate_chunk", "simulation_truth"} | {"simulation_recovery"} | REPORT,
         ),
         ("digikom.report", {"report", "all"}),
     ],

@@ -187,7 +187,7 @@ def test_simulation_and_bootstrap_on_slurm_match_local(tmp_path):
     chunk_rules = ["bootstrap_chunk"]
     if simulation:
         # two chunk jobs, as the shipped study (20 seeds, 10 per job) has, at a fifth of
-        # its panels; the truth panel (upstream, built once) small as in the other tests
+        # its panels; the true values (upstream, one job) from a small panel as in the other tests
         scale["simulation"] = {**SMALL_SIMULATION, "seeds": 4, "seeds_per_job": 2}
         targets.append("results/simulation/recovery.csv")
         chunk_rules.append("simulate_chunk")

@@ -1,4 +1,4 @@
-"""Rule entry points: simulate_chunk, simulation_truth_panel, simulation_truth, simulation_recovery."""
+"""Rule entry points: simulate_chunk, simulation_truth, simulation_recovery."""
 
 from __future__ import annotations
 
@@ -70,9 +70,11 @@ def simulate_chunk(job) -> None:
     write_csv(val, job.output.validation)
 
 
-def simulation_truth_panel(job) -> None:
-    """The large synthetic panel of the pseudo-true values (truth_scale x the frames)."""
-    from ..simulation import make_large_panel, truth_seed
+def simulation_truth(job) -> None:
+    """The true value of every term and effect of every model (generator or pseudo-true),
+    from one large synthetic panel (truth_scale x the frames) built in memory: one file
+    per model, named after it."""
+    from ..simulation import make_large_panel, truth_seed, truth_table
 
     p = job.params
     data = _simulation_data(job)
@@ -84,20 +86,12 @@ def simulation_truth_panel(job) -> None:
     log.info(
         "truth panel: %d rows (x%d), %.2f s", len(big), p.truth_scale, time.perf_counter() - t0
     )
-    write_csv(big, job.output[0])
-
-
-def simulation_truth(job) -> None:
-    """The true value of every term and effect of one model (generator or pseudo-true)."""
-    from ..panel import read_panel
-    from ..simulation import truth_table
-
-    t0 = time.perf_counter()
-    params = dict(job.params.synthetic)
-    spec = dict(job.params.spec)
-    truth = truth_table(read_panel(job.input.panel), [spec], params, job.params.confidence)
-    log.info("truth %s: %d values, %.2f s", spec["id"], len(truth), time.perf_counter() - t0)
-    write_csv(truth, job.output[0])
+    out = {Path(f).stem: f for f in job.output}
+    for spec in (dict(s) for s in p.specs):
+        t0 = time.perf_counter()
+        truth = truth_table(big, [spec], data["params"], p.confidence)
+        log.info("truth %s: %d values, %.2f s", spec["id"], len(truth), time.perf_counter() - t0)
+        write_csv(truth, out[spec["id"]])
 
 
 def simulation_recovery(job) -> None:

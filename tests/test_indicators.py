@@ -45,6 +45,11 @@ def test_weighted_share(shares, panel):
     assert got.estimate == pytest.approx(expected)
     assert got.estimate != pytest.approx(row(shares, "has_strategy", 2018).estimate)
     assert got.conf_low < got.estimate < got.conf_high
+    # the Wilson interval at Kish's effective n (sum w)^2 / sum w^2
+    ne = w.sum() ** 2 / (w**2).sum()
+    assert ne < len(w)
+    lo, hi = proportion_confint(expected * ne, ne, alpha=0.05, method="wilson")
+    assert (got.conf_low, got.conf_high) == pytest.approx((lo, hi))
 
 
 def test_share_among_subgroup(shares, panel):

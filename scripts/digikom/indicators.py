@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .stats import proportion, weighted_mean, weighted_share, wilson
+from .stats import proportion, weighted_means, weighted_shares, wilson
 
 ALL = "all"
 COLUMNS = [
@@ -52,44 +52,69 @@ def _groups(df: pd.DataFrame):
         yield str(gid), g
 
 
+def _cells(sub: pd.DataFrame) -> list[tuple[int, str, np.ndarray]]:
+    """(year, group id, row mask) of every wave (in order) x (the whole country, then each
+    size group in order of appearance): the cells of :func:`_groups` per wave, as masks
+    over ``sub``'s rows, without a DataFrame per cell."""
+    years = sub["year"].to_numpy()
+    groups = sub["size_group"].astype(object).to_numpy()
+    out = []
+    for year in sorted(pd.unique(years)):
+        in_year = years == year
+        out.append((year, ALL, in_year))
+        for gid in pd.unique(groups[in_year]):
+            if not pd.isna(gid):
+                out.append((year, str(gid), in_year & (groups == gid)))
+    return out
+
+
+def _cell_rows(sub, values, spec, kind, estimator, conf) -> list[dict]:
+    """Unweighted and nonresponse-weighted estimates (``estimator``: stats.weighted_shares
+    or stats.weighted_means) of ``values`` in every cell of ``sub``."""
+    weight = sub["weight"].to_numpy(dtype=float)
+    keys, xs, ws = [], [], []
+    for year, gid, m in _cells(sub):
+        n = int(m.sum())
+        for weighted, w in ((False, np.ones(n)), (True, weight[m])):
+            if w.sum() > 0:
+                keys.append((year, gid, n, weighted))
+                xs.append(values[m])
+                ws.append(w)
+    if not keys:
+        return []
+    est, lo, hi = estimator(xs, ws, conf)
+    base = {"indicator": spec["id"], "kind": kind, "theme": spec["theme"]}
+    return [
+        _row(
+            **base,
+            year=year,
+            group=gid,
+            n=n,
+            weighted=weighted,
+            estimate=e,
+            conf_low=a,
+            conf_high=b,
+        )  # fmt: skip
+        for (year, gid, n, weighted), e, a, b in zip(keys, est, lo, hi, strict=True)
+    ]
+
+
 def share_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
     """Unweighted and nonresponse-weighted shares with Wilson CIs (Kish effective n for the
     weighted share; for equal weights it is n, so both reduce to the plain Wilson interval)."""
     var, values = spec["variable"], spec.get("values", [1])
     sub = query_rows(resp, spec.get("among"), f"indicator {spec['id']}")
     sub = sub[sub[var].notna()]
-    base = {"indicator": spec["id"], "kind": "share", "theme": spec["theme"]}
-    rows = []
-    for year, wave in sub.groupby("year"):
-        for gid, g in _groups(wave):
-            y = g[var].isin(values).to_numpy(dtype=float)
-            n = len(y)
-            for weighted, w in ((False, np.ones(n)), (True, g["weight"].to_numpy(dtype=float))):
-                if w.sum() <= 0:
-                    continue
-                p, lo, hi = weighted_share(y, w, conf)
-                est = dict(estimate=p, conf_low=lo, conf_high=hi, weighted=weighted)
-                rows.append(_row(**base, year=year, group=gid, n=n, **est))
-    return rows
+    y = sub[var].isin(values).to_numpy(dtype=float)
+    return _cell_rows(sub, y, spec, "share", weighted_shares, conf)
 
 
 def mean_rows(resp: pd.DataFrame, spec: dict, conf: float) -> list[dict]:
     var = spec["variable"]
     sub = query_rows(resp, spec.get("among"), f"indicator {spec['id']}")
     sub = sub[sub[var].notna()]
-    base = {"indicator": spec["id"], "kind": "mean", "theme": spec["theme"]}
-    rows = []
-    for year, wave in sub.groupby("year"):
-        for gid, g in _groups(wave):
-            x = g[var].to_numpy(dtype=float)
-            n = len(x)
-            for weighted, w in ((False, np.ones(n)), (True, g["weight"].to_numpy(dtype=float))):
-                if w.sum() <= 0:
-                    continue
-                m, lo, hi = weighted_mean(x, w, conf)
-                est = dict(estimate=m, conf_low=lo, conf_high=hi, weighted=weighted)
-                rows.append(_row(**base, year=year, group=gid, n=n, **est))
-    return rows
+    x = sub[var].to_numpy(dtype=float)
+    return _cell_rows(sub, x, spec, "mean", weighted_means, conf)
 
 
 def response_rows(panel: pd.DataFrame, conf: float) -> list[dict]:

@@ -31,12 +31,22 @@ def z_value(confidence: float) -> float:
 def wilson(k: float, n: float, confidence: float) -> tuple[float, float]:
     """Wilson score interval for a proportion k/n (n may be an effective, non-integer n),
     from statsmodels; (nan, nan) for n <= 0."""
+    lo, hi = wilson_many(np.array([k], dtype=float), np.array([n], dtype=float), confidence)
+    return (float(lo[0]), float(hi[0]))
+
+
+def wilson_many(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`wilson` of many proportions at once (arrays k and n; nan where n <= 0): one
+    call of statsmodels for all the cells of an indicator instead of one per cell."""
     from statsmodels.stats.proportion import proportion_confint
 
-    if n <= 0:
-        return (np.nan, np.nan)
-    lo, hi = proportion_confint(k, n, alpha=1 - confidence, method="wilson")
-    return (max(0.0, float(lo)), min(1.0, float(hi)))
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    ok = n > 0
+    lo, hi = np.full(len(n), np.nan), np.full(len(n), np.nan)
+    if ok.any():
+        a, b = proportion_confint(k[ok], n[ok], alpha=1 - confidence, method="wilson")
+        lo[ok], hi[ok] = np.maximum(0.0, a), np.minimum(1.0, b)
+    return lo, hi
 
 
 def proportion(k: int, n: int, confidence: float) -> dict:
@@ -45,11 +55,13 @@ def proportion(k: int, n: int, confidence: float) -> dict:
     return dict(count=k, n=n, estimate=k / n if n else np.nan, conf_low=lo, conf_high=hi)
 
 
-def t_quantile(q: float, df: float) -> float:
-    """The q quantile of Student's t with df degrees of freedom (scipy)."""
+def t_quantile(q: float, df):
+    """The q quantile of Student's t with df degrees of freedom (scipy); df a number (a
+    float back) or an array (an array back)."""
     from scipy import stats
 
-    return float(stats.t.ppf(q, df))
+    out = stats.t.ppf(q, df)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def kish_n(w: np.ndarray) -> float:
@@ -60,27 +72,37 @@ def kish_n(w: np.ndarray) -> float:
     return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
 
 
-def weighted_share(y: np.ndarray, w: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    """(share, low, high): the weighted share of y (0/1) with the Wilson interval at the
-    Kish effective n (for equal weights: the plain Wilson interval of k out of n)."""
-    p = float((w * y).sum() / w.sum())
-    ne = kish_n(w)
-    lo, hi = wilson(p * ne, ne, confidence)
+def weighted_shares(
+    ys: list[np.ndarray], ws: list[np.ndarray], confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(share, low, high) per cell: the weighted share of each cell's y (0/1) with the
+    Wilson interval at the Kish effective n (for equal weights: the plain Wilson interval
+    of k out of n). ``ys``, ``ws``: each cell's values and weights (weights summing > 0)."""
+    p = np.array([float((w * y).sum() / w.sum()) for y, w in zip(ys, ws, strict=True)])
+    ne = np.array([kish_n(w) for w in ws])
+    lo, hi = wilson_many(p * ne, ne, confidence)
     return p, lo, hi
 
 
-def weighted_mean(x: np.ndarray, w: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    """(mean, low, high): the weighted mean of x with a t interval (Kish effective n - 1
-    degrees of freedom, the weighted variance corrected to the effective n); no interval
-    for a single observation."""
-    n = len(x)
-    m = float((w * x).sum() / w.sum())
-    ne = kish_n(w)
-    if n > 1 and ne > 1:
-        var_w = float((w * (x - m) ** 2).sum() / w.sum()) * ne / (ne - 1)
-        half = t_quantile(0.5 + confidence / 2, ne - 1) * np.sqrt(var_w / ne)
-    else:
-        half = np.nan
+def weighted_means(
+    xs: list[np.ndarray], ws: list[np.ndarray], confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, low, high) per cell: the weighted mean of each cell's x with a t interval
+    (Kish effective n - 1 degrees of freedom, the weighted variance corrected to the
+    effective n); no interval for a single observation."""
+    m = np.array([float((w * x).sum() / w.sum()) for x, w in zip(xs, ws, strict=True)])
+    ne = np.array([kish_n(w) for w in ws])
+    half = np.full(len(m), np.nan)
+    ok = np.array([len(x) > 1 for x in xs], dtype=bool) & (ne > 1)
+    if ok.any():
+        var_w = np.array(
+            [
+                float((w * (x - mi) ** 2).sum() / w.sum())
+                for x, w, mi, k in zip(xs, ws, m, ok, strict=True)
+                if k
+            ]
+        ) * (ne[ok] / (ne[ok] - 1))
+        half[ok] = t_quantile(0.5 + confidence / 2, ne[ok] - 1) * np.sqrt(var_w / ne[ok])
     return m, m - half, m + half
 
 

@@ -396,16 +396,16 @@ def test_bootstrap_percentile_ci_brackets_point_estimate(small_panel, cloud_spec
     reps = pd.concat(
         [
             B.bootstrap_chunk(
-                small_panel, cloud_spec, 7, c, n, first_replicate=sum(B.chunk_sizes(40, 2)[:c])
+                small_panel, cloud_spec, 7, c, n, first_replicate=sum(B.chunk_sizes(20, 2)[:c])
             )
-            for c, n in enumerate(B.chunk_sizes(40, 2))
+            for c, n in enumerate(B.chunk_sizes(20, 2))
         ],
         ignore_index=True,
     )
-    assert reps["replicate"].nunique() == 40
+    assert reps["replicate"].nunique() == 20
     ci = B.percentile_ci(point, reps, settings.confidence)
     n_pred = int((point["quantity"] == "prediction").sum())
-    assert len(ci) == n_pred and (ci["n_replicates"] == 40).all()
+    assert len(ci) == n_pred and (ci["n_replicates"] == 20).all()
     assert (ci["conf_low"] < ci["conf_high"]).all()
     assert ((ci["conf_low"] <= ci["estimate"]) & (ci["estimate"] <= ci["conf_high"])).all()
     # percentile CI of similar width to the delta-method CI (same order of magnitude)

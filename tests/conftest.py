@@ -17,7 +17,14 @@ from digikom.config import load_all
 from digikom.io import read_yaml
 from digikom.published import read_targets
 from hypothesis import settings as hypothesis_settings
-from workflow_utils import copy_repo, from_built, run_scenario, run_snakemake, starts_snakemake
+from workflow_utils import (
+    copy_repo,
+    from_built,
+    run_scenario,
+    run_snakemake,
+    starts_quarto_render,
+    starts_snakemake,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -210,11 +217,12 @@ def _no_snakemake(item):
 
     class Guarded(real):
         def __init__(self, args, *a, **kw):
-            if starts_snakemake(args):
-                pytest.fail(
-                    f"{item.nodeid} starts Snakemake ({args!r}) but is not marked slow",
-                    pytrace=False,
-                )
+            for starts, what in ((starts_snakemake, "Snakemake"), (starts_quarto_render, "Quarto")):
+                if starts(args):
+                    pytest.fail(
+                        f"{item.nodeid} starts {what} ({args!r}) but is not marked slow",
+                        pytrace=False,
+                    )
             super().__init__(args, *a, **kw)
 
     subprocess.Popen = Guarded

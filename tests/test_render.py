@@ -76,6 +76,11 @@ Tilbake til (@sec-under).
 """
 
 
+# A Quarto render takes 5-8 s (Deno, Bootstrap's Sass, its Lua filters): the Quarto cases
+# are slow tests, so make test-fast is the same on a machine with or without Quarto.
+QUARTO = pytest.param("quarto", marks=pytest.mark.slow)
+
+
 def needs_quarto():
     if shutil.which("quarto"):
         return
@@ -228,13 +233,14 @@ def test_render_pandoc_html_and_pdf(qmd, tmp_path, monkeypatch):
     _check_outputs(*_render(qmd, tmp_path, "pandoc"))
 
 
+@pytest.mark.slow
 def test_render_quarto_html_and_pdf(qmd, tmp_path, monkeypatch):
     needs_quarto()
     monkeypatch.chdir(tmp_path)
     _check_outputs(*_render(qmd, tmp_path, "quarto"))
 
 
-@pytest.mark.parametrize("renderer", ["pandoc", "quarto"])
+@pytest.mark.parametrize("renderer", ["pandoc", QUARTO])
 def test_missing_resource_fails_and_keeps_the_build(qmd, tmp_path, monkeypatch, renderer):
     """A resource the renderer cannot fetch (here an <img> in raw HTML, which prepare()
     does not see) fails the render; the build directory is kept for debugging."""
@@ -316,7 +322,7 @@ def test_missing_pdf_font_is_a_clear_error(qmd, tmp_path, monkeypatch):
     assert not (tmp_path / "out" / "r.pdf").exists()
 
 
-@pytest.mark.parametrize("renderer", ["pandoc", "quarto"])
+@pytest.mark.parametrize("renderer", ["pandoc", QUARTO])
 def test_long_table_breaks_across_pages(tmp_path, monkeypatch, renderer):
     """A labelled table longer than a page (Quarto: figure kind "quarto-float-tbl") breaks
     across pages instead of running off the page: every row is in the PDF."""

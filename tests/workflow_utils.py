@@ -174,12 +174,21 @@ def hash_tree(root: Path) -> dict[str, str]:
     }
 
 
+def _argv(args) -> list[str]:
+    if isinstance(args, str | bytes | os.PathLike):
+        return os.fsdecode(args).split()
+    return [os.fsdecode(a) for a in args]
+
+
+def starts_quarto_render(args) -> bool:
+    """Whether a subprocess command line (list or shell string) is ``quarto render``."""
+    argv = _argv(args)
+    return len(argv) > 1 and Path(argv[0]).name == "quarto" and argv[1] == "render"
+
+
 def starts_snakemake(args) -> bool:
     """Whether a subprocess command line (list or shell string) starts Snakemake."""
-    if isinstance(args, str | bytes | os.PathLike):
-        argv = os.fsdecode(args).split()
-    else:
-        argv = [os.fsdecode(a) for a in args]
+    argv = _argv(args)
     if not argv:
         return False
     if Path(argv[0]).name == "snakemake":

@@ -25,7 +25,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_utils import REPO, SMALL_SIMULATION, copy_repo, hash_tree, run_snakemake
+from workflow_utils import (
+    REPO,
+    SMALL_SIMULATION,
+    copy_repo,
+    from_built,
+    hash_tree,
+    run_snakemake,
+)
 
 PROFILE = "workflow/profiles/slurm"
 SIMULATION_RULES = REPO / "workflow" / "rules" / "simulation.smk"
@@ -176,7 +183,7 @@ def test_profile_needs_only_account_and_partition(tmp_path):
 
 
 @pytest.mark.slow
-def test_simulation_and_bootstrap_on_slurm_match_local(tmp_path):
+def test_simulation_and_bootstrap_on_slurm_match_local(built, tmp_path):
     env = _slurm_env()
     account = os.environ.get("DIGIKOM_SLURM_ACCOUNT", "root")
     partition = os.environ.get("DIGIKOM_SLURM_PARTITION", "main")
@@ -195,8 +202,9 @@ def test_simulation_and_bootstrap_on_slurm_match_local(tmp_path):
     scale_file.write_text(yaml.safe_dump(scale))
     args = [*targets, "--configfile", str(scale_file)]
 
-    # Everything upstream of the chunks once, locally; then the same tree twice.
-    base = copy_repo(tmp_path / "base")
+    # Everything upstream of the chunks once, locally (from the built run: only what this
+    # test's scale changes re-runs); then the same tree twice.
+    base = from_built(built, tmp_path / "base")
     run_snakemake(base, *args, "--omit-from", *chunk_rules, check=True, timeout=1200)
     local = Path(shutil.copytree(base, tmp_path / "local", symlinks=True))
     slurm = Path(shutil.copytree(base, tmp_path / "slurm", symlinks=True))

@@ -94,7 +94,7 @@ def _cell_rows(sub, values, spec, kind, estimator, conf) -> list[dict]:
             estimate=e,
             conf_low=a,
             conf_high=b,
-        )  # fmt: skip
+        )
         for (year, gid, n, weighted), e, a, b in zip(keys, est, lo, hi, strict=True)
     ]
 

@@ -84,18 +84,10 @@ def _cell_rows(sub, values, spec, kind, estimator, conf) -> list[dict]:
         return []
     est, lo, hi = estimator(xs, ws, conf)
     base = {"indicator": spec["id"], "kind": kind, "theme": spec["theme"]}
+    cell = ("year", "group", "n", "weighted")  # the fields of each key
     return [
-        _row(
-            **base,
-            year=year,
-            group=gid,
-            n=n,
-            weighted=weighted,
-            estimate=e,
-            conf_low=a,
-            conf_high=b,
-        )
-        for (year, gid, n, weighted), e, a, b in zip(keys, est, lo, hi, strict=True)
+        _row(**base, **dict(zip(cell, key, strict=True)), estimate=e, conf_low=a, conf_high=b)
+        for key, e, a, b in zip(keys, est, lo, hi, strict=True)
     ]
 
 

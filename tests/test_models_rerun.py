@@ -1,6 +1,7 @@
 """Editing one model's formula in config/models.yaml re-runs only that model (and what
-depends on it), not the other models: the spec reaches each fit_model job as a param.
-A forced rebuild of the models stage gives byte-identical files (no timings in results)."""
+depends on it), not the other models: the spec reaches each fit_model job as a param. (That a rebuild
+gives byte-identical files, with no timings in the results, is checked for every stage by
+tests/test_reliability.py::test_interrupted_second_build_completes_byte_identical_to_the_first.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_utils import from_built, hash_tree, run_snakemake
+from workflow_utils import from_built, run_snakemake
 
 
 def _targets(ids: list[str]) -> list[str]:
@@ -86,22 +87,3 @@ def test_editing_one_formula_reruns_only_that_model(built, tmp_path):
     jobs = _planned_jobs(work, targets)
     assert sorted(m for rule, m in jobs if rule == "fit_model") == sorted([edited, main])
     assert "robustness" in {rule for rule, _ in jobs}
-
-
-@pytest.mark.slow
-def test_forced_rebuild_of_the_models_stage_is_byte_identical(built, tmp_path):
-    work = from_built(built, tmp_path / "digikom")
-    ids = [m["id"] for m in yaml.safe_load((work / "config/models.yaml").read_text())["models"]]
-    targets = _targets(ids)
-    _snakemake(work, *targets)
-    before = hash_tree(work / "results" / "models")
-    figures = {k: v for k, v in hash_tree(work / "results" / "figures").items() if "model_" in k}
-    assert len(before) >= 3 * len(ids) and figures
-    rules = ["fit_model", "collect_models", "robustness", "plot_model", "plot_predictions"]
-    out = _snakemake(work, "--forcerun", *rules, "--", *targets)
-    assert "fit_model" in out  # the stage did run again
-    assert hash_tree(work / "results" / "models") == before
-    after = {k: v for k, v in hash_tree(work / "results" / "figures").items() if "model_" in k}
-    assert after == figures
-    # the fitting times are in the logs, not in the results
-    assert " s" in (work / "logs" / "models" / f"fit_{ids[0]}.log").read_text()

@@ -650,7 +650,8 @@ def test_interrupted_second_build_completes_byte_identical_to_the_first(built, t
     files, and every file under results/ is byte-identical to the first build's (the
     `built` fixture), apart from provenance.json's run metadata (strict: model JSONs, the
     HTML and the PDF included). (One second build serves both the reproducibility and the
-    interrupt check: each is a full cold build with the simulation study.)"""
+    interrupt check: each is a full cold build with the simulation study. It also covers
+    a forced rebuild of the models stage: the same jobs in new processes.)"""
     wd = copy_repo(tmp_path / "interrupt")  # as `built` runs it
     proc = subprocess.Popen(
         snakemake_cmd(wd),
@@ -699,6 +700,9 @@ def test_interrupted_second_build_completes_byte_identical_to_the_first(built, t
         else set()
     )
     assert {k for k in raw[0] if raw[0][k] != raw[1][k]} <= allowed
+    # the models' fitting times differ between the builds: they are in the logs only
+    for log in sorted((wd / "logs/models").glob("fit_*.log")):
+        assert re.search(r"status \w+, n=\d+, \d+\.\d\d s$", log.read_text("utf-8"), re.M), log
 
 
 # --------------------------------------------------------------------------- failed runs

@@ -231,6 +231,26 @@ def test_pdf_pages(built, tmp_path):
         assert (a < 128).mean() > 0.0005, f"{p.name} has almost no ink"
 
 
+def test_long_table_breaks_across_pages(built):
+    """The report's longest labelled table (its input files, about 140 rows; with Quarto a
+    "quarto-float-tbl") breaks across pages instead of running off the page: every input
+    file's hash is in the PDF, on more than one page. (tests/test_render.py checks the same
+    for pandoc + typst on a small document.)"""
+    from test_render import pdf_text
+
+    pdf = built / "results/report/report.nb.pdf"
+    pdf_text(pdf)  # skips, or fails in CI, without pdftotext
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True)
+    pages = out.stdout.split("\f")
+    inputs = json.loads((built / "results/provenance.json").read_text())["inputs"]
+    assert len(inputs) > 60
+    shown = {
+        i["path"]: [n for n, page in enumerate(pages) if i["sha256"][:16] in page] for i in inputs
+    }
+    assert [p for p, on in shown.items() if not on] == []
+    assert len({on[0] for on in shown.values()}) >= 2
+
+
 # --------------------------------------------------------------------------- variants
 # built_en: scenario "en" from a copy of the built run (tests/conftest.py)
 def test_english_report(built, built_en, browser):

@@ -244,6 +244,22 @@ def test_non_utf8_byte_named_with_line_column_and_field(good_csv, tmp_path, offs
     assert "\n" not in msg
 
 
+def test_more_fields_than_the_header_is_a_clear_error(good_csv, tmp_path):
+    """Data lines with more fields than the header: pandas would make the surplus fields
+    row labels (found by the microdata fuzz test, as a raw ValueError in validation)."""
+    path, df = good_csv
+    lines = path.read_text(encoding="utf-8").splitlines()
+    bad = tmp_path / "wide.csv"
+    bad.write_text("\n".join([lines[0]] + [line + ",1,1" for line in lines[1:4]]) + "\n")
+    with pytest.raises(InputDataError) as exc:
+        P.read_microdata(bad)
+    n = len(df.columns)
+    assert str(exc.value) == (
+        f"{bad}: the first data line has {n + 2} fields, the header {n} (separator ','): "
+        "each line needs one field per column"
+    )
+
+
 def test_utf8_bom_and_directory(good_csv, tmp_path):
     path, df = good_csv
     bom = tmp_path / "bom.csv"

@@ -81,6 +81,11 @@ def read_microdata(path: str | os.PathLike) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputDataError(f"{path}: cannot parse as CSV (separator '{sep}'): {exc}") from exc
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the surplus fields row labels
+        raise InputDataError(
+            f"{path}: the first data line has {df.shape[1] + df.index.nlevels} fields, the "
+            f"header {df.shape[1]} (separator '{sep}'): each line needs one field per column"
+        )
     if df.shape[1] < 2:
         raise InputDataError(
             f"{path}: found {df.shape[1]} column(s); expected a comma- or semicolon-separated "

@@ -260,6 +260,16 @@ def test_more_fields_than_the_header_is_a_clear_error(good_csv, tmp_path):
     )
 
 
+def test_a_column_named_twice_is_a_clear_error(tmp_path):
+    """Header names that are equal once their spaces and tabs are stripped (found by the
+    microdata fuzz test, as a raw AttributeError)."""
+    bad = tmp_path / "twice.csv"
+    bad.write_text("kommunenr,year, \tyear\n0301,2018,2018\n")
+    with pytest.raises(InputDataError) as exc:
+        P.read_microdata(bad)
+    assert str(exc.value) == f"{bad}: column(s) named twice in the header: year"
+
+
 def test_utf8_bom_and_directory(good_csv, tmp_path):
     path, df = good_csv
     bom = tmp_path / "bom.csv"

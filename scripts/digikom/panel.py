@@ -92,6 +92,9 @@ def read_microdata(path: str | os.PathLike) -> pd.DataFrame:
             "file in digikom panel format"
         )
     df.columns = [str(c).strip() for c in df.columns]
+    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dupes:
+        raise InputDataError(f"{path}: column(s) named twice in the header: {', '.join(dupes)}")
     return _as_text(df)
 
 

@@ -8,7 +8,8 @@ STAMP := $(VENV)/.digikom-installed
 CORES ?= all
 # pytest-xdist workers for make test / test-fast (the machines have 2 cores; WORKERS=0 runs
 # the suite in one process). make test sends each test file to one worker (the built runs
-# the workflow tests start from are made once and shared: tests/conftest.py).
+# the workflow tests start from are made once and shared), the longest files first in the
+# order tests/conftest.py gives (LONGEST_FIRST), not xdist's order by number of tests.
 WORKERS ?= 2
 
 .PHONY: report test test-fast lint format bench dag clean help
@@ -53,7 +54,7 @@ report: $(STAMP)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) -m "not slow" --hypothesis-profile=fast

@@ -244,15 +244,22 @@ def pytest_runtest_call(item):
         yield
 
 
-# The files whose tests took longest on one worker (make test, 2026-12-02): started first.
-LONGEST_FIRST = ("test_statbank_workflow.py", "test_reliability.py", "test_slurm.py",
-                 "test_models_rerun.py", "test_hostile_labels.py")  # fmt: skip
+# The files whose tests took longest on one worker (make test, 2026-12-03), in the order
+# they start. pytest-xdist's loadfile scheduler (make test passes --no-loadscope-reorder,
+# else it orders files by their number of tests) gives each worker two files at first:
+# worker 1 the cold second build (test_rebuild, which needs no built run until its end)
+# and test_statbank_workflow, worker 2 test_reliability (its fast tests, then the built
+# run and the microdata scenario) and test_maps; the rest go to whichever is free.
+LONGEST_FIRST = ("test_rebuild.py", "test_reliability.py", "test_statbank_workflow.py",
+                 "test_maps.py", "test_slurm.py", "test_nynorsk.py", "test_hostile_labels.py",
+                 "test_report.py", "test_render_parity.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items):
     """The longest files first, then the other files with workflow (slow) tests, then the
     rest, each file's tests in their own order: the two workers of `make test` (--dist
-    loadfile) then end on short files, not one waiting for the other's long one."""
+    loadfile --no-loadscope-reorder) then end on short files, not one waiting for the
+    other's long one."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
 
     def rank(item):

@@ -1,7 +1,7 @@
 """Editing one model's formula in config/models.yaml re-runs only that model (and what
 depends on it), not the other models: the spec reaches each fit_model job as a param. (That a rebuild
 gives byte-identical files, with no timings in the results, is checked for every stage by
-tests/test_reliability.py::test_interrupted_second_build_completes_byte_identical_to_the_first.)"""
+tests/test_rebuild.py::test_interrupted_second_build_completes_byte_identical_to_the_first.)"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Reliability: reproducible bytes, precise rerun triggers, safe failure (no partial
-output, logs naming the cause), interrupts, read-only/full disks, missing fonts, config
-schema errors, fuzzed readers, the SLURM profile and the bootstrap switch.
+"""Reliability: precise rerun triggers, safe failure (no partial output, logs naming the
+cause), read-only/full disks, missing fonts, config schema errors, fuzzed readers, the
+SLURM profile and the bootstrap switch. (Reproducible bytes and interrupts:
+tests/test_rebuild.py.)
 
 Whole-workflow tests are marked ``slow``; they run in temporary copies of the repository
 (tests/workflow_utils.py) and never touch the working tree's results/."""
@@ -9,12 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,71 +25,18 @@ from digikom import panel as P
 from digikom.errors import DigikomError, RenderError, StatbankError
 from digikom.fonts import check_fonts, fonts_in_typst, raise_on_font_warnings
 from digikom.models.spec import resolve_spec
-from digikom.provenance import RUN_METADATA_FIELDS
 from digikom.statbank.jsonstat import loads_jsonstat2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from workflow_utils import (
     copy_repo,
-    env_for,
     from_built,
-    hash_tree,
     planned_jobs,
     run_snakemake,
     scenario_config,
-    snakemake_cmd,
 )
 
 # --------------------------------------------------------------------------- helpers
-
-# the PDF's creation dates (the Quarto path's typst stamps the build time)
-PDF_DATES = re.compile(rb"D:\d{14}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{2}:\d{2})")
-# The PDF's document id (XMP and trailer): typst derives it per build unless the timestamp
-# is fixed, which the offline typst stand-in under Quarto does not do (docs/reproducibility.md).
-PDF_IDS = re.compile(rb"(?:DocumentID>|InstanceID>)[^<]*<|/ID \[\([^)]*\) \([^)]*\)\]")
-
-
-def _drop(obj: dict, dotted: str) -> None:
-    *head, last = dotted.split(".")
-    for key in head:
-        obj = obj.get(key, {})
-    if isinstance(obj, dict):
-        obj.pop(last, None)
-
-
-def normalised(path: Path) -> bytes:
-    """File bytes with the run-metadata fields of provenance.json removed (the only
-    documented difference between two builds, docs/reproducibility.md)."""
-    data = path.read_bytes()
-    if path.name == "provenance.json":
-        doc = json.loads(data)
-        for f in RUN_METADATA_FIELDS:
-            _drop(doc, f)
-        return json.dumps(doc, sort_keys=True).encode()
-    if path.suffix == ".pdf":
-        return PDF_DATES.sub(b"<date>", PDF_IDS.sub(b"<id>", data))
-    return data
-
-
-def differing(a: Path, b: Path) -> list[str]:
-    ha, hb = hash_tree(a), hash_tree(b)
-    diff = sorted(set(ha) ^ set(hb))
-    for rel in sorted(set(ha) & set(hb)):
-        if ha[rel] != hb[rel] and normalised(a / rel) != normalised(b / rel):
-            diff.append(rel)
-    return diff
-
-
-def results_of(wd: Path) -> Path:
-    return wd / "results"
-
-
-def leftover_temp_files(root: Path) -> list[Path]:
-    return [
-        p
-        for p in root.rglob(".*")
-        if p.is_file() and p.name.endswith((".tmp", ".csv", ".png", ".svg", ".pdf", ".html"))
-    ]
 
 
 def tmpfs(path: Path, size: str, readonly: bool = False) -> bool:
@@ -620,10 +565,6 @@ def test_readonly_or_full_results_dir_fails_clearly(tmp_path, fault):
         umount(results)
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.slow
 def test_console_fits_one_screen(built, built_console):
     """The console of a build as `make report` runs it (the `built` fixture: the default
@@ -641,68 +582,6 @@ def test_console_fits_one_screen(built, built_console):
     assert not [line for line in console if "Shell command" in line or "params:" in line]
     (html,) = (built / "results/report").glob("report*.html")
     assert stdout.strip().splitlines()[-1] == f"Report: results/report/{html.name} (and .pdf)"
-
-
-@pytest.mark.slow
-def test_interrupted_second_build_completes_byte_identical_to_the_first(built, tmp_path):
-    """A second build in a fresh copy, interrupted with Ctrl-C while the models are fitted
-    and completed with the default profile (as `make report` runs it), leaves no stale
-    files, and every file under results/ is byte-identical to the first build's (the
-    `built` fixture), apart from provenance.json's run metadata (strict: model JSONs, the
-    HTML and the PDF included). (One second build serves both the reproducibility and the
-    interrupt check: each is a full cold build with the simulation study. It also covers
-    a forced rebuild of the models stage: the same jobs in new processes.)"""
-    wd = copy_repo(tmp_path / "interrupt")  # as `built` runs it
-    proc = subprocess.Popen(
-        snakemake_cmd(wd),
-        cwd=wd,
-        env=env_for(wd),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        # A CI runner may start us in the background, where SIGINT is ignored and the
-        # child would inherit that: give Snakemake the default disposition, as in a terminal.
-        preexec_fn=_default_sigint,
-    )
-    deadline = time.time() + 300
-    # interrupt while the model fits run (after the panel, before the report)
-    while time.time() < deadline and not list((wd / "logs/models").glob("fit_*.log")):
-        time.sleep(0.1)
-    # Ctrl-C as a user presses it: again until Snakemake has stopped (under load a single
-    # signal can arrive while Snakemake is between jobs and be handled late).
-    out = ""
-    for _ in range(240):
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = proc.communicate(timeout=0.5)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    assert proc.returncode != 0, out[-2000:]
-    assert not (wd / "results/report/report.nb.pdf").exists()
-    # Snakemake marked the interrupted jobs' outputs incomplete: a plain re-run refuses ...
-    plain = run_snakemake(wd)
-    assert plain.returncode != 0 and "IncompleteFilesException" in plain.stdout + plain.stderr
-    # ... and the default profile (rerun-incomplete: true) rebuilds them and completes
-    run_snakemake(wd, "--workflow-profile", "workflow/profiles/default", check=True, timeout=1800)
-    assert planned_jobs(wd) == {}
-    assert leftover_temp_files(wd / "results") == []
-    # ... with exactly the files of the first build
-    first, second = results_of(built), results_of(wd)
-    assert hash_tree(first).keys() == hash_tree(second).keys()
-    assert differing(first, second) == []
-    raw = hash_tree(first), hash_tree(second)
-    renderer = json.loads((first / "provenance.json").read_text())["renderer"]
-    # the offline Quarto's typst stand-in stamps the build time into the PDF (normalised)
-    allowed = {"provenance.json"} | (
-        {f"report/{p.name}" for p in (first / "report").glob("*.pdf")}
-        if renderer == "quarto"
-        else set()
-    )
-    assert {k for k in raw[0] if raw[0][k] != raw[1][k]} <= allowed
-    # the models' fitting times differ between the builds: they are in the logs only
-    for log in sorted((wd / "logs/models").glob("fit_*.log")):
-        assert re.search(r"status \w+, n=\d+, \d+\.\d\d s$", log.read_text("utf-8"), re.M), log
 
 
 # --------------------------------------------------------------------------- failed runs

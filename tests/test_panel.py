@@ -260,11 +260,17 @@ def test_more_fields_than_the_header_is_a_clear_error(good_csv, tmp_path):
     )
 
 
-def test_a_column_named_twice_is_a_clear_error(tmp_path):
-    """Header names that are equal once their spaces and tabs are stripped (found by the
-    microdata fuzz test, as a raw AttributeError)."""
+@pytest.mark.parametrize("twice", ["year", " \tyear"])
+def test_a_column_named_twice_is_a_clear_error(good_csv, tmp_path, twice):
+    """A header naming a column twice: as written (pandas renamed the second "x.1" and the
+    file validated, the first column's values used), or once spaces and tabs are stripped
+    (found by the microdata fuzz test, as a raw AttributeError)."""
+    path, _ = good_csv
+    lines = path.read_text(encoding="utf-8").splitlines()
+    col = lines[0].split(",").index("year")
+    rows = [lines[0] + "," + twice] + [line + "," + line.split(",")[col] for line in lines[1:]]
     bad = tmp_path / "twice.csv"
-    bad.write_text("kommunenr,year, \tyear\n0301,2018,2018\n")
+    bad.write_text("\n".join(rows) + "\n")
     with pytest.raises(InputDataError) as exc:
         P.read_microdata(bad)
     assert str(exc.value) == f"{bad}: column(s) named twice in the header: year"

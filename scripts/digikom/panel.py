@@ -5,6 +5,7 @@ Every downstream rule reads only the panel this module writes."""
 
 from __future__ import annotations
 
+import csv
 import io
 import logging
 import os
@@ -91,10 +92,15 @@ def read_microdata(path: str | os.PathLike) -> pd.DataFrame:
             f"{path}: found {df.shape[1]} column(s); expected a comma- or semicolon-separated "
             "file in digikom panel format"
         )
-    df.columns = [str(c).strip() for c in df.columns]
-    dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    # the header as written: pandas renames a repeated name ("x" again -> "x.1")
+    try:
+        names = [c.strip() for c in next(csv.reader(io.StringIO(text), delimiter=sep))]
+    except csv.Error as exc:
+        raise InputDataError(f"{path}: cannot parse the header line as CSV: {exc}") from exc
+    dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
         raise InputDataError(f"{path}: column(s) named twice in the header: {', '.join(dupes)}")
+    df.columns = [str(c).strip() for c in df.columns]
     return _as_text(df)
 
 

@@ -1,5 +1,5 @@
 // Run axe-core (WCAG 2.1 A/AA rules) in headless Chromium on local HTML files and print
-// one JSON object: {"<file>": [violation, ...], ...}. Used by tests/test_accessibility.py.
+// one JSON object: {"<file>": [violation, ...], ...}. Used by tests/test_render_parity.py.
 //
 //   node tests/axe/run_axe.js MODULES_DIR CHROMIUM [--disable RULE[,RULE]] [--rows N] file.html [...]
 //

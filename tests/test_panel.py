@@ -104,6 +104,31 @@ def test_missing_required_column(good_csv, settings, frames, tmp_path):
     expect_error(path, settings, frames, "missing required column", "tried_recruit", "cloud_use")
 
 
+def test_a_misspelled_required_column_is_named_with_its_likely_spelling(
+    good_csv, settings, frames, tmp_path
+):
+    _, df = good_csv
+    path = write_variant(df.rename(columns={"cloud_use": "clod_use"}), tmp_path)
+    expect_error(
+        path, settings, frames, "missing required column", "cloud_use (is 'clod_use' meant?)"
+    )
+
+
+def test_extra_columns_are_ignored_with_a_warning_naming_them(
+    good_csv, settings, frames, tmp_path, caplog
+):
+    path, df = good_csv
+    plain = load(path, settings, frames)
+    assert "ignored" not in caplog.text
+    more = df.assign(weight=9.0, kommentar="x")  # a weight of its own: derived by the pipeline
+    typed = load(write_variant(more, tmp_path), settings, frames)
+    pd.testing.assert_frame_equal(typed, plain)
+    derived, unknown = (r.getMessage() for r in caplog.records if "ignored" in r.getMessage())
+    assert str(tmp_path / "bad.csv") in derived and "weight ignored" in derived
+    assert "derives" in derived and "kommentar" not in derived
+    assert unknown.endswith("not in the codebook ignored: kommentar")
+
+
 def test_out_of_range_values_all_reported(good_csv, settings, frames, tmp_path):
     _, df = good_csv
     df = df.copy().astype(

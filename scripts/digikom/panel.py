@@ -276,11 +276,30 @@ def validate_microdata(
     fails = _Failures(source, row_offset=2)  # header is line 1
     input_vars = {n: v for n, v in codebook["variables"].items() if v.get("input")}
     missing = [n for n, v in input_vars.items() if v.get("required") and n not in raw.columns]
+    extra = [str(c) for c in raw.columns if c not in input_vars]
     if missing:
+        import difflib
+
+        def named(n: str) -> str:
+            close = difflib.get_close_matches(n, extra, n=1, cutoff=0.75)
+            return f"{n} (is {close[0]!r} meant?)" if close else n
+
         raise InputDataError(
-            f"{source}: missing required column(s): {', '.join(missing)} "
-            f"(found: {', '.join(raw.columns)})"
+            f"{source}: missing required column(s): {', '.join(map(named, missing))} "
+            f"(found: {', '.join(map(str, raw.columns))})"
         )
+    # Columns beyond the codebook's inputs are allowed (files often carry more) but never
+    # used; a file's own value of a derived variable (a weight, say) would be replaced.
+    derived = [c for c in extra if c in codebook["variables"]]
+    if derived:
+        log.warning(
+            "%s: column(s) %s ignored: the pipeline derives these itself (codebook "
+            "input: false), from the municipality frames and the answers",
+            source,
+            ", ".join(derived),
+        )
+    if unknown := [c for c in extra if c not in derived]:
+        log.warning("%s: column(s) not in the codebook ignored: %s", source, ", ".join(unknown))
     df = pd.DataFrame(index=raw.index)
     not_integer: set[tuple[str, int]] = set()
     for name, var in input_vars.items():

@@ -35,7 +35,7 @@ from digikom.text import (
     missing_labels,
     render_template,
 )
-from workflow_utils import from_built, run_scenario
+from workflow_utils import callout_titles, from_built, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = read_yaml(ROOT / "config" / "config.yaml")
@@ -318,6 +318,15 @@ def test_nynorsk_report(built, built_nn):
         assert re.search(rf"^\s*(\d+(\.\d+)*\s+)?{re.escape(tx(key))}\s*$", text, re.M), key
     assert "Hovudfunn" in text and "Replikering av publiserte tal" in text
     assert "Digitalisering i kommunane" in text and "Syntetiske data. Mikrodataa til SSB" in text
+    # Quarto's callout titles in nynorsk (its own nn translation says bokmål "Advarsel")
+    renderer = json.loads((wd / "results/provenance.json").read_text("utf-8"))["renderer"]
+    titles = callout_titles(doc)
+    if renderer == "quarto":
+        assert tx("common.callout_warning") == "Åtvaring" and "Åtvaring" in titles
+        assert set(titles) <= {tx("common.callout_warning"), tx("common.callout_note")}
+    else:
+        assert titles == []
+    assert "Advarsel" not in text
     # no bokmål-only word and no English word in what the reader sees (place names,
     # addresses and code are not words of either language)
     for name in sorted(_place_names(wd), key=len, reverse=True):
@@ -336,7 +345,8 @@ def test_nynorsk_report(built, built_nn):
     pdf = _pdftotext(wd / "results/report/report.nn.pdf")
     assert " ".join(on.split()) in " ".join(pdf.split())
     assert "Hovudfunn" in pdf and "Innhald" in pdf and "Figur" in pdf
-    assert not re.search(r"\b(ikke|kommunene|Contents|Figure)\b", pdf)
+    assert not re.search(r"\b(ikke|kommunene|Contents|Figure|Advarsel)\b", pdf)
+    assert ("Åtvaring" in pdf) == (renderer == "quarto")
     # the figures: alt texts and the drawn text (SVG text elements) in nynorsk
     figs = wd / "results/figures"
     alt = (figs / "fig_size_has_strategy.alt.txt").read_text("utf-8")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from digikom.panel import read_panel
 from digikom.text import Text
-from workflow_utils import from_built, run_snakemake
+from workflow_utils import callout_titles, from_built, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +122,14 @@ def test_html_is_self_contained_and_carries_panel_numbers(built):
     # the header names the renderer that ran, the one provenance.json records
     renderer = json.loads((built / "results/provenance.json").read_text())["renderer"]
     assert re.search(rf"Laget med:</strong>\s*{renderer} \(", html), renderer
+    # Quarto titles the callouts with the report's words (its own nb has English "Note");
+    # pandoc + typst show them without a title
+    titles = callout_titles(html)
+    if renderer == "quarto":
+        assert Text("nb")("common.callout_warning") in titles
+        assert set(titles) <= {Text("nb")(f"common.callout_{k}") for k in ("warning", "note")}
+    else:
+        assert titles == []
     # the build directory is removed after a successful render
     assert sorted(p.name for p in (built / "results/report").iterdir()) == [
         "context.json",

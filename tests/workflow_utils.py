@@ -174,6 +174,11 @@ def hash_tree(root: Path) -> dict[str, str]:
     }
 
 
+def callout_titles(html: str) -> list[str]:
+    """The titles Quarto gives the callouts of an HTML report, in order (none from pandoc)."""
+    return re.findall(r'<div class="callout-title-container[^"]*">\s*(.*?)\s*</div>', html, re.S)
+
+
 def _argv(args) -> list[str]:
     if isinstance(args, str | bytes | os.PathLike):
         return os.fsdecode(args).split()

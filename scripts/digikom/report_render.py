@@ -56,6 +56,11 @@ def render_report(qmd, inputs, config, targets, results, lang, choice, out, sett
         "lang": lang,
         "author": "digikom",
         "toc-title": tx("common.contents"),
+        # Quarto's callout titles (its own nb and nn translations are not the report's)
+        "language": {
+            "callout-warning-title": tx("common.callout_warning"),
+            "callout-note-title": tx("common.callout_note"),
+        },
     }
     log.info("rendering %s with %s (%s)", qmd, renderer, version)
     # The report reads its records from the build area until it has been written (kept

@@ -244,6 +244,37 @@ def test_one_calibration_count_from_the_generator_specs(config, settings, target
     assert nb[("response", "targets", 2024)] == "ikke publisert; antatt nær 2022"
 
 
+def test_a_new_wave_gets_the_carried_over_values_as_assumptions(settings, targets):
+    """A configured wave without values of its own (2026) gets, per share, the value the
+    generator carries over to it (synthetic.spec_wave: the latest earlier wave), as an
+    assumption whose note names that wave; within_level shares apply only where named."""
+    from digikom.report_context import calibration_rows, calibration_summary
+
+    base = calibration_rows(settings.synthetic, targets, [2018, 2024], "nb")
+    rows = calibration_rows(settings.synthetic, targets, [2018, 2024, 2026], "nb")
+    new = [r for r in rows if r["year"] == 2026]
+    last = {(r["variable"], r["part"]): r for r in base if r["year"] == 2024}
+    assert {(r["variable"], r["part"]) for r in new} == set(last)
+    assert not any(r["part"].startswith("within_level") for r in new)
+    for r in new:
+        assert r["value"] == last[r["variable"], r["part"]]["value"]
+        assert (r["source"], r["provenance"], r["carried_from"]) == ("assumption", "assumed", 2024)
+        assert r["note"] == "ingen verdi for 2026: verdien for 2024 er brukt"
+    # the rows of the other waves are as before, each new one right after its 2024 row
+    assert [r for r in rows if r["year"] != 2026] == base
+    for r in new:
+        i = rows.index(r)
+        assert (rows[i - 1]["variable"], rows[i - 1]["part"], rows[i - 1]["year"]) == (
+            r["variable"], r["part"], 2024,
+        )  # fmt: skip
+    summary, before = calibration_summary(rows), calibration_summary(base)
+    assert summary["assumed"] == before["assumed"] + len(new)
+    assert summary["published"] == before["published"]
+    # the generator draws 2026 from the same (2024) spec
+    spec = settings.synthetic["response"]["targets"]
+    assert S.spec_wave(spec, 2026) == 2024 and S.spec_wave(spec, 2016) == 2018
+
+
 def test_calibration_count_follows_a_hand_made_generator(targets):
     """A within_level spec and a ratio_of spec count like any other calibration share."""
     from digikom.report_context import calibration_rows, calibration_summary

@@ -59,6 +59,9 @@ def test_a_new_wave_by_one_config_line(built_2026):
     tx = Text("nb")
     assert "Bølger: 2018, 2020, 2022, 2024, 2026" in text
     assert tx("common.subtitle_update", first=2018, last=2022, update=2026) in text
+    # the calibration appendix says where the synthetic 2026 values come from
+    assert tx("appendix.calibration_carried", wave=2026, used=2024) in text
+    assert tx("appendix.cal_carried", year=2026, used=2024) in text
     r = pan[(pan.year == 2026) & pan.responded]
     share = f"{100 * (r.has_strategy == 1).mean():.1f}".replace(".", ",")
     assert re.search(rf">\s*{share}\s*<", doc), share

@@ -523,3 +523,29 @@ def test_model_specs_show_terms_in_words_not_patsy(results, settings):
         md = appendix.model_specs(Report(results=results, lang=lang))
         assert words in md
         assert "C(" not in md and "`log_population" not in md
+
+
+def test_calibration_appendix_says_which_wave_a_new_wave_takes_its_values_from(
+    results, settings, targets
+):
+    from digikom.report_context import calibration_rows
+    from digikom.sections import appendix
+
+    ctx = json.loads((results / "report/context.json").read_text())
+    for waves, said in (([2018, 2024], False), ([2018, 2024, 2026], True)):
+        for lang, sentence in (
+            ("nb", "Bølge 2026 har ingen verdier i config/synthetic.yaml. Generatoren bruker "
+                   "verdiene for 2024 der (en antakelse)"),
+            ("en", "Wave 2026 has no values in config/synthetic.yaml. The generator uses "
+                   "those of 2024 there (an assumption)"),
+        ):  # fmt: skip
+            ctx["calibration"] = calibration_rows(settings.synthetic, targets, waves, lang)
+            (results / "report/context.json").write_text(json.dumps(ctx))
+            md = appendix.calibration(Report(results=results, lang=lang))
+            assert "{#tbl-calibration}" in md
+            assert (sentence in md) == said, md[:600]
+            rows = [line for line in md.splitlines() if "| 2026 |" in line]
+            assert bool(rows) == said
+            assert len(rows) == (len(ctx["calibration"]) - len(
+                calibration_rows(settings.synthetic, targets, [2018, 2024], lang)
+            ))  # fmt: skip

@@ -89,12 +89,24 @@ def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list
     and within_level): the one list every calibration count of the report is taken from.
     ``source`` is the published target id(s) the value rests on, or "assumption";
     ``provenance`` the class of :func:`digikom.synthetic.parameter_provenance`; ``note`` is
-    in the report language."""
+    in the report language. A configured wave without a value of its own (a new wave) gets
+    the value the generator carries over to it (:func:`digikom.synthetic.spec_wave`), as an
+    assumption whose note names the wave it comes from (``carried_from``)."""
     from .published import resolve_share
-    from .synthetic import _share_specs
+    from .synthetic import _share_specs, spec_wave
+    from .text import Text
 
+    specs = [(*s, None) for s in _share_specs(params)]  # ..., carried_from
+    by_family: dict[tuple, dict[int, dict]] = {}
+    for var, key, year, _, spec, _ in specs:
+        if key != "within_level":  # applied only in the waves it names
+            by_family.setdefault((var, key), {})[int(year)] = spec
+    for (var, key), by_year in by_family.items():
+        last = max(i for i, s in enumerate(specs) if s[:2] == (var, key))
+        carried = [(w, u) for w in waves if (u := spec_wave(by_year, w)) != w]
+        specs[last + 1 : last + 1] = [(var, key, w, None, by_year[u], u) for w, u in carried]
     rows = []
-    for var, key, year, level, spec in _share_specs(params):
+    for var, key, year, level, spec, carried_from in specs:
         if int(year) not in waves:
             continue
         ids = (
@@ -102,24 +114,29 @@ def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list
             if "target" in spec
             else list(spec.get("ratio_of", [])) or list(spec.get("derived_from", []))
         )
-        path = f"{var}.{key}.{year}" + (f".{level}" if level else "")
-        note = spec.get("note")
-        rows.append(
-            {
-                "variable": var,
-                "part": key + (f" ({level})" if level else ""),
-                "year": int(year),
-                "level": level,
-                "value": resolve_share(spec, targets, f"config/synthetic.yaml {path}"),
-                "source": ", ".join(ids) if ids else "assumption",
-                "provenance": "assumed"
-                if not ids
-                else "derived"
-                if "derived_from" in spec
-                else "published",
-                "note": label(note, lang) if note else "",
-            }
-        )
+        path = f"{var}.{key}.{carried_from or year}" + (f".{level}" if level else "")
+        row = {
+            "variable": var,
+            "part": key + (f" ({level})" if level else ""),
+            "year": int(year),
+            "level": level,
+            "value": resolve_share(spec, targets, f"config/synthetic.yaml {path}"),
+            "source": ", ".join(ids) if ids else "assumption",
+            "provenance": "assumed"
+            if not ids
+            else "derived"
+            if "derived_from" in spec
+            else "published",
+            "note": label(spec["note"], lang) if spec.get("note") else "",
+        }
+        if carried_from is not None:
+            row.update(
+                source="assumption",
+                provenance="assumed",
+                carried_from=carried_from,
+                note=Text(lang)("appendix.cal_carried", year=year, used=carried_from),
+            )
+        rows.append(row)
     return rows
 
 

@@ -65,14 +65,22 @@ def _expit(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def wave_spec(by_wave: dict, year: int, where: str):
-    """The spec for ``year``; for a wave without one (e.g. a new wave) the latest earlier
-    wave's spec is used, with a warning in the log."""
-    keys = sorted(int(k) for k in by_wave)
+def spec_wave(years, year: int) -> int:
+    """The wave whose value a wave uses, of the waves ``years`` that have one: its own; for
+    a wave without one (e.g. a new wave) the latest earlier wave, else the first."""
+    keys = sorted(int(k) for k in years)
     if year in keys:
-        return by_wave[year] if year in by_wave else by_wave[str(year)]
+        return year
     earlier = [k for k in keys if k < year] or keys[:1]
-    use = earlier[-1]
+    return earlier[-1]
+
+
+def wave_spec(by_wave: dict, year: int, where: str):
+    """The spec for ``year`` (:func:`spec_wave`; a carried-over value with a warning in
+    the log)."""
+    use = spec_wave(by_wave, year)
+    if use == year:
+        return by_wave[year] if year in by_wave else by_wave[str(year)]
     log.warning("%s: no value for wave %s; using wave %s", where, year, use)
     return by_wave[use] if use in by_wave else by_wave[str(use)]
 

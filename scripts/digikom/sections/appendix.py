@@ -94,9 +94,18 @@ def calibration(R) -> str:
             ]
         )
     header = [tx(f"appendix.cal_{c}") for c in ("variable", "part", "year", "target", "source")]
+    carried: dict[int, set[int]] = {}
+    for c in cal:
+        if c.get("carried_from") is not None:
+            carried.setdefault(int(c["year"]), set()).add(int(c["carried_from"]))
+    note = "".join(
+        tx("appendix.calibration_carried", wave=w, used=", ".join(map(str, sorted(u)))) + "\n\n"
+        for w, u in sorted(carried.items())
+    )
     return (
         R.heading(2, "appendix.calibration", "sec-calibration")
         + "\n"
+        + note
         + R.table(
             header,
             rows,

@@ -59,6 +59,10 @@ def test_a_new_wave_by_one_config_line(built_2026):
     tx = Text("nb")
     assert "Bølger: 2018, 2020, 2022, 2024, 2026" in text
     assert tx("common.subtitle_update", first=2018, last=2022, update=2026) in text
+    # the key findings are SSB's published figures: their update runs to the latest
+    # published year (2024), not to a wave SSB has not published yet
+    assert tx("findings.update", first=2022, last=2024) in text
+    assert tx("findings.update", first=2022, last=2026) not in text
     # the calibration appendix says where the synthetic 2026 values come from
     assert tx("appendix.calibration_carried", wave=2026, used=2024) in text
     assert tx("appendix.cal_carried", year=2026, used=2024) in text

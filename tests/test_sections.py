@@ -549,3 +549,21 @@ def test_calibration_appendix_says_which_wave_a_new_wave_takes_its_values_from(
             assert len(rows) == (len(ctx["calibration"]) - len(
                 calibration_rows(settings.synthetic, targets, [2018, 2024], lang)
             ))  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_a_new_wave_not_yet_published_keeps_the_latest_published_update(results, lang):
+    """Configured waves up to 2026, SSB's figures up to 2024: the summary keeps the 2024
+    figure and the update's heading runs to 2024, the latest year it shows."""
+    published_story_card(results)
+    md24 = findings.render(Report(results=results, lang=lang))
+    ctx = json.loads((results / "report/context.json").read_text())
+    ctx["waves"] = [2018, 2022, 2024, 2026]
+    ctx["evidence"]["comparison"]["update"] = [2024, 2026]
+    (results / "report/context.json").write_text(json.dumps(ctx))
+    md26 = findings.render(Report(results=results, lang=lang))
+    assert md26 == md24
+    heading = {"nb": "## Oppdatering: 2022 til 2024", "en": "## Update: 2022 to 2024"}[lang]
+    assert heading in md26 and "2026" not in md26
+    summary = [line for line in md26.split("## ", 1)[0].splitlines() if line.startswith("- ")]
+    assert any(("56,5\u00a0% i 2024" if lang == "nb" else "56.5% in 2024") in s for s in summary)

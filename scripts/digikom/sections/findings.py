@@ -304,16 +304,19 @@ def published_sentences(
 
 def summary(R, figures: list[dict] | None = None) -> list[str]:
     """At most five plain lines a municipal reader gets in a minute: per key indicator its
-    published figures for all municipalities in the comparison's waves, and the latest
-    update wave after a semicolon. No source links here (they follow below)."""
+    published figures for all municipalities in the comparison's waves, and the update's
+    latest published year after a semicolon. No source links here (they follow below)."""
     figures = published_figures(R) if figures is None else figures
     waves = {R.first, R.second}
-    last = R.update_waves[-1] if R.update_waves else None
     out = []
     for ind in finding_indicators(R):
         mine = [f for f in figures if f["indicator"] == ind and f["band"] is None]
         frame = [_figure_text(R, f, False) for f in mine if f["year"] in waves]
-        update = [_figure_text(R, f, False) for f in mine if last and f["year"] == last]
+        # the update's latest published year: a configured wave SSB has not published yet
+        # (a new wave) leaves the one before it
+        upto = R.update_waves[-1] if R.update_waves else R.second
+        later = [f["year"] for f in mine if R.second < f["year"] <= upto]
+        update = [_figure_text(R, f, False) for f in mine if later and f["year"] == max(later)]
         if not frame and not update:
             continue
         values = _join(R, frame)
@@ -355,17 +358,21 @@ def render_published(R) -> str:
         parts.append(tx("findings.summary_intro") + "\n")
         parts.append(_bullets(lines))
     parts.append(tx("findings.intro_published", first=R.first, last=R.second) + "\n")
+    shown = set(finding_indicators(R))
+    later = [f["year"] for f in figures if f["indicator"] in shown and f["year"] > R.second]
     parts += _periods(
         R,
         published_sentences(R, "comparison", figures),
         published_sentences(R, "update", figures),
+        last=max(later, default=None),
     )
     return "\n".join(parts)
 
 
-def _periods(R, comparison: list[str], update: list[str]) -> list[str]:
+def _periods(R, comparison: list[str], update: list[str], last: int | None = None) -> list[str]:
     """The comparison (first -> second wave) and the update, each under its heading, then
-    the closing paragraph."""
+    the closing paragraph. The update's heading runs to ``last`` (the latest year of the
+    published figures it shows), else to the last configured wave."""
     parts = [
         R.heading(
             2, "findings.comparison", "sec-findings-comparison", first=R.first, last=R.second
@@ -375,7 +382,11 @@ def _periods(R, comparison: list[str], update: list[str]) -> list[str]:
     if update and R.update_waves:
         parts.append(
             R.heading(
-                2, "findings.update", "sec-findings-update", first=R.second, last=R.update_waves[-1]
+                2,
+                "findings.update",
+                "sec-findings-update",
+                first=R.second,
+                last=last or R.update_waves[-1],
             )
         )
         parts.append(_bullets(update))

@@ -4,14 +4,13 @@ indicators, the models, the maps and the report (README, "A new wave")."""
 
 from __future__ import annotations
 
-import html as htmllib
 import re
 
 import pandas as pd
 import pytest
 from digikom.panel import read_panel
 from digikom.text import Text
-from workflow_utils import from_built, run_scenario
+from workflow_utils import from_built, reader_text, run_scenario
 
 WAVES = "waves: [2018, 2020, 2022, 2024]\n"
 
@@ -55,7 +54,7 @@ def test_a_new_wave_by_one_config_line(built_2026):
     # the report: its waves, the update in the subtitle, the original comparison kept, and
     # a 2026 value computed here from the panel
     doc = (wd / "results/report/report.nb.html").read_text(encoding="utf-8")
-    text = re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", doc)))
+    text = " ".join(reader_text(wd / "results/report/report.nb.html").split())
     tx = Text("nb")
     assert "Bølger: 2018, 2020, 2022, 2024, 2026" in text
     assert tx("common.subtitle_update", first=2018, last=2022, update=2026) in text

@@ -35,7 +35,7 @@ from digikom.text import (
     missing_labels,
     render_template,
 )
-from workflow_utils import callout_titles, from_built, run_scenario
+from workflow_utils import callout_titles, from_built, reader_text, run_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = read_yaml(ROOT / "config" / "config.yaml")
@@ -278,16 +278,6 @@ def _pdftotext(pdf: Path) -> str:
     return " ".join(out.stdout.split())
 
 
-def _reader_text(path: Path) -> str:
-    import html as htmllib
-
-    doc = path.read_text(encoding="utf-8")
-    doc = re.sub(r"<(script|style)\b.*?</\1>", " ", doc, flags=re.S)
-    doc = re.sub(r"<img\b[^>]*>", " ", doc)
-    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", doc))
-    return re.sub(r"[ \t\u00a0\u202f]+", " ", text)
-
-
 @pytest.fixture(scope="module")
 def built_nn(built, tmp_path_factory):
     wd = from_built(built, tmp_path_factory.mktemp("nn"))
@@ -307,7 +297,7 @@ def test_nynorsk_report(built, built_nn):
     doc = html_path.read_text(encoding="utf-8")
     assert re.search(r'<html[^>]*\blang="nn"', doc)
     tx = Text("nn")
-    text = _reader_text(html_path)
+    text = reader_text(html_path)
     for key in (
         "findings.title",
         "methods.title",

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from digikom.panel import read_panel
 from digikom.text import Text
-from workflow_utils import callout_titles, from_built, run_snakemake
+from workflow_utils import callout_titles, from_built, reader_text, run_snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -331,16 +331,6 @@ OTHER_LANGUAGE = {  # frequent words of the other language that neither language
     "nb": r"\b(the|and|not|of|with|assumed|published|which|from)\b",
     "en": r"\b(og|ikke|av|til|med|etter|fra|kommunene|publisert|antatt|andel|syntetiske)\b",
 }
-
-
-def reader_text(path: Path) -> str:
-    doc = path.read_text(encoding="utf-8")
-    doc = re.sub(r"<(script|style)\b.*?</\1>", " ", doc, flags=re.S)
-    doc = re.sub(r"<img\b[^>]*>", " ", doc)
-    import html as htmllib
-
-    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", doc))
-    return re.sub(r"[ \t\u00a0\u202f]+", " ", text)
 
 
 def place_names(root: Path) -> list[str]:

@@ -174,6 +174,18 @@ def hash_tree(root: Path) -> dict[str, str]:
     }
 
 
+def reader_text(path: Path) -> str:
+    """The text a reader sees in an HTML report: no scripts, styles or images, entities
+    resolved, runs of spaces (non-breaking ones too) as one space; lines kept."""
+    import html as htmllib
+
+    doc = Path(path).read_text(encoding="utf-8")
+    doc = re.sub(r"<(script|style)\b.*?</\1>", " ", doc, flags=re.S)
+    doc = re.sub(r"<img\b[^>]*>", " ", doc)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", doc))
+    return re.sub(r"[ \t\u00a0\u202f]+", " ", text)
+
+
 def callout_titles(html: str) -> list[str]:
     """The titles Quarto gives the callouts of an HTML report, in order (none from pandoc)."""
     return re.findall(r'<div class="callout-title-container[^"]*">\s*(.*?)\s*</div>', html, re.S)

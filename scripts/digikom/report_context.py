@@ -105,7 +105,7 @@ def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list
         last = max(i for i, s in enumerate(specs) if s[:2] == (var, key))
         carried = [(w, u) for w in waves if (u := spec_wave(by_year, w)) != w]
         specs[last + 1 : last + 1] = [(var, key, w, None, by_year[u], u) for w, u in carried]
-    rows = []
+    tx, rows = Text(lang), []
     for var, key, year, level, spec, carried_from in specs:
         if int(year) not in waves:
             continue
@@ -134,7 +134,7 @@ def calibration_rows(params: dict, targets, waves: list[int], lang: str) -> list
                 source="assumption",
                 provenance="assumed",
                 carried_from=carried_from,
-                note=Text(lang)("appendix.cal_carried", year=year, used=carried_from),
+                note=tx("appendix.cal_carried", year=year, used=carried_from),
             )
         rows.append(row)
     return rows

@@ -181,7 +181,9 @@ def built_en(request, built, tmp_path_factory):
 @pytest.fixture(scope="session")
 def built_microdata(request, built, tmp_path_factory) -> Path:
     """Scenario "microdata": the default synthetic microdata written as a user's file,
-    with the 2024 wave's largest size group cut to 2 respondents."""
+    with planted sensitive cells: the 2024 wave's largest size group cut to 2 respondents,
+    every municipality of 50 000+ with a strategy in 2018 (100 %) and none of
+    20 000-49 999 using cloud services in 2022 (0 %) (tests/test_protection.py)."""
 
     def build(wd: Path) -> None:
         from_built(built, wd)
@@ -191,6 +193,12 @@ def built_microdata(request, built, tmp_path_factory) -> Path:
         )
         big24 = pan[(pan.year == 2024) & (pan.size_group == "ge50k") & pan.responded].kommunenr
         drop = micro.year.eq("2024") & micro.kommunenr.isin(sorted(big24)[2:])
+        in_group = pan[pan.responded].set_index(["kommunenr", "year"])["size_group"]
+        group = in_group.reindex(
+            pd.MultiIndex.from_arrays([micro.kommunenr, micro.year.astype(int)])
+        ).to_numpy()
+        micro.loc[micro.year.eq("2018") & (group == "ge50k"), "has_strategy"] = "1"
+        micro.loc[micro.year.eq("2022") & (group == "20k_50k"), "cloud_use"] = "0"
         micro[~drop].to_csv(wd / "my_microdata.csv", index=False)
         run_scenario(wd, "microdata", check=True, timeout=900)
 

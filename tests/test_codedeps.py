@@ -159,7 +159,7 @@ REPORT = {"report", "all"}
         (
             "digikom.models.fit",
             {"fit_model", "collect_models", "robustness"}
-            | {"plot_model", "plot_predictions"}
+            | {"public_model", "public_models", "plot_model", "plot_predictions"}
             | {"simulate_chunk", "simulation_truth", "simulation_recovery"}
             | REPORT,
         ),

@@ -207,7 +207,7 @@ def test_workflow_writes_the_evidence_tables(built):
     assert (built / "logs/indicators/evidence_tables.log").exists()
     card = pd.read_csv(res / "replication/scorecard.csv")
     assert set(card.role) == {"calibration", "validation"}
-    ctx = json.loads((res / "report/context.json").read_text(encoding="utf-8"))
+    ctx = json.loads((res / "context.json").read_text(encoding="utf-8"))
     assert ctx["evidence"]["comparison"]["to"] == 2022
     assert any(p["parameter"] == "persistence.correlation" for p in ctx["evidence"]["parameters"])
 

@@ -22,11 +22,14 @@ from digikom.maps import draw as D
 from digikom.maps import spec as S
 from digikom.maps import tables as T
 from digikom.panel import read_crosswalk, read_frame
+from digikom.protection.public import primary_keys, publish
 
 ROOT = Path(__file__).resolve().parents[1]
 REF = ROOT / "data" / "reference"
 GEO_MUNI = REF / "municipalities_2024.geojson"
 GEO_COUNTY = REF / "counties_2024.geojson"
+COUNTY_COLUMNS = ["map", "kind", "year", "fylkesnummer", "fylkesnavn", "n", "estimate"]
+COUNTY_COLUMNS += ["category"]
 
 
 class FakeText:
@@ -170,7 +173,9 @@ def test_run_figures_writes_each_stems_triplet_as_a_small_palette_png(tmp_path, 
     boundaries = {k: tmp_path / f"{k}.parquet" for k in ("municipalities", "counties")}
     B.run_boundaries(GEO_MUNI, GEO_COUNTY, REF / "municipalities_2024.csv", boundaries)
     frame_csv, counties_csv = tmp_path / "frame.csv", tmp_path / "counties.csv"
-    pd.DataFrame({"map": []}).to_csv(counties_csv, index=False)
+    publish({"counties": pd.DataFrame(columns=COUNTY_COLUMNS)}, set(), 3, "")["counties"].to_csv(
+        counties_csv, index=False
+    )
     frame = read_frame(REF / "municipalities_2024.csv", 2024)
     cw = read_crosswalk(REF / "municipality_crosswalk_to_2024.csv")
     changes = pd.read_csv(REF / "municipality_changes.csv", dtype={"new_kommunenummer": str})
@@ -220,22 +225,25 @@ def test_county_indicator_values_equal_direct_computation(panel, settings, ms, g
     for subject in S.map_subjects(ms):
         if subject["kind"] == "composite":
             continue
-        got = T.county_values(panel, subject, 2024, ms["reference_wave"], names, 3)
+        got = T.county_values(panel, subject, 2024, ms["reference_wave"], names)
         direct = _direct_share(panel, subject["spec"], 2024)
         g = got.set_index("fylkesnummer")
         assert len(g) == 15
         assert (g["n"] == direct["size"].reindex(g.index).fillna(0)).all()
-        shown = ~g["suppressed"]
+        # the internal table: every county's value (rule public_tables protects it;
+        # tests/test_protection.py)
+        shown = g["n"] > 0
         np.testing.assert_allclose(
             g.loc[shown, "estimate"], direct.loc[g.index[shown], "mean"], rtol=1e-12
         )
-        # disclosure: Oslo is one municipality, so its county value is never shown
-        assert g.loc["03", "suppressed"] and np.isnan(g.loc["03", "estimate"])
-        # the one disclosure rule: fewer than 3, or a share that reveals every answer
-        expected = [
-            hidden(n, e, 3) for n, e in zip(g["n"], direct["mean"].reindex(g.index), strict=True)
-        ]
-        assert g["suppressed"].tolist() == expected
+        # the primary rule on it: Oslo is one municipality, so its county value is hidden
+        tables = {"shares": pd.DataFrame(columns=["indicator"]), "composites": pd.DataFrame()}
+        keys = primary_keys({**tables, "crosstab": pd.DataFrame(), "counties": got}, "", 3, False)
+        assert ("counties", subject["id"], 2024, "03", "") in keys
+        expected = {
+            c for c, n, e in zip(g.index, g["n"], g["estimate"], strict=True) if hidden(n, e, 3)
+        }
+        assert {k[3] for k in keys} == expected
 
 
 def test_county_composites_add_up_to_the_composites_stage(panel, settings, ms, geo):
@@ -243,7 +251,7 @@ def test_county_composites_add_up_to_the_composites_stage(panel, settings, ms, g
     comp = compute_composites(panel, settings.indicators)
     for subject in [s for s in S.map_subjects(ms) if s["kind"] == "composite"]:
         cid = subject["spec"]["id"]
-        got = T.county_values(panel, subject, 2024, ms["reference_wave"], names, None, "both")
+        got = T.county_values(panel, subject, 2024, ms["reference_wave"], names, "both")
         national = comp[
             (comp.composite == cid)
             & (comp.year == 2024)
@@ -410,6 +418,15 @@ def _map_tables(tmp_path, panel, config, settings, **overrides) -> Path:
         municipality_level=bool(cfg.get("municipality_level")),
         figures=S.figure_ids(maps["subjects"], unit),
         out=out,
+    )
+    # the public county table the maps section reads, with the primary rule (the audit's
+    # secondary suppression needs the indicator tables: tests/test_protection.py)
+    counties = pd.read_csv(out["counties"], dtype={"fylkesnummer": str})
+    tables = {"shares": pd.DataFrame(columns=["indicator"]), "composites": pd.DataFrame()}
+    keys = primary_keys({**tables, "crosstab": pd.DataFrame(), "counties": counties}, "", 3, False)
+    (results / "public" / "tables").mkdir(parents=True)
+    publish({"counties": counties}, keys, 3, "")["counties"].to_csv(
+        results / "public" / "tables" / "counties.csv", index=False
     )
     return results
 

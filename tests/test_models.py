@@ -489,6 +489,7 @@ def test_robustness_table(panel):
 def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings):
     from digikom import model_plots
     from digikom.models.labels import label_settings
+    from digikom.protection.models import protect_model
 
     labels = label_settings(settings)
     # the titles come from the labels param (the fit's spec and JSON carry none)
@@ -501,14 +502,23 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings
     paths = {}
     for f in (ok, bad):
         mid = f.spec["id"]
-        paths[mid] = {k: tmp_path / f"{mid}.{k}" for k in ("coef.csv", "pred.csv", "json")}
+        keys = ("coef.csv", "pred.csv", "json", "public_coef.csv", "public_pred.csv")
+        paths[mid] = {k: tmp_path / f"{mid}.{k}" for k in keys}
         f.coefficients.to_csv(paths[mid]["coef.csv"], index=False)
         f.predictions.to_csv(paths[mid]["pred.csv"], index=False)
         paths[mid]["json"].write_text(json.dumps(MF.json_stats(f)))
+        # the figures draw the public tables (rule public_model; synthetic: nothing hidden)
+        pred, coef = protect_model(
+            f.predictions, f.coefficients, f.spec, settings.indicators, set(), min_cell=None,
+            decimals=4,
+        )  # fmt: skip
+        coef.to_csv(paths[mid]["public_coef.csv"], index=False)
+        pred.to_csv(paths[mid]["public_pred.csv"], index=False)
         out = [tmp_path / f"{mid}_coef.{e}" for e in ("png", "svg", "alt.txt")]
         model_plots.plot_coefficients(
-            paths[mid]["coef.csv"], paths[mid]["json"], f.spec, labels, "en", 0.95, True, *out
-        )
+            paths[mid]["public_coef.csv"], paths[mid]["json"], f.spec, labels, "en", 0.95, True,
+            *out,
+        )  # fmt: skip
         assert all(p.stat().st_size > 0 for p in out)
     assert "could not be estimated" in (tmp_path / "bad_coef.alt.txt").read_text()
     ok_alt = (tmp_path / "ok_coef.alt.txt").read_text()
@@ -533,7 +543,7 @@ def test_plots_and_collect_handle_failed_and_ok_models(panel, tmp_path, settings
     assert list(coef.columns[:10]) == MF.COEF_COLUMNS and set(coef["model"]) == {"ok"}
     out = [tmp_path / f"pred.{e}" for e in ("png", "svg", "alt.txt")]
     model_plots.plot_predictions(
-        [p["pred.csv"] for p in paths.values()], [p["json"] for p in paths.values()], labels,
+        [p["public_pred.csv"] for p in paths.values()], [p["json"] for p in paths.values()], labels,
         "en", 0.95, True, *out,
     )  # fmt: skip
     alt = out[2].read_text()

@@ -76,8 +76,10 @@ def test_editing_one_formula_reruns_only_that_model(built, tmp_path):
     assert fits == [edited], jobs
     plots = [m for rule, m in jobs if rule == "plot_model"]
     assert plots == [edited], jobs
+    assert [m for rule, m in jobs if rule == "public_model"] == [edited], jobs
     rules = {rule for rule, _ in jobs}
-    assert rules <= {"fit_model", "collect_models", "plot_model", "plot_predictions"}, jobs
+    allowed = {"fit_model", "collect_models", "plot_model", "plot_predictions"}
+    assert rules <= allowed | {"public_model", "public_models"}, jobs
     assert "robustness" not in rules
     assert "synthesize_microdata" not in rules and "build_panel" not in rules
 

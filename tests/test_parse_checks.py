@@ -26,7 +26,7 @@ def copy_with_results(tmp_path_factory) -> Path:
     for rel, text in {
         "results/report/report.nb.html": "<p>previous report</p>",
         "results/provenance.json": '{"previous": true}\n',
-        "results/report/context.json": '{"previous": true}\n',
+        "results/context.json": '{"previous": true}\n',
         "results/data/panel.csv": "kommunenr,year\n",
     }.items():
         (wd / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -375,6 +375,7 @@ def _add_rows(path, rows):
 def test_section_counts_statistics_names_where_failures_show_and_the_seeds(results):  # noqa: F811
     from digikom.report import Report
     from digikom.sections import replication as section
+    from workflow_utils import publish_results
 
     common = dict(group="all municipalities", caveat="", reason="", source_url="u")
     _add_rows(
@@ -391,7 +392,7 @@ def test_section_counts_statistics_names_where_failures_show_and_the_seeds(resul
                  **dict(common, group="Trøndelag")),
         ],
     )  # fmt: skip
-    R = Report(results=results, lang="nb")
+    R = Report(results=publish_results(results), lang="nb")
     R.emitted.update({"sec-activity": 0, "fig-size-cloud-use": 1, "fig-size-has-strategy": 2})
     md = section.render(R)
     validation = md.split("{#tbl-validation}")[0]
@@ -407,7 +408,7 @@ def test_section_counts_statistics_names_where_failures_show_and_the_seeds(resul
     (results / "simulation" / "validation.csv").write_text(
         "target_id,n_seeds,n_pass,pass_share\nt2b,20,7,0.35\n"
     )
-    R = Report(results=results, lang="en")
+    R = Report(results=publish_results(results), lang="en")
     md = section.render(R)
     assert "Passes over 20 seeds" in md and "| 7 of 20 (35%) |" in md
     assert "a hit or miss with the default seed depends on the seed" in md

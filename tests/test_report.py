@@ -130,9 +130,10 @@ def test_html_is_self_contained_and_carries_panel_numbers(built):
         assert set(titles) <= {Text("nb")(f"common.callout_{k}") for k in ("warning", "note")}
     else:
         assert titles == []
-    # the build directory is removed after a successful render
+    # the build directory is removed after a successful render; results/report/ is what
+    # readers get, the reports and nothing else (its records are internal, under results/)
+    assert (built / "results/context.json").exists()
     assert sorted(p.name for p in (built / "results/report").iterdir()) == [
-        "context.json",
         "report.nb.html",
         "report.nb.pdf",
     ]

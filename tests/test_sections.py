@@ -8,9 +8,18 @@ import re
 
 import pandas as pd
 import pytest
-from digikom.report import Report
+from digikom.report import Report as _Report
 from digikom.sections import findings, methods, replication, themes
 from digikom.text import MINUS
+from workflow_utils import publish_results
+
+
+def Report(results, **kwargs):
+    """The report of a hand-made results folder, after its public tables are written
+    (tests/workflow_utils.py: publish_results)."""
+    publish_results(results)
+    return _Report(results=results, **kwargs)
+
 
 GROUPS = [
     {"id": "small", "lower": 0, "upper": 5000, "nb": "Under 5 000", "en": "Under 5,000"},
@@ -61,6 +70,7 @@ def results(tmp_path):
         "microdata": None,
         "fetch_statbank": False,
         "min_cell": 3,
+        "protection": {"level": 0.1, "mean_level": 1.0, "decimals": 3},
         "seed": 1,
         "size_groups": GROUPS,
         "codebook": {
@@ -92,7 +102,7 @@ def results(tmp_path):
         "evidence": {"comparison": {"from": 2018, "to": 2022, "update": []}},
         "published_units": {"t1": "percent", "t2": "percent", "t3": "fraction"},
     }
-    (r / "report" / "context.json").write_text(json.dumps(ctx))
+    (r / "context.json").write_text(json.dumps(ctx))
     (r / "provenance.json").write_text(
         json.dumps(
             {
@@ -183,9 +193,9 @@ def test_findings_follow_the_numbers_nb(results):
 
 
 def test_findings_with_microdata_are_estimates_with_paired_intervals(results):
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["data_mode"] = "microdata"
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     R = Report(results=results, lang="en")
     s = findings.sentences(R, "comparison")
     assert s[0] == (
@@ -206,11 +216,11 @@ def test_findings_en_has_no_norwegian(results):
 
 
 def test_the_confidence_level_comes_from_config(results):
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["indicators"]["confidence"] = 0.9
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     ctx["data_mode"] = "microdata"
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     R = Report(results=results, lang="en")
     assert "90% CI 15.0–25.0" in findings.sentences(R, "comparison")[0]
     assert "95" not in themes.theme_table(R, "priority", ["has_strategy"]).split("{#")[1]
@@ -236,17 +246,21 @@ def test_tables_show_the_values(results):
 
 
 def test_disclosure_hides_small_cells_with_microdata(results):
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["data_mode"] = "microdata"
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     sh = pd.read_csv(results / "indicators/shares.csv")
     sh.loc[(sh.indicator == "has_strategy") & (sh.group == "large"), "n"] = 2
     sh.to_csv(results / "indicators/shares.csv", index=False)
     R = Report(results=results, lang="nb")
     row = R.est("has_strategy", 2022, "large")
     assert R.cell_pct(row) == ":"
-    # the total (all municipalities) is shown: with one other group, that group would give
-    # the hidden cell away by subtraction, so it is hidden too (secondary suppression)
+    assert R.cell_pct(R.est("has_strategy", 2022, "small")) == "70\u00a0%"
+    # a cell the audit hides as well (secondary suppression: with the total shown, the
+    # other group would give the hidden cell away) is hidden wherever the report shows it
+    small = ("shares", "has_strategy", 2022, "small", False)
+    publish_results(results, hidden={small})
+    R = _Report(results=results, lang="nb")
     assert R.cell_pct(R.est("has_strategy", 2022, "small")) == ":"
     assert R.cell_pct(R.est("has_strategy", 2022)) == "80\u00a0%"
 
@@ -261,7 +275,10 @@ def test_bootstrap_intervals_reach_the_models_section(results):
 
     R = Report(results=results, lang="en")
     assert model_results.bootstrap_table(R) == ""  # bootstrap off: no table
-    R.ctx["models"] = [{"id": "m", "nb": "m", "en": "m"}]
+    ctx = json.loads((results / "context.json").read_text())
+    ctx["models"] = R.ctx["models"] = [{"id": "m", "nb": "m", "en": "m", "outcome": "y"}]
+    ctx["models"][0]["formula"] = "log_population"
+    (results / "context.json").write_text(json.dumps(ctx))
     (results / "models/m").mkdir()
     keys = dict(model="m", outcome="y", family="logit", year=2022, size_group="all", category="")
     pd.DataFrame(
@@ -293,6 +310,7 @@ def test_bootstrap_intervals_reach_the_models_section(results):
             )
         ]
     ).to_csv(results / "models/bootstrap_predictions.csv", index=False)
+    publish_results(results)
     md = model_results.bootstrap_table(R)
     assert "| m | 2022 | 50.0% | 46.0–54.0 | 44.0–56.0 | 200 |" in md
     assert "{#tbl-bootstrap}" in md
@@ -322,16 +340,16 @@ INTERVAL = re.compile(r"\b(KI|CI)\b|\(\d+(,\d+)?–\d+")
 
 
 def micro(results):
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["data_mode"] = "microdata"
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
 
 
 def published_story_card(results):
     """Scorecard rows as the workflow writes them for targets.csv: has_strategy's
     complement published for 2018 (an alias says it again), a 2024 update figure and a
     size band."""
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["waves"] = [2018, 2022, 2024]
     ctx["evidence"]["comparison"]["update"] = [2024]
     ctx["indicators"]["shares"].append(
@@ -350,7 +368,7 @@ def published_story_card(results):
     }
     ctx["published_units"] = {"third": "fraction", "cw": "percent_approx", "u24": "percent"}
     ctx["published_units"]["big"] = "fraction_lower_bound"
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     card = pd.read_csv(results / "replication/scorecard.csv")
     extra = [
         ("third", "calibration", 2018, "no_strategy", "1/3", "", "https://www.ssb.no/a"),
@@ -455,9 +473,9 @@ def test_model_warning_about_a_cell_is_withheld_with_microdata(results):
         "outcome value; its estimate diverges and is not reported"
     )
     (results / "models/m.json").write_text(json.dumps({"status": "warning", "warnings": [warning]}))
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["models"] = [{"id": "m", "nb": "M", "en": "M"}]
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     # synthetic data: the warning in readers' words (the raw text stays in the log)
     md = model_results.warnings(Report(results=results, lang="en"))
     assert "19" in md and "cannot be estimated" in md and "observations" not in md
@@ -513,11 +531,11 @@ def test_synthetic_methods_keep_published_response_rates_with_their_source(resul
 def test_model_specs_show_terms_in_words_not_patsy(results, settings):
     from digikom.sections import appendix
 
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["models"] = [m for m in settings.models if m["id"] in ("strategy", "cloud")]
     assert len(ctx["models"]) == 2
     ctx["model_labels"] = settings.labels  # as report_context writes them
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     for lang, words in (("en", "Size group, Year, Size group × Year"),
                         ("nb", "Størrelsesgruppe, År, Størrelsesgruppe × År")):  # fmt: skip
         md = appendix.model_specs(Report(results=results, lang=lang))
@@ -531,7 +549,7 @@ def test_calibration_appendix_says_which_wave_a_new_wave_takes_its_values_from(
     from digikom.report_context import calibration_rows
     from digikom.sections import appendix
 
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     for waves, said in (([2018, 2024], False), ([2018, 2024, 2026], True)):
         for lang, sentence in (
             ("nb", "Bølge 2026 har ingen verdier i config/synthetic.yaml. Generatoren bruker "
@@ -540,7 +558,7 @@ def test_calibration_appendix_says_which_wave_a_new_wave_takes_its_values_from(
                    "those of 2024 there (an assumption)"),
         ):  # fmt: skip
             ctx["calibration"] = calibration_rows(settings.synthetic, targets, waves, lang)
-            (results / "report/context.json").write_text(json.dumps(ctx))
+            (results / "context.json").write_text(json.dumps(ctx))
             md = appendix.calibration(Report(results=results, lang=lang))
             assert "{#tbl-calibration}" in md
             assert (sentence in md) == said, md[:600]
@@ -557,10 +575,10 @@ def test_a_new_wave_not_yet_published_keeps_the_latest_published_update(results,
     figure and the update's heading runs to 2024, the latest year it shows."""
     published_story_card(results)
     md24 = findings.render(Report(results=results, lang=lang))
-    ctx = json.loads((results / "report/context.json").read_text())
+    ctx = json.loads((results / "context.json").read_text())
     ctx["waves"] = [2018, 2022, 2024, 2026]
     ctx["evidence"]["comparison"]["update"] = [2024, 2026]
-    (results / "report/context.json").write_text(json.dumps(ctx))
+    (results / "context.json").write_text(json.dumps(ctx))
     md26 = findings.render(Report(results=results, lang=lang))
     assert md26 == md24
     heading = {"nb": "## Oppdatering: 2022 til 2024", "en": "## Update: 2022 to 2024"}[lang]

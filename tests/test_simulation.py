@@ -251,8 +251,9 @@ def _section(results, lang):  # noqa: F811
 
     from digikom.report import Report
     from digikom.sections import simulation as section
+    from workflow_utils import publish_results
 
-    ctx_path = results / "report" / "context.json"
+    ctx_path = results / "context.json"
     ctx = json.loads(ctx_path.read_text())
     ctx["models"] = [
         {"id": "m", "nb": "Modell M", "en": "Model M", "family": "binomial", "outcome": "weight",
@@ -275,7 +276,7 @@ def _section(results, lang):  # noqa: F811
         columns=sim.RECOVERY_COLUMNS,
     )  # fmt: skip
     rec.to_csv(results / "simulation" / "recovery.csv", index=False)
-    return section.render(Report(results=results, lang=lang))
+    return section.render(Report(results=publish_results(results), lang=lang))
 
 
 def test_report_section_names_coverage_far_from_nominal(results):  # noqa: F811

@@ -211,3 +211,67 @@ def starts_snakemake(args) -> bool:
     if Path(argv[0]).name == "snakemake":
         return True
     return any(a == "-m" and b == "snakemake" for a, b in zip(argv, argv[1:], strict=False))
+
+
+# --------------------------------------------------------------------------- public tables
+def publish_results(results: Path, hidden=()) -> Path:
+    """results/public/ from the internal tables of a hand-made results folder, as rules
+    public_tables and public_model write it: the primary rule (and the changes that rest
+    on a hidden cell), plus the cell keys in ``hidden`` (digikom.protection.public). A
+    hand-made folder has no panel, so the audit's secondary suppression is not run here;
+    tests/test_protection.py tests it on a panel."""
+    import json
+
+    import pandas as pd
+    from digikom.protection.models import protect_model
+    from digikom.protection.public import change_primary, primary_keys, publish
+
+    results = Path(results)
+    ctx = json.loads((results / "context.json").read_text(encoding="utf-8"))
+    on = ctx["data_mode"] != "synthetic"
+    min_cell = int(ctx["min_cell"])
+    rules = ctx["indicators"]
+    xid = (rules.get("crosstab") or {}).get("id", "crosstab")
+    tables = {}
+    for name in ("shares", "composites", "crosstab", "changes"):
+        path = results / "indicators" / f"{name}.csv"
+        if path.exists():
+            tables[name] = pd.read_csv(path, dtype={"group": str})
+    counties = results / "maps" / "counties.csv"
+    if counties.exists():
+        tables["counties"] = pd.read_csv(counties, dtype={"fylkesnummer": str})
+    keys = primary_keys(
+        {"composites": pd.DataFrame(), "crosstab": pd.DataFrame(), **tables}, xid, min_cell, on
+    )
+    keys |= set(hidden)
+    if on and "changes" in tables:
+        kinds = {s["id"]: "mean" for s in rules.get("means", [])}
+        keys |= change_primary(tables["changes"], keys, kinds, min_cell)
+    out = results / "public" / "tables"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in publish(tables, keys, 4, xid).items():
+        table.to_csv(out / f"{name}.csv", index=False)
+    shares = pd.read_csv(out / "shares.csv", dtype={"group": str, "status": str})
+    cells = {
+        (r.indicator, int(r.wave), str(r.group))
+        for r in shares[shares.status.eq(":") & ~shares.weighted.astype(bool)].itertuples()
+    }
+    for spec in ctx.get("models", []):
+        src = results / "models" / spec["id"]
+        if not (src / "predictions.csv").exists():
+            continue
+        coef = src / "coefficients.csv"
+        pred, co = protect_model(
+            pd.read_csv(src / "predictions.csv"),
+            pd.read_csv(coef) if coef.exists() else pd.DataFrame(),
+            spec,
+            rules,
+            cells,
+            min_cell=min_cell if on else None,
+            decimals=4,
+        )
+        dest = results / "public" / "models" / spec["id"]
+        dest.mkdir(parents=True, exist_ok=True)
+        pred.to_csv(dest / "predictions.csv", index=False)
+        co.to_csv(dest / "coefficients.csv", index=False)
+    return results

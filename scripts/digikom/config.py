@@ -165,6 +165,11 @@ class Settings:
     def min_cell(self) -> int:
         return int(self.config["report"]["min_cell"])
 
+    @property
+    def protection(self) -> dict:
+        """Disclosure control of the public outputs (config ``report.protection``)."""
+        return dict(self.config["report"]["protection"])
+
     def without_labels(self, obj: Any) -> Any:
         """``obj`` without its labels (the text in each configured language): what
         computes results. As a param, a label edit then re-runs only the rules that show

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import disclosure
 from .config import Settings, figure_id, figure_stem, label
 from .disclosure import SYMBOL
 from .figures import PALETTE, save_figure, setup_style, t, text, wrap_group
@@ -308,24 +307,16 @@ def draw_all(
     settings: Settings,
     outdir: str,
     synthetic: bool,
-    min_cell: int | None = None,
     scorecard: pd.DataFrame | None = None,
 ) -> list[str]:
-    """Draw every figure of figure_ids(settings) into outdir/fig_<id>.{png,svg,alt.txt}.
-    With real microdata (``min_cell`` set), suppressed cells (digikom.disclosure: primary
-    and secondary) are left out and marked ":"; intervals only where the data support
-    them (digikom.support)."""
+    """Draw every figure of figure_ids(settings) into outdir/fig_<id>.{png,svg,alt.txt}
+    from the public tables (``suppressed`` from their status: rule public_tables): hidden
+    cells are left out and marked ":"; intervals only where the data support them
+    (digikom.support)."""
     setup_style()
     confidence = settings.indicators["confidence"]
     support = Support.of(synthetic)
     intervals = support.intervals
-    min_cell = min_cell if support.disclosure else None
-    complements = {
-        s["id"]: s["complement_of"] for s in settings.indicators["shares"] if s.get("complement_of")
-    }
-    shares = disclosure.apply(shares, disclosure.protect_shares(shares, min_cell, complements))
-    composites = disclosure.apply(composites, disclosure.protect_composites(composites, min_cell))
-    crosstab = disclosure.apply(crosstab, disclosure.protect_crosstab(crosstab, min_cell))
     lang = settings.lang
     waves = sorted(int(y) for y in shares.year.unique())
     years = frame_years(settings, waves)

@@ -15,10 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import disclosure
 from .figures import PALETTE, save_figure, setup_style, text
 from .models.labels import level_label, term_label
 from .models.reader_warnings import short_warning
+from .protection.models import read_model_table
 from .text import label
 
 
@@ -53,14 +53,20 @@ def plot_coefficients(
     info = _read_json(json_path)
     spec = {**spec, "reference": info.get("reference") or spec.get("reference") or {}}
     title = model_title(settings, info, lang)
-    coef = pd.read_csv(coef_path)
+    coef = read_model_table(coef_path, "coefficients")
+    hidden = bool(coef["suppressed"].any())
     if len(coef):
-        coef = coef[coef["term_type"] == "coefficient"]
+        coef = coef[(coef["term_type"] == "coefficient") & ~coef["suppressed"]]
     names = [term_label(t, spec, settings, tx) for t in coef["term"]] if len(coef) else []
     height = 0.42 * max(len(coef), 3) + 1.6
     width = 7.5 if max((len(n) for n in names), default=0) < 40 else 10
     fig, ax = plt.subplots(figsize=(width, height))
-    if info.get("status") == "failed" or coef.empty:
+    if hidden:  # disclosure control: the model restates hidden cells (digikom.protection)
+        msg = tx("figures.model_suppressed")
+        ax.text(0.5, 0.5, msg, ha="center", va="center", wrap=True, fontsize=9)
+        ax.set_axis_off()
+        alt_text = f"{title}. {msg}"
+    elif info.get("status") == "failed" or coef.empty:
         msg = tx("figures.failed")
         reasons = short_warning(info.get("warnings", []), spec, settings, tx)
         msg += ":\n" + reasons if reasons else ""
@@ -125,23 +131,20 @@ def plot_coefficients(
     save_figure(fig, png, svg, alt, alt_text, lang, synthetic)
 
 
-def plot_predictions(
-    pred_paths, json_paths, labels, lang, confidence, synthetic, png, svg, alt, min_cell=None
-):
+def plot_predictions(pred_paths, json_paths, labels, lang, confidence, synthetic, png, svg, alt):
     """One panel per logit model (two per row), size groups in config order on the x axis,
     one marker per wave; large enough to read at page width. ``pred_paths``: the models'
-    own prediction tables (results/models/<id>/predictions.csv), so that the figure does
-    not wait for the collected table."""
+    own protected prediction tables (results/public/models/<id>/predictions.csv), so that
+    the figure does not wait for the collected table; hidden predictions are marked ":"."""
     setup_style()
     tx = text(lang, confidence)
     settings = _settings(labels)
     infos = [_read_json(p) for p in json_paths]
     logits = [i for i in infos if i.get("family") == "logit" and i.get("status") != "failed"]
-    pred = [pd.read_csv(p, dtype={"category": str, "size_group": str}) for p in pred_paths]
+    pred = [read_model_table(p, "predictions") for p in pred_paths]
     pred = [d for d in pred if len(d)] or pred[:1]
     pred = pd.concat(pred, ignore_index=True)
-    # disclosure control (real microdata): predictions of small or all-alike groups hidden
-    pred = disclosure.apply(pred, disclosure.protect_predictions(pred, min_cell))
+    pred["category"] = pred["category"].astype("string")
     order = [g["id"] for g in settings.size_groups]
     glabel = {g: level_label("size_group", g, settings, tx) for g in order}
     n = max(len(logits), 1)

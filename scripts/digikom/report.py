@@ -106,17 +106,13 @@ class Report:
         self.support = Support.of(self.synthetic)
         self.min_cell = int(self.ctx["min_cell"])
         self.disclosure = self.support.disclosure
-        # primary and secondary suppression of the indicator table, once for all sections
-        complements = {
-            s["id"]: s["complement_of"] for s in self.rules["shares"] if s.get("complement_of")
-        }
-        hide = disclosure.protect_shares(
-            self.shares, self.min_cell if self.disclosure else None, complements
-        )
+        # the cells hidden in the public tables (rule public_tables: primary and audited
+        # secondary suppression), once for all sections
         keys = ("indicator", "year", "group", "weighted")
+        hide = self.shares["suppressed"].to_numpy(dtype=bool)
         self._hidden_shares = {
             (r.indicator, int(r.year), r.group, bool(r.weighted))
-            for r in self.shares[hide.to_numpy()][list(keys)].itertuples()
+            for r in self.shares[hide][list(keys)].itertuples()
         }
         self.groups = self.ctx["size_groups"]
         self.group_label = {
@@ -190,12 +186,16 @@ class Report:
     # ----------------------------------------------------------------------- cells
     def hidden(self, row) -> bool:
         """Disclosure control (real microdata only), one rule for every table, figure and
-        sentence (digikom.disclosure): fewer than min_cell municipalities, or a cell that
-        reveals every member's answer, is shown as SSB's ':', and so is a cell that a shown
-        total would give such a cell away by (secondary suppression)."""
+        sentence: a cell hidden in the public tables (rule public_tables: fewer than
+        min_cell municipalities, a cell that reveals every member's answer, or a cell
+        hidden so that no hidden cell can be narrowed by the published totals) is shown as
+        SSB's ':'; a row of another table is judged by the primary rule
+        (digikom.disclosure)."""
         if not self.disclosure or row is None:
             return False
         get = row.get if hasattr(row, "get") else (lambda k, d=None: getattr(row, k, d))
+        if get("suppressed") is not None and bool(get("suppressed")):
+            return True
         ind, year = get("indicator"), get("year")
         key = (ind, None if year is None else int(year), get("group"), bool(get("weighted")))
         if ind is not None and key in self._hidden_shares:

@@ -31,6 +31,7 @@ def context_settings(settings) -> dict:
         "microdata": config["microdata"],
         "fetch_statbank": config["fetch_statbank"],
         "min_cell": config["report"]["min_cell"],
+        "protection": s.protection,
         "seed": config["seed"],
         "size_groups": s.size_groups,
         "codebook": s.codebook,
@@ -62,7 +63,8 @@ def build(params: dict, targets_path: str) -> dict:
     ctx = {
         k: params[k]
         for k in (
-            "lang", "waves", "data_mode", "microdata", "fetch_statbank", "min_cell", "seed",
+            "lang", "waves", "data_mode", "microdata", "fetch_statbank", "min_cell", "protection",
+            "seed",
             "size_groups", "codebook", "indicators", "models", "robustness", "model_labels",
         )
     }  # fmt: skip
@@ -161,7 +163,7 @@ class ReportData:
 
     def __init__(self, results, context_path=None, provenance_path=None):
         self.results = r = Path(results)
-        self.context_path = Path(context_path or r / "report" / "context.json")
+        self.context_path = Path(context_path or r / "context.json")
         self.provenance_path = Path(provenance_path or r / "provenance.json")
 
     @cached_property
@@ -174,37 +176,48 @@ class ReportData:
 
     @cached_property
     def shares(self) -> pd.DataFrame:
-        return self.indicator_table("shares")
+        return self.public_table("shares")
 
     @cached_property
     def composites(self) -> pd.DataFrame:
-        return self.indicator_table("composites")
+        return self.public_table("composites")
 
     @cached_property
     def crosstab(self) -> pd.DataFrame:
-        return self.indicator_table("crosstab")
+        return self.public_table("crosstab")
 
     @cached_property
     def changes(self) -> pd.DataFrame:
-        return self.indicator_table("changes")
+        return self.public_table("changes")
 
     @cached_property
     def scorecard(self) -> pd.DataFrame:
         return pd.read_csv(self.results / "replication" / "scorecard.csv")
 
     def indicator_table(self, name: str) -> pd.DataFrame:
-        """results/indicators/<name>.csv (rules indicators and evidence_tables)."""
+        """results/indicators/<name>.csv (rule evidence_tables: response, nonresponse,
+        reform sensitivity, composite rules)."""
         return pd.read_csv(self.results / "indicators" / f"{name}.csv")
+
+    def public_table(self, name: str) -> pd.DataFrame:
+        """results/public/tables/<name>.csv, the protected table (rule public_tables), in
+        the internal columns with ``suppressed`` (digikom.protection.public.internal)."""
+        from .protection.public import read_public
+
+        return read_public(self.results / "public" / "tables" / f"{name}.csv", name)
 
     def model_table(self, name: str) -> pd.DataFrame | None:
         """The ``name`` table ("coefficients" or "predictions") of every configured model,
-        in config order, from each model's own results/models/<id>/<name>.csv (what its
-        fit_model job wrote; results/models/<name>.csv holds the same rows collected for
-        users, and the report does not wait for that copy). None when there is none."""
+        in config order, from each model's own protected table
+        results/public/models/<id>/<name>.csv (rule public_model; results/public/tables/
+        holds the same rows collected for users, and the report does not wait for that
+        copy), with ``suppressed``. None when there is none."""
+        from .protection.models import read_model_table
+
         frames = []
         for spec in self.ctx["models"]:
-            path = self.results / "models" / spec["id"] / f"{name}.csv"
-            if path.exists() and len(d := pd.read_csv(path)):
+            path = self.results / "public" / "models" / spec["id"] / f"{name}.csv"
+            if path.exists() and len(d := read_model_table(path, name)):
                 frames.append(d)
         return pd.concat(frames, ignore_index=True) if frames else None
 
@@ -241,7 +254,7 @@ class ReportData:
         lookup = pd.read_csv(
             mdir / "lookup.csv", dtype={"kommunenr": str}, keep_default_na=False, na_values=[""]
         )
-        counties = pd.read_csv(mdir / "counties.csv", dtype={"fylkesnummer": str})
+        counties = self.public_table("counties")
         return _json(mdir / "maps.json"), lookup, counties
 
     def statbank_views(self) -> list[dict]:

@@ -14,6 +14,7 @@ from digikom.errors import DigikomError
 from digikom.io import check_readable_file, warning_summary
 from digikom.render import pick_renderer
 from digikom.report_context import context_settings
+from digikom.rules.public import public_paths
 
 RUN_START = time.time()
 
@@ -129,8 +130,14 @@ def report_outputs():
         "html": f"results/report/report.{config['lang']}.html",
         "pdf": f"results/report/report.{config['lang']}.pdf",
         "provenance": "results/provenance.json",
-        "context": "results/report/context.json",
+        "context": "results/context.json",
     }
+
+
+# What leaves the office (workflow/rules/public.smk): the protected tables the figures,
+# maps and report read.
+PUBLIC_TABLES = public_paths("shares", "composites", "crosstab", "changes", "counties")
+PUBLIC_MODEL_TABLES = list(public_paths("coefficients", "predictions").values())
 
 
 # Outputs of rule evidence_tables (paired change, nonresponse, reform, composite rules).
@@ -154,6 +161,8 @@ def final_targets():
         "results/models/coefficients.csv",  # all models in one table each, for users
         "results/models/predictions.csv",
         *EVIDENCE_TABLES,
+        *PUBLIC_TABLES.values(),
+        *PUBLIC_MODEL_TABLES,
     ]
     targets += statbank_report_targets()
     targets += bootstrap_targets()
@@ -299,11 +308,11 @@ def robustness_specs():
 
 
 def model_targets():
-    """What the report reads of the models stage: each model's own tables (not the
-    collected copies, which are for users: the report does not wait for them)."""
+    """What the report reads of the models stage: each model's own protected tables (not
+    the collected copies, which are for users: the report does not wait for them)."""
     return [
         *expand(
-            "results/models/{model}/{table}.csv",
+            "results/public/models/{model}/{table}.csv",
             model=MODEL_IDS,
             table=["coefficients", "predictions"],
         ),

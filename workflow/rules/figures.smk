@@ -8,9 +8,10 @@ INDICATOR_STEMS = [figure_stem(f) for f in figure_ids(SETTINGS)]
 rule indicator_figures:
     input:
         code=code("scripts/indicator_figures.py"),
-        shares="results/indicators/shares.csv",
-        composites="results/indicators/composites.csv",
-        crosstab="results/indicators/crosstab.csv",
+        # the protected tables (what leaves the office)
+        shares=PUBLIC_TABLES["shares"],
+        composites=PUBLIC_TABLES["composites"],
+        crosstab=PUBLIC_TABLES["crosstab"],
         # SSB's published figures of each theme (through the replication scorecard)
         scorecard="results/replication/scorecard.csv",
     output:
@@ -31,9 +32,8 @@ rule indicator_figures:
         lang=SETTINGS.lang,
         indicators=SETTINGS.indicators,
         codebook=SETTINGS.codebook,
-        # what the figures show of config.yaml: group labels, the disclosure threshold
+        # what the figures show of config.yaml: group labels
         size_groups=SETTINGS.size_groups,
-        min_cell=SETTINGS.min_cell,
         # the waves drawn: the original's comparison first, then the last update wave
         waves=SETTINGS.waves,
         comparison=config["report"]["comparison"],

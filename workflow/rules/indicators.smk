@@ -30,8 +30,9 @@ rule indicators:
 rule scorecard:
     input:
         code=code("scripts/scorecard.py"),
-        shares="results/indicators/shares.csv",
-        crosstab="results/indicators/crosstab.csv",
+        # the protected tables: a reproduced value is a published number
+        shares=PUBLIC_TABLES["shares"],
+        crosstab=PUBLIC_TABLES["crosstab"],
         panel="results/data/panel.csv",
         targets=config["files"]["targets"],
         statbank=statbank_targets(),

@@ -62,7 +62,7 @@ rule map_figures:
         **MAP_UNIT_OUTPUT,
         code=code("scripts/map_figures.py"),
         frame="results/maps/frame_2024.csv",
-        counties="results/maps/counties.csv",
+        counties=PUBLIC_TABLES["counties"],
         strings="reports/strings/maps.yaml",
     output:
         **MAP_FIGURE_FILES,

@@ -82,7 +82,7 @@ rule robustness:
 rule plot_model:
     input:
         code=code("scripts/plot_model.py"),
-        coefficients="results/models/{model}/coefficients.csv",
+        coefficients="results/public/models/{model}/coefficients.csv",
         json="results/models/{model}.json",
     output:
         png="results/figures/model_{model}_coef.png",
@@ -112,7 +112,9 @@ rule plot_predictions:
     input:
         code=code("scripts/plot_predictions.py"),
         # the models' own tables, not the collected one: drawn beside collect_models
-        predictions=expand("results/models/{model}/predictions.csv", model=MODEL_IDS),
+        predictions=expand(
+            "results/public/models/{model}/predictions.csv", model=MODEL_IDS
+        ),
         json=expand("results/models/{model}.json", model=MODEL_IDS),
     output:
         png="results/figures/model_predictions.png",
@@ -133,7 +135,5 @@ rule plot_predictions:
         lang=SETTINGS.lang,
         confidence=CONFIDENCE,
         synthetic=SYNTHETIC,
-        # disclosure control of the predictions (real microdata)
-        min_cell=SETTINGS.min_cell,
     script:
         "../../scripts/plot_predictions.py"

@@ -15,7 +15,7 @@ rule report:
         title_filter="reports/title-block.lua",
         sources=provenance_inputs(),
         targets=config["files"]["targets"],
-        indicators=rules.indicators.output,
+        public=PUBLIC_TABLES.values(),
         evidence=EVIDENCE_TABLES,
         scorecard="results/replication/scorecard.csv",
         figures=rules.indicator_figures.output,

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputDataError
+from ..protection.public import read_public
 from .boundaries import read_boundaries
 from .spec import FRAME_FIGURES, GEO_YEAR, figure_ids, figure_stem
 
@@ -297,8 +298,9 @@ def county_map(values: pd.DataFrame, subject: dict, counties_gdf, ms: dict, min_
     labels = class_labels(breaks, kind, tx)
     cols = sequential(len(labels))
     keys = cls.astype(str)
-    keys[geo["suppressed"].to_numpy() & (geo["n"] > 0).to_numpy()] = "suppressed"
-    keys[(geo["n"] == 0).to_numpy()] = "empty"
+    suppressed = geo["suppressed"].fillna(False).astype(bool).to_numpy()
+    keys[suppressed] = "suppressed"
+    keys[geo["n"].fillna(-1).eq(0).to_numpy() & ~suppressed] = "empty"
     legend = [(str(i), c, lab) for i, (c, lab) in enumerate(zip(cols, labels, strict=True))]
     if (keys == "suppressed").any():
         legend.append(("suppressed", GREY_SUPPRESSED, tx("maps.suppressed", k=min_cell)))
@@ -319,10 +321,10 @@ def county_map(values: pd.DataFrame, subject: dict, counties_gdf, ms: dict, min_
     fig = draw_map(geo, keys, legend, title, None, inset, tx)
 
     def value(r):
-        if r["n"] == 0:
-            return tx("maps.no_data")
         if r["suppressed"]:
             return tx("maps.alt_suppressed")
+        if pd.isna(r["estimate"]):
+            return tx("maps.no_data")
         return tx.pct(r["estimate"]) if kind != "mean" else tx.num(r["estimate"], 1)
 
     vals = "; ".join(
@@ -449,7 +451,7 @@ def run_figures(
     frame = frame_maps(frame_tab, muni_gdf, county_gdf, size_groups, maps["reforms"], box, tx)
     for stem, (fig, alt) in frame.items():
         save(stem, fig, alt, tx("maps.source_frame"), False)  # real register data
-    county = pd.read_csv(counties_path, dtype={"fylkesnummer": str})
+    county = read_public(counties_path, "counties")
     muni = (
         pd.read_csv(municipalities_path, dtype={"kommunenr": str}) if municipalities_path else None
     )

@@ -4,9 +4,9 @@
   municipalities changed by the configured reforms (merged 2020, split 2024);
 * the survey themes of one wave by county: the share of respondents in a composite
   category (composites as the indicators stage defines them, median split at the
-  reference wave) and the configured indicators. Counties with fewer than ``min_cell``
-  respondents are suppressed (":") by :func:`digikom.disclosure.suppress` in every run:
-  Oslo is one municipality, so its county value would be a unit-level value;
+  reference wave) and the configured indicators, unprotected: rule public_tables hides
+  cells in every run (Oslo is one municipality, so its county value would be a unit-level
+  value), and the maps draw the protected table;
 * the same by municipality only with real microdata and ``municipality_level: true``;
 * the "Din kommune" lookup and maps.json, which tell the report what it may show.
 
@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from ..config import assign_size_group
-from ..disclosure import suppress
 from ..errors import ConfigError
 from ..geography import county_2024
 from ..indicators import composite_groups, query_rows
@@ -131,12 +130,12 @@ def county_values(
     wave: int,
     reference_wave: int,
     counties: dict[str, str],
-    min_cell: int,
     category: str = "both",
 ) -> pd.DataFrame:
     """One row per county: respondents with a value (n), and the share in ``category``
-    (composites), the share answering yes (shares) or the mean (means). Counties with
-    n < min_cell are suppressed (estimate empty, ``suppressed`` true)."""
+    (composites), the share answering yes (shares) or the mean (means). This is the
+    internal table: rule public_tables protects it (results/public/tables/counties.csv),
+    and the maps draw that."""
     vals = respondent_values(panel, subject, wave, reference_wave)
     vals = vals[vals["status"] == "value"].copy()
     vals["fylkesnummer"] = county_2024(vals)
@@ -153,7 +152,7 @@ def county_values(
     out.insert(1, "kind", subject["kind"])
     out.insert(2, "year", int(wave))
     out["category"] = category if subject["kind"] == "composite" else ""
-    return suppress(out, min_cell)
+    return out
 
 
 def municipality_values(
@@ -258,7 +257,7 @@ def run_tables(
     wave, ref = maps["wave"], maps["reference_wave"]
     county = pd.concat(
         [
-            county_values(panel, s, wave, ref, names, int(min_cell), maps["composite_category"])
+            county_values(panel, s, wave, ref, names, maps["composite_category"])
             for s in maps["subjects"]
         ],
         ignore_index=True,
@@ -272,11 +271,11 @@ def run_tables(
         )[["kommunenr", "map", "kind", "year", "value", "status"]]
         write_csv(muni, out["municipalities"])
     log.info(
-        "maps: wave %s, %d subjects, unit level %s, %d county cells suppressed",
+        "maps: wave %s, %d subjects, unit level %s, %d county cells without respondents",
         wave,
         len(maps["subjects"]),
         unit,
-        int(county["suppressed"].sum()),
+        int(county["n"].eq(0).sum()),
     )
     write_csv(frame_tab, out["frame"])
     write_csv(county, out["counties"])

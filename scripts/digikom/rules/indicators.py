@@ -30,6 +30,7 @@ def scorecard(job) -> None:
     import pandas as pd
 
     from ..panel import read_panel
+    from ..protection.public import read_public
     from ..published import read_targets
     from ..replication import scorecard as make_scorecard
 
@@ -42,8 +43,8 @@ def scorecard(job) -> None:
     }
     card = make_scorecard(
         read_targets(job.input.targets),
-        pd.read_csv(job.input.shares),
-        pd.read_csv(job.input.crosstab),
+        read_public(job.input.shares, "shares"),
+        read_public(job.input.crosstab, "crosstab"),
         p.indicators,
         p.waves,
         statbank=tables,
@@ -85,11 +86,12 @@ def evidence_tables(job) -> None:
 
 
 def indicator_figures(job) -> None:
-    """Figures of the indicator stage; disclosure control applies to real microdata."""
+    """Figures of the indicator stage, drawn from the public (protected) tables."""
     import pandas as pd
 
     from ..config import Settings
     from ..indicator_plots import draw_all
+    from ..protection.public import read_public
 
     p = job.params
     # the parts of the settings the figures show (their params; no other configuration)
@@ -104,13 +106,12 @@ def indicator_figures(job) -> None:
     )
     synthetic = p.synthetic
     made = draw_all(
-        pd.read_csv(job.input.shares),
-        pd.read_csv(job.input.composites),
-        pd.read_csv(job.input.crosstab),
+        read_public(job.input.shares, "shares"),
+        read_public(job.input.composites, "composites"),
+        read_public(job.input.crosstab, "crosstab"),
         settings,
         os.path.dirname(job.output.png[0]),
         synthetic,
-        min_cell=None if synthetic else job.params.min_cell,
         scorecard=pd.read_csv(job.input.scorecard),
     )
     log.info("drew %d figures: %s", len(made), ", ".join(made))

@@ -89,7 +89,7 @@ def plot_predictions(job) -> None:
     o, p = job.output, job.params
     plot(
         list(job.input.predictions), list(job.input.json), p.labels, p.lang, p.confidence,
-        p.synthetic, o.png, o.svg, o.alt, min_cell=None if p.synthetic else p.min_cell,
+        p.synthetic, o.png, o.svg, o.alt,
     )  # fmt: skip
 
 

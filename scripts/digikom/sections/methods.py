@@ -7,6 +7,8 @@ import re
 
 import pandas as pd
 
+from .. import disclosure
+from ..evidence_tables import REFORM_YEAR
 from ..indicators import ALL
 from ..text import MISSING
 
@@ -204,10 +206,25 @@ def item_table(R) -> str:
     return R.table(header, rows, tx("methods.item_caption"), "tbl-item-nonresponse")
 
 
-def reform_table(R) -> str:
-    tx = R.tx
+def reform_rows(R) -> pd.DataFrame:
+    """The national rows of the reform check (shares), without a row whose 2018 cell is
+    hidden in the public tables or whose harmonised value the primary rule would hide
+    (disclosure control, real microdata)."""
     d = read(R, "reform_sensitivity.csv")
     d = d[(d.group == "all") & (d.kind == "share")]
+    if not R.disclosure or d.empty:
+        return d
+    keep = [
+        not R.hidden(R.est(r.indicator, REFORM_YEAR, ALL))
+        and not disclosure.hidden(r.n_harmonised, r.estimate_harmonised, R.min_cell)
+        for r in d.itertuples()
+    ]
+    return d[keep]
+
+
+def reform_table(R) -> str:
+    tx = R.tx
+    d = reform_rows(R)
     rows = [
         [
             R.ind_label(r.indicator),
@@ -228,9 +245,7 @@ def reform_table(R) -> str:
 
 
 def reform_numbers(R) -> dict:
-    d = read(R, "reform_sensitivity.csv")
-    d = d[d.kind == "share"]
-    alls = d[d.group == "all"]
+    alls = reform_rows(R)
     return {"max_diff": R.tx.pp(alls["diff"].abs().max(), 1) if not alls.empty else MISSING}
 
 
@@ -284,5 +299,6 @@ def render(R) -> str:
             (R.ctx["evidence"].get("persistence") or {}).get("correlation", float("nan")), 1
         ),
         suppressed_note=R.tx("common.suppressed_note", k=R.min_cell),
+        protection_pp=R.tx.num(100 * R.ctx["protection"]["level"]),
     )
     return R.heading(1, "methods.title", "sec-data") + "\n" + prose

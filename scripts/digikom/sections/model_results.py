@@ -142,7 +142,8 @@ def bootstrap_table(R) -> str:
     pred = R.model_table("predictions")
     if boot is None or pred is None:
         return ""
-    pred = pred[pred.quantity == "prediction"]
+    # a hidden prediction (disclosure control, rule public_model) has no bootstrap row
+    pred = pred[(pred.quantity == "prediction") & ~pred.suppressed.astype(bool)]
     keys = ["model", "year", "size_group"]
     d = boot[boot.size_group == "all"].merge(
         pred[[*keys, "conf_low", "conf_high"]], on=keys, suffixes=("", "_analytic")

@@ -11,7 +11,6 @@ says so."""
 
 from __future__ import annotations
 
-from .. import disclosure
 from ..config import figure_id, figure_stem
 from ..disclosure import SYMBOL
 from ..indicators import ALL
@@ -127,7 +126,7 @@ def composite_note(R, spec: dict) -> str:
     (or low) on one axis, or in one class, in a wave shown: the split hardly separates."""
     comp = R.composites
     if R.support.disclosure:  # nothing said about a wave with a hidden cell
-        comp = comp[~disclosure.protect_composites(comp, R.min_cell).to_numpy()]
+        comp = comp[~comp["suppressed"].to_numpy(dtype=bool)]
     d = comp[(comp.composite == spec["id"]) & (comp.group == ALL)]
     hidden_years = set(R.composites.year) - set(comp.year) if R.support.disclosure else set()
     found = []

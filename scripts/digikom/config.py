@@ -15,15 +15,9 @@ import pandas as pd
 
 from .errors import ConfigError
 from .io import read_yaml
+from .schemas import load_schema
 from .text import label as _text_label
 from .text import missing_labels
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
-
-
-def load_schema(name: str) -> dict:
-    return read_yaml(SCHEMA_DIR / name)
 
 
 def _with_defaults(validator_class):

@@ -18,10 +18,10 @@ import math
 
 import pandas as pd
 
-from .config import load_schema
 from .errors import ConfigError
 from .evidence_tables import comparison_pairs
 from .indicators import ALL
+from .schemas import load_schema
 
 PUBLISHED, ASSUMED, ESTIMATED = "published", "assumed", "estimated"
 

@@ -97,3 +97,51 @@ def test_a_copy_has_the_small_simulation_unless_the_shipped_one_is_asked_for(tmp
     full = copy_repo(tmp_path / "full", shipped_simulation=True) / "config/config.yaml"
     assert yaml.safe_load(small.read_text(encoding="utf-8"))["simulation"] == SMALL_SIMULATION
     assert yaml.safe_load(full.read_text(encoding="utf-8"))["simulation"] == shipped["simulation"]
+
+
+def _smk_code(path: Path) -> str:
+    """A rule file without its comments (a comment may quote the config)."""
+    return "\n".join(line.split("#", 1)[0] for line in path.read_text("utf-8").splitlines())
+
+
+def test_rule_files_read_the_settings_object_not_the_raw_config():
+    """One config idiom: params come from SETTINGS (digikom.config.Settings); only
+    common.smk, which builds it, touches ``config``."""
+    raw = re.compile(r"\bconfig\s*(\[|\.get\()")
+    offenders = [
+        f"{smk.name}:{i}"
+        for smk in sorted((REPO / "workflow" / "rules").glob("*.smk"))
+        if smk.name != "common.smk"
+        for i, line in enumerate(_smk_code(smk).splitlines(), 1)
+        if raw.search(line)
+    ]
+    assert offenders == []
+    assert raw.search('        lang=config["lang"],') and raw.search('config.get("x")')
+    assert "SETTINGS = load_settings(config)" in _smk_code(REPO / "workflow/rules/common.smk")
+
+
+def test_the_config_is_validated_once_per_parse(config, monkeypatch, tmp_path):
+    """common.smk's load_settings -> load_all validates config.yaml against its schema
+    exactly once (it was three times: Snakemake's validate, the extras, load_all)."""
+    import copy
+    import os
+
+    import digikom.config as cfg
+
+    calls = []
+    real = cfg.validate_against
+
+    def counting(data, schema_name, *args, **kwargs):
+        calls.append(schema_name)
+        return real(data, schema_name, *args, **kwargs)
+
+    monkeypatch.setattr(cfg, "validate_against", counting)
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        cfg.load_all(copy.deepcopy(config))
+    finally:
+        os.chdir(cwd)
+    assert calls.count("config.schema.yaml") == 1, calls
+    assert {"indicators.schema.yaml", "synthetic.schema.yaml"} <= set(calls)
+    assert "validate(config" not in _smk_code(REPO / "workflow/rules/common.smk")

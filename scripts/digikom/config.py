@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import ConfigError
 from .io import read_yaml
-from .schemas import load_schema
+from .schemas import load_schema, schema_default
 from .text import label as _text_label
 from .text import missing_labels
 
@@ -68,8 +68,7 @@ def for_languages(schema: Any, languages: list[str]) -> Any:
 
 def config_languages(config: dict) -> list[str]:
     """The configured languages (config.yaml ``languages``; the schema's default)."""
-    default = load_schema("config.schema.yaml")["properties"]["languages"]["default"]
-    return list(config.get("languages") or default)
+    return list(config.get("languages") or schema_default("config.schema.yaml", "languages"))
 
 
 def validate_against(
@@ -158,6 +157,30 @@ class Settings:
     @property
     def min_cell(self) -> int:
         return int(self.config["report"]["min_cell"])
+
+    @property
+    def municipality_level(self) -> bool:
+        """Per-municipality survey values in maps and the lookup (config.yaml)."""
+        return bool(self.config["municipality_level"])
+
+    @property
+    def files(self) -> dict[str, str]:
+        """Where the other config and reference files are (config.yaml ``files``)."""
+        return dict(self.config["files"])
+
+    def frame_file(self, year: int) -> str:
+        """The municipality frame of wave ``year`` (``files.frames``)."""
+        return self.config["files"]["frames"].format(year=year)
+
+    @property
+    def bootstrap(self) -> dict:
+        """config.yaml ``bootstrap`` (replicates, chunks)."""
+        return dict(self.config["bootstrap"])
+
+    @property
+    def simulation(self) -> dict:
+        """config.yaml ``simulation`` (seeds, seeds_per_job, truth_scale)."""
+        return dict(self.config["simulation"])
 
     def without_labels(self, obj: Any) -> Any:
         """``obj`` without its labels (the text in each configured language): what
@@ -272,11 +295,12 @@ def load_models_file(
 
 
 def load_all(config: dict, source: str = "config/config.yaml") -> Settings:
-    """The settings of a run: ``config`` validated against its schema (its defaults filled
-    in, in place, as Snakemake's ``validate`` does) and every config file it names; every
-    label in them must have each configured language."""
+    """The settings of a run: ``config`` validated (:func:`validate_config`, its defaults
+    filled in, in place) and every config file it names; every label in them must have
+    each configured language. The workflow calls this once per parse, and that is the one
+    validation of the config."""
+    validate_config(config, source)
     langs = config_languages(config)
-    validate_against(config, "config.schema.yaml", source, langs)
     files = config["files"]
     codebook = load_codebook(files["codebook"], langs)
     ind_path = files["indicators"]
@@ -338,22 +362,16 @@ def check_retired_keys(config: dict, source: str = "config/config.yaml") -> None
 
 
 def validate_config(config: dict, source: str = "config/config.yaml") -> dict:
-    """The main configuration: schema-validated with its defaults filled in by the same
-    validator as every other config file, then the checks a schema cannot express."""
+    """The main configuration, validated once: no retired key, ``lang`` one of the
+    configured languages, the schema (defaults filled in, every label in each configured
+    language), then the checks a schema cannot express (contiguous size groups, a frame
+    file for every wave)."""
     check_retired_keys(config, source)
-    validate_against(config, "config.schema.yaml", source)
-    validate_config_extras(config, source)
-    return config
-
-
-def validate_config_extras(config: dict, source: str = "config/config.yaml") -> None:
-    """Checks JSON schema cannot express: the report language is a configured one and
-    every label has every configured language, contiguous size groups, frame files
-    present."""
     langs = config_languages(config)
-    if config.get("lang") not in langs:
+    lang = config.get("lang", schema_default("config.schema.yaml", "lang"))
+    if lang not in langs:
         raise ConfigError(
-            f"{source}: key 'lang': '{config.get('lang')}' is not a configured language "
+            f"{source}: key 'lang': '{lang}' is not a configured language "
             f"(languages: {', '.join(langs)}); a new language needs its code in 'languages' "
             "and its texts (README: Adding a language)"
         )
@@ -374,6 +392,7 @@ def validate_config_extras(config: dict, source: str = "config/config.yaml") -> 
             f"config: key 'waves': no municipality frame for {', '.join(missing)} "
             f"(expected {pattern}); add the frame file first"
         )
+    return config
 
 
 def assign_size_group(population: pd.Series, size_groups: list[dict]) -> pd.Series:

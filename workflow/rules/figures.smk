@@ -36,7 +36,7 @@ rule indicator_figures:
         min_cell=SETTINGS.min_cell,
         # the waves drawn: the original's comparison first, then the last update wave
         waves=SETTINGS.waves,
-        comparison=config["report"]["comparison"],
+        comparison=SETTINGS.comparison,
     script:
         "../../scripts/indicator_figures.py"
 
@@ -60,7 +60,7 @@ rule replication_figure:
         mem_mb=1000,
         runtime=10,
     params:
-        lang=config["lang"],
+        lang=SETTINGS.lang,
         synthetic=SYNTHETIC,
     script:
         "../../scripts/replication_figure.py"

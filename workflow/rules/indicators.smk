@@ -33,7 +33,7 @@ rule scorecard:
         shares="results/indicators/shares.csv",
         crosstab="results/indicators/crosstab.csv",
         panel="results/data/panel.csv",
-        targets=config["files"]["targets"],
+        targets=SETTINGS.files["targets"],
         statbank=statbank_targets(),
     output:
         "results/replication/scorecard.csv",

@@ -92,9 +92,11 @@ def indicator_figures(job) -> None:
     from ..indicator_plots import draw_all
 
     p = job.params
-    # the parts of the settings the figures show (their params; no other configuration)
+    # the parts of the settings the figures show (their params; no other configuration);
+    # p.comparison is Settings.comparison, resolved within the waves
+    configured = p.comparison["configured"]
     settings = Settings(
-        config={"lang": p.lang, "waves": p.waves, "report": {"comparison": p.comparison}},
+        config={"lang": p.lang, "waves": p.waves, "report": {"comparison": configured}},
         codebook=p.codebook,
         indicators=p.indicators,
         models=[],

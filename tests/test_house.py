@@ -145,3 +145,100 @@ def test_the_config_is_validated_once_per_parse(config, monkeypatch, tmp_path):
     assert calls.count("config.schema.yaml") == 1, calls
     assert {"indicators.schema.yaml", "synthetic.schema.yaml"} <= set(calls)
     assert "validate(config" not in _smk_code(REPO / "workflow/rules/common.smk")
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import that runs (module level or inside a function), not those under
+    ``if TYPE_CHECKING:``."""
+    found = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (relative and absolute imports)."""
+    root = package.parent
+
+    def name_of(path: Path) -> str:
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    modules = {name_of(p): p for p in package.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for mod, path in modules.items():
+        here = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        deps: set[str] = set()
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                base = here.split(".")[: len(here.split(".")) - max(node.level - 1, 0)]
+                start = ".".join(base + [node.module] if node.module else base)
+                start = start if node.level else (node.module or "")
+                targets = [f"{start}.{a.name}" for a in node.names] + [start]
+            deps.update(t for t in targets if t in modules and t != mod)
+        graph[mod] = deps
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                cycles.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
+def test_no_import_cycle_in_the_package():
+    """Layers that read top-down: no module imports, directly or through others, a module
+    that imports it (config.py -> evidence.py -> evidence_tables.py -> panel.py -> config.py
+    was one). Imports under ``if TYPE_CHECKING:`` do not run and do not count."""
+    graph = import_graph(PACKAGE)
+    assert len(graph) > 30 and "digikom.panel" in graph["digikom.evidence_tables"]
+    assert import_cycles(graph) == []
+    # the check sees a cycle, also one through a function-level import
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    probe = ast.parse("def f():\n    from .x import y\nif TYPE_CHECKING:\n    import z\n")
+    assert [type(n).__name__ for n in _imports(probe)] == ["ImportFrom"]

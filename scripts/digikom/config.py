@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
-import pandas as pd
 
 from .errors import ConfigError
 from .io import read_yaml
 from .schemas import load_schema, schema_default
 from .text import label as _text_label
 from .text import missing_labels
+from .waves import comparison_waves
 
 
 def _with_defaults(validator_class):
@@ -211,8 +210,6 @@ class Settings:
     @property
     def comparison(self) -> dict:
         """report.comparison resolved within the configured waves (digikom.evidence)."""
-        from .evidence import comparison_waves
-
         return comparison_waves(self.config)
 
     def label(self, obj: dict) -> str:
@@ -393,11 +390,3 @@ def validate_config(config: dict, source: str = "config/config.yaml") -> dict:
             f"(expected {pattern}); add the frame file first"
         )
     return config
-
-
-def assign_size_group(population: pd.Series, size_groups: list[dict]) -> pd.Series:
-    """Size-group id for each population value (lower inclusive, upper exclusive)."""
-    edges = [g["lower"] for g in size_groups] + [np.inf]
-    ids = [g["id"] for g in size_groups]
-    out = pd.cut(population.astype(float), bins=edges, right=False, labels=ids)
-    return out.astype("string")

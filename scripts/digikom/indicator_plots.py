@@ -26,7 +26,7 @@ from .support import Support
 def frame_years(settings: Settings, waves: list[int]) -> list[int]:
     """The original's comparison (report.comparison within the waves), then the last
     update wave."""
-    from .evidence import comparison_waves
+    from .waves import comparison_waves
 
     cmp = comparison_waves({**settings.config, "waves": waves})
     years = [cmp["from"], cmp["to"]]

@@ -14,7 +14,6 @@ import jsonschema
 from .errors import ConfigError
 from .io import read_yaml
 from .schemas import load_schema, schema_default
-from .text import label as _text_label
 from .text import missing_labels
 from .waves import comparison_waves
 
@@ -96,11 +95,6 @@ def validate_against(
             lines.append(msg)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     return data
-
-
-def label(obj: dict, lang: str) -> str:
-    """The ``lang`` label of a config or codebook entry (digikom.text.label: no fallback)."""
-    return _text_label(obj, lang)
 
 
 def _without_keys(obj: Any, keys: set[str]) -> Any:
@@ -209,20 +203,8 @@ class Settings:
 
     @property
     def comparison(self) -> dict:
-        """report.comparison resolved within the configured waves (digikom.evidence)."""
+        """report.comparison resolved within the configured waves (digikom.waves)."""
         return comparison_waves(self.config)
-
-    def label(self, obj: dict) -> str:
-        return label(obj, self.lang)
-
-    def figure_ids(self) -> list[str]:
-        return figure_ids(self)
-
-    def variable(self, name: str) -> dict:
-        try:
-            return self.codebook["variables"][name]
-        except KeyError as exc:
-            raise ConfigError(f"codebook: unknown variable '{name}'") from exc
 
     def model(self, model_id: str) -> dict:
         for m in self.models:

@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from . import disclosure
-from .config import Settings, figure_id, figure_stem, label
+from .config import Settings, figure_id, figure_stem
 from .disclosure import SYMBOL
 from .figures import PALETTE, save_figure, setup_style, t, text, wrap_group
 from .indicators import ALL, crosstab_levels
 from .published_plots import indicator_label, plot_published, theme_ids
 from .support import Support
+from .text import label
 
 
 def frame_years(settings: Settings, waves: list[int]) -> list[int]:

@@ -276,19 +276,7 @@ def statbank_settings(wildcards):
 
 
 # ---- models stage helpers
-from digikom.models.spec import resolve_spec
 from digikom.simulation import n_chunks as sim_chunks
-
-
-def model_spec(wildcards):
-    """The spec of one model, with what the codebook adds (trials maximum, ordinal levels)."""
-    return resolve_spec(SETTINGS.model(wildcards.model), SETTINGS.codebook)
-
-
-def robustness_specs():
-    """The specs of the models the robustness table refits."""
-    ids = SETTINGS.robustness.get("models", [])
-    return [resolve_spec(SETTINGS.model(i), SETTINGS.codebook) for i in ids]
 
 
 def model_targets():

@@ -106,7 +106,7 @@ def indicator_figures(job) -> None:
         pd.read_csv(job.input.composites),
         pd.read_csv(job.input.crosstab),
         settings,
-        os.path.dirname(job.output.png[0]),
+        os.path.dirname(job.output[0]),
         synthetic,
         min_cell=None if synthetic else job.params.min_cell,
         scorecard=pd.read_csv(job.input.scorecard),

@@ -35,3 +35,20 @@ def test_an_undescribed_property_is_found_and_a_stale_file_refused(tmp_path, mon
     monkeypatch.setattr(config_docs, "OUT", stale)
     monkeypatch.setattr(config_docs, "REPO_ROOT", tmp_path)
     assert config_docs.main(["--check"]) == 1
+
+
+def test_schema_default_reads_nested_and_item_defaults():
+    from digikom.replication import year_gap_rule
+    from digikom.schemas import schema_default
+
+    assert (
+        schema_default("indicators.schema.yaml", "replication", "statbank", "[]", "scale") == 0.01
+    )
+    assert schema_default("config.schema.yaml", "report", "comparison") == [2018, 2022]
+    with pytest.raises(KeyError, match="no property statbank/tables/x"):
+        schema_default("config.schema.yaml", "statbank", "tables", "x")
+    with pytest.raises(KeyError, match="size_groups has no default"):
+        schema_default("config.schema.yaml", "size_groups")
+    # code that needs a default reads the schema's, so an unvalidated block gets the same
+    year_gap = schema_default("indicators.schema.yaml", "replication", "year_gap")
+    assert year_gap_rule({}) == (year_gap["max_years"], year_gap["pp_per_year"]) == (0, 2.0)

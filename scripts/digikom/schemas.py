@@ -26,11 +26,15 @@ def load_schema(name: str) -> dict:
 
 
 def schema_default(name: str, *path: str) -> Any:
-    """The ``default`` of the property at ``path`` (property names, nested objects) in
-    schema ``name``; ``KeyError`` naming the path if the schema has none there."""
+    """The ``default`` of the property at ``path`` in schema ``name``: property names of
+    nested objects, ``"[]"`` for the items of an array; ``KeyError`` naming the path if
+    the schema has none there."""
     node: Any = _read(name)
-    for key in path:
-        node = node["properties"][key]
+    try:
+        for key in path:
+            node = node["items"] if key == "[]" else node["properties"][key]
+    except (KeyError, TypeError):
+        raise KeyError(f"{name}: no property {'/'.join(path)}") from None
     if "default" not in node:
         raise KeyError(f"{name}: property {'/'.join(path)} has no default")
     return copy.deepcopy(node["default"])

@@ -23,6 +23,7 @@ import itertools
 import json
 import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -131,10 +132,9 @@ def category_codes(dim_id: str, dim: Any, source: str) -> list[str]:
     bad = [c for c in codes if not isinstance(c, str)]
     if bad:
         raise _fail(source, f"dimension {dim_id!r}: category code(s) {_show(bad)} are not strings")
-    dupes = (
-        sorted({c for c in codes if codes.count(c) > 1}) if len(set(codes)) != len(codes) else []
-    )
-    if dupes:
+    known = set(codes)
+    if len(known) != len(codes):
+        dupes = sorted(c for c, k in Counter(codes).items() if k > 1)
         raise _fail(source, f"dimension {dim_id!r}: duplicate category codes {_show(dupes)}")
     if labels is not None:
         for code, lab in labels.items():
@@ -144,7 +144,7 @@ def category_codes(dim_id: str, dim: Any, source: str) -> list[str]:
                     f"dimension {dim_id!r}: category.label of {code!r} is {_show(lab)}, "
                     "not a string",
                 )
-        unknown = [c for c in labels if c not in set(codes)]
+        unknown = [c for c in labels if c not in known]
         if unknown:
             raise _fail(
                 source,

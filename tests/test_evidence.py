@@ -13,6 +13,7 @@ from digikom import evidence as E
 from digikom import evidence_tables as T
 from digikom import indicators as I
 from digikom import synthetic as S
+from digikom import waves as W
 from digikom.replication import scorecard
 from scipy import stats
 
@@ -56,19 +57,19 @@ def test_classify_published_assumed_estimated(card, settings):
 
 
 def test_comparison_waves(config):
-    assert T.comparison_pairs([2018, 2020, 2022, 2024], [2018, 2022]) == [
+    assert W.comparison_pairs([2018, 2020, 2022, 2024], [2018, 2022]) == [
         (2018, 2022, "comparison"),
         (2022, 2024, "update"),
         (2018, 2024, "update"),
     ]
-    assert T.comparison_pairs([2018, 2024], [2018, 2022]) == [(2018, 2024, "comparison")]
-    cmp = E.comparison_waves(dict(config, report={"comparison": [2018, 2022]}))
+    assert W.comparison_pairs([2018, 2024], [2018, 2022]) == [(2018, 2024, "comparison")]
+    cmp = W.comparison_waves(dict(config, report={"comparison": [2018, 2022]}))
     assert (cmp["from"], cmp["to"], cmp["update"]) == (2018, 2022, [2024])
     assert cmp["as_configured"]
     from digikom.errors import ConfigError
 
     with pytest.raises(ConfigError, match="report/comparison': \\[2022, 2018\\]"):
-        E.comparison_waves(dict(config, report={"comparison": [2022, 2018]}))
+        W.comparison_waves(dict(config, report={"comparison": [2022, 2018]}))
 
 
 def test_paired_change_matches_direct_computation(panel, settings):

@@ -17,7 +17,7 @@ from digikom.errors import ConfigError
 from digikom.models import labels as ML
 from digikom.models import robustness as MR
 from digikom.models import spec as MS
-from digikom.models.labels import effect_label, label_settings, term_label
+from digikom.models.labels import Labels, effect_label, label_settings, term_label
 from digikom.rules import models as rules
 from digikom.text import Text
 from test_models import EFFECTS, fit_model, simulate_panel, spec
@@ -229,7 +229,7 @@ def test_reference_and_natural_order_from_config(panel, settings):
 
 @pytest.fixture(scope="module")
 def lab(settings):
-    return SimpleNamespace(**label_settings(settings))
+    return Labels.from_param(label_settings(settings))
 
 
 @pytest.mark.parametrize(

@@ -10,20 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
-import pandas as pd
 
 from .errors import ConfigError
 from .io import read_yaml
-from .text import label as _text_label
+from .schemas import load_schema, schema_default
 from .text import missing_labels
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
-
-
-def load_schema(name: str) -> dict:
-    return read_yaml(SCHEMA_DIR / name)
+from .waves import comparison_waves
 
 
 def _with_defaults(validator_class):
@@ -74,8 +66,7 @@ def for_languages(schema: Any, languages: list[str]) -> Any:
 
 def config_languages(config: dict) -> list[str]:
     """The configured languages (config.yaml ``languages``; the schema's default)."""
-    default = load_schema("config.schema.yaml")["properties"]["languages"]["default"]
-    return list(config.get("languages") or default)
+    return list(config.get("languages") or schema_default("config.schema.yaml", "languages"))
 
 
 def validate_against(
@@ -104,11 +95,6 @@ def validate_against(
             lines.append(msg)
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     return data
-
-
-def label(obj: dict, lang: str) -> str:
-    """The ``lang`` label of a config or codebook entry (digikom.text.label: no fallback)."""
-    return _text_label(obj, lang)
 
 
 def _without_keys(obj: Any, keys: set[str]) -> Any:
@@ -170,6 +156,30 @@ class Settings:
         """Disclosure control of the public outputs (config ``report.protection``)."""
         return dict(self.config["report"]["protection"])
 
+    @property
+    def municipality_level(self) -> bool:
+        """Per-municipality survey values in maps and the lookup (config.yaml)."""
+        return bool(self.config["municipality_level"])
+
+    @property
+    def files(self) -> dict[str, str]:
+        """Where the other config and reference files are (config.yaml ``files``)."""
+        return dict(self.config["files"])
+
+    def frame_file(self, year: int) -> str:
+        """The municipality frame of wave ``year`` (``files.frames``)."""
+        return self.config["files"]["frames"].format(year=year)
+
+    @property
+    def bootstrap(self) -> dict:
+        """config.yaml ``bootstrap`` (replicates, chunks)."""
+        return dict(self.config["bootstrap"])
+
+    @property
+    def simulation(self) -> dict:
+        """config.yaml ``simulation`` (seeds, seeds_per_job, truth_scale)."""
+        return dict(self.config["simulation"])
+
     def without_labels(self, obj: Any) -> Any:
         """``obj`` without its labels (the text in each configured language): what
         computes results. As a param, a label edit then re-runs only the rules that show
@@ -198,22 +208,8 @@ class Settings:
 
     @property
     def comparison(self) -> dict:
-        """report.comparison resolved within the configured waves (digikom.evidence)."""
-        from .evidence import comparison_waves
-
+        """report.comparison resolved within the configured waves (digikom.waves)."""
         return comparison_waves(self.config)
-
-    def label(self, obj: dict) -> str:
-        return label(obj, self.lang)
-
-    def figure_ids(self) -> list[str]:
-        return figure_ids(self)
-
-    def variable(self, name: str) -> dict:
-        try:
-            return self.codebook["variables"][name]
-        except KeyError as exc:
-            raise ConfigError(f"codebook: unknown variable '{name}'") from exc
 
     def model(self, model_id: str) -> dict:
         for m in self.models:
@@ -283,11 +279,12 @@ def load_models_file(
 
 
 def load_all(config: dict, source: str = "config/config.yaml") -> Settings:
-    """The settings of a run: ``config`` validated against its schema (its defaults filled
-    in, in place, as Snakemake's ``validate`` does) and every config file it names; every
-    label in them must have each configured language."""
+    """The settings of a run: ``config`` validated (:func:`validate_config`, its defaults
+    filled in, in place) and every config file it names; every label in them must have
+    each configured language. The workflow calls this once per parse, and that is the one
+    validation of the config."""
+    validate_config(config, source)
     langs = config_languages(config)
-    validate_against(config, "config.schema.yaml", source, langs)
     files = config["files"]
     codebook = load_codebook(files["codebook"], langs)
     ind_path = files["indicators"]
@@ -349,22 +346,16 @@ def check_retired_keys(config: dict, source: str = "config/config.yaml") -> None
 
 
 def validate_config(config: dict, source: str = "config/config.yaml") -> dict:
-    """The main configuration: schema-validated with its defaults filled in by the same
-    validator as every other config file, then the checks a schema cannot express."""
+    """The main configuration, validated once: no retired key, ``lang`` one of the
+    configured languages, the schema (defaults filled in, every label in each configured
+    language), then the checks a schema cannot express (contiguous size groups, a frame
+    file for every wave)."""
     check_retired_keys(config, source)
-    validate_against(config, "config.schema.yaml", source)
-    validate_config_extras(config, source)
-    return config
-
-
-def validate_config_extras(config: dict, source: str = "config/config.yaml") -> None:
-    """Checks JSON schema cannot express: the report language is a configured one and
-    every label has every configured language, contiguous size groups, frame files
-    present."""
     langs = config_languages(config)
-    if config.get("lang") not in langs:
+    lang = config.get("lang", schema_default("config.schema.yaml", "lang"))
+    if lang not in langs:
         raise ConfigError(
-            f"{source}: key 'lang': '{config.get('lang')}' is not a configured language "
+            f"{source}: key 'lang': '{lang}' is not a configured language "
             f"(languages: {', '.join(langs)}); a new language needs its code in 'languages' "
             "and its texts (README: Adding a language)"
         )
@@ -385,11 +376,4 @@ def validate_config_extras(config: dict, source: str = "config/config.yaml") -> 
             f"config: key 'waves': no municipality frame for {', '.join(missing)} "
             f"(expected {pattern}); add the frame file first"
         )
-
-
-def assign_size_group(population: pd.Series, size_groups: list[dict]) -> pd.Series:
-    """Size-group id for each population value (lower inclusive, upper exclusive)."""
-    edges = [g["lower"] for g in size_groups] + [np.inf]
-    ids = [g["id"] for g in size_groups]
-    out = pd.cut(population.astype(float), bins=edges, right=False, labels=ids)
-    return out.astype("string")
+    return config

@@ -18,6 +18,11 @@ class StatbankError(DigikomError):
     """Fetching or parsing a StatBank (PxWebApi v2) table failed."""
 
 
+class CellLimitError(StatbankError):
+    """A JSON-stat response has more cells than ``statbank.max_cells`` allows (not worth
+    asking again: the same query gives the same size)."""
+
+
 class RenderError(DigikomError):
     """The report could not be rendered."""
 

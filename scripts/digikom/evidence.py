@@ -18,9 +18,6 @@ import math
 
 import pandas as pd
 
-from .config import load_schema
-from .errors import ConfigError
-from .evidence_tables import comparison_pairs
 from .indicators import ALL
 
 PUBLISHED, ASSUMED, ESTIMATED = "published", "assumed", "estimated"
@@ -123,32 +120,3 @@ def classify(
     else:
         out["class"] = PUBLISHED if out["target_id"] else ASSUMED
     return out
-
-
-def _schema_comparison() -> list[int]:
-    """report.comparison's default, from the config schema (a config that skipped
-    validation, as in some tests, gets the same as a validated one)."""
-    return load_schema("config.schema.yaml")["properties"]["report"]["properties"]["comparison"][
-        "default"
-    ]
-
-
-def comparison_waves(config: dict) -> dict:
-    """The original report's comparison (report.comparison) within the configured waves,
-    and the later waves that form the update."""
-    waves = sorted(int(w) for w in config["waves"])
-    wanted = (config.get("report") or {}).get("comparison") or _schema_comparison()
-    if len(wanted) != 2 or int(wanted[0]) >= int(wanted[1]):
-        raise ConfigError(
-            f"config: key 'report/comparison': {wanted} must be two waves, the earlier first"
-        )
-    pairs = comparison_pairs(waves, wanted)
-    first = next((p for p in pairs if p[2] == "comparison"), None)
-    frm, to = (first[0], first[1]) if first else (waves[0], waves[-1])
-    return {
-        "configured": list(wanted),
-        "from": frm,
-        "to": to,
-        "as_configured": [frm, to] == list(wanted),
-        "update": [w for w in waves if w > to],
-    }

@@ -13,7 +13,9 @@ import pandas as pd
 from .geography import county_of
 from .indicators import ALL, axis_values, query_rows
 from .io import write_csv
+from .panel import assign_size_group, read_panel
 from .stats import mean_difference
+from .waves import comparison_pairs
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +153,6 @@ def _specs(rules: dict):
 def _size_of_units(panel: pd.DataFrame, year: int, size_groups: list[dict]) -> pd.Series:
     """Size group of each 2024-structure unit from the summed population of its parts in
     ``year`` (all frame municipalities, respondents or not)."""
-    from .config import assign_size_group
-
     wave = panel[panel["year"] == year]
     pop = wave.groupby(wave["kommunenr_2024"].astype(str))["population"].sum()
     return pd.Series(assign_size_group(pop, size_groups).to_numpy(), index=pop.index)
@@ -226,20 +226,6 @@ CHANGE_COLUMNS = [
 PAIRED_METHOD = "paired t (municipalities in both waves, 2024 structure; model-based)"
 
 
-def comparison_pairs(waves: list[int], comparison: list[int]) -> list[tuple[int, int, str]]:
-    """(from, to, part): the original report's comparison first (part 'comparison'), then
-    every later wave against both of its years (part 'update'). A comparison year that is
-    not configured falls back to the first / last configured wave."""
-    waves = sorted(waves)
-    a, b = comparison
-    a = a if a in waves else waves[0]
-    b = b if b in waves else waves[-1]
-    pairs = [(a, b, "comparison")] if a < b else []
-    for later in (w for w in waves if w > b):
-        pairs += [(b, later, "update"), (a, later, "update")]
-    return pairs
-
-
 def paired_change(
     panel: pd.DataFrame,
     rules: dict,
@@ -300,8 +286,6 @@ def write_tables(
     """Rule evidence_tables: paired change, unit and item nonresponse, reform sensitivity
     and the composite rule check. ``comparison`` is the resolved comparison
     (``Settings.comparison``)."""
-    from .panel import read_panel
-
     pan = read_panel(panel_path)
     cmp = comparison
     pairs = comparison_pairs(waves, [cmp["from"], cmp["to"]])

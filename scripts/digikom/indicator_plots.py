@@ -14,18 +14,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import Settings, figure_id, figure_stem, label
+from .config import Settings, figure_id, figure_stem
 from .disclosure import SYMBOL
 from .figures import PALETTE, save_figure, setup_style, t, text, wrap_group
 from .indicators import ALL, crosstab_levels
 from .published_plots import indicator_label, plot_published, theme_ids
 from .support import Support
+from .text import label
 
 
 def frame_years(settings: Settings, waves: list[int]) -> list[int]:
     """The original's comparison (report.comparison within the waves), then the last
     update wave."""
-    from .evidence import comparison_waves
+    from .waves import comparison_waves
 
     cmp = comparison_waves({**settings.config, "waves": waves})
     years = [cmp["from"], cmp["to"]]

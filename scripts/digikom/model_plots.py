@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from .figures import PALETTE, save_figure, setup_style, text
-from .models.labels import level_label, term_label
+from .models.labels import Labels, level_label, term_label
 from .models.reader_warnings import short_warning
 from .protection.models import read_model_table
 from .text import label
@@ -32,15 +31,15 @@ def _wrap(label: str, width: int) -> str:
     return textwrap.fill(re.sub(r"(\d) (\d{3})", "\\1\u00a0\\2", label), width)
 
 
-def _settings(labels: dict) -> SimpleNamespace:
+def _settings(labels: dict) -> Labels:
     """A rule's ``labels`` param (:func:`~digikom.models.labels.label_settings`) as the
     ``settings`` argument of :func:`~digikom.models.labels.term_label`."""
-    return SimpleNamespace(**labels)
+    return Labels.from_param(labels)
 
 
-def model_title(settings: SimpleNamespace, info: dict, lang: str) -> str:
+def model_title(settings: Labels, info: dict, lang: str) -> str:
     """A model's title from the rule's ``labels`` param (its id if it has none there)."""
-    entries = (getattr(settings, "models", None) or {}).get(info.get("model"))
+    entries = settings.models.get(info.get("model"))
     return label(entries, lang) if entries else str(info.get("model"))
 
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .config import assign_size_group
 from .errors import InputDataError
 
 if TYPE_CHECKING:  # pandera is imported where microdata are validated (build_panel only)
@@ -490,3 +489,11 @@ def read_panel(path: str | os.PathLike) -> pd.DataFrame:
         ) and pd.api.types.is_numeric_dtype(df[c]):
             df[c] = df[c].astype("Int64")
     return df
+
+
+def assign_size_group(population: pd.Series, size_groups: list[dict]) -> pd.Series:
+    """Size-group id for each population value (lower inclusive, upper exclusive)."""
+    edges = [g["lower"] for g in size_groups] + [np.inf]
+    ids = [g["id"] for g in size_groups]
+    out = pd.cut(population.astype(float), bins=edges, right=False, labels=ids)
+    return out.astype("string")

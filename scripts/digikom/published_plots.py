@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .config import Settings, label
+from .config import Settings
 from .figures import PALETTE, t, text
+from .text import label
 
 
 def indicator_label(settings: Settings, ind: str) -> str:

@@ -25,6 +25,7 @@ from .errors import ConfigError
 from .geography import county_of
 from .indicators import ALL, composite_groups, query_rows
 from .published import parse_published
+from .schemas import schema_default
 
 CALIBRATION = "calibration"
 VALIDATION = "validation"
@@ -56,6 +57,7 @@ COLUMNS = [
 # Preference among the published forms of one statistic: the most precise one is checked
 # (a percentage with decimals before a rounded percentage before words or bounds).
 _PRECISION_RANK = {"number": 0, "words": 1}
+SCHEMA = "indicators.schema.yaml"  # the defaults of the replication block
 
 
 def _filtered(df: pd.DataFrame, m: dict) -> pd.DataFrame:
@@ -150,8 +152,8 @@ def year_gap_rule(rep: dict) -> tuple[int, float]:
     """(max_year_gap, year_gap_pp) of the replication block: a figure published for a year
     without a wave is compared with a wave at most ``max_year_gap`` years away, with the
     tolerance widened by ``year_gap_pp`` per year apart (0 years: only same-year waves)."""
-    rule = rep.get("year_gap") or {}
-    return int(rule.get("max_years", 0)), float(rule.get("pp_per_year", 0.0))
+    rule = {**schema_default(SCHEMA, "replication", "year_gap"), **(rep.get("year_gap") or {})}
+    return int(rule["max_years"]), float(rule["pp_per_year"])
 
 
 def mark_primary(card: pd.DataFrame) -> pd.DataFrame:
@@ -392,10 +394,12 @@ def statbank_rows(
                     f"has no dimension '{dim}' (has: {', '.join(df.columns)})"
                 )
             sel = sel[sel[dim].astype(str) == str(code)]
-        tdim = m.get("time_dimension", "Tid")
+        item = ("replication", "statbank", "[]")  # the schema's defaults, then the entry
+        m = {k: schema_default(SCHEMA, *item, k) for k in ("scale", "time_dimension")} | m
+        tdim = m["time_dimension"]
         for _, r in sel.iterrows():
             year = int(str(r[tdim])[:4])
-            official = r["value"] * m.get("scale", 0.01) if pd.notna(r["value"]) else np.nan
+            official = r["value"] * m["scale"] if pd.notna(r["value"]) else np.nan
             hit = nat[(nat["indicator"] == m["indicator"]) & (nat["year"] == year)]
             value = float(hit["estimate"].iloc[0]) if not hit.empty else np.nan
             reason = "" if year in waves else f"not computable: {year} is not a configured wave"

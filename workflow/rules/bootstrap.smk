@@ -3,7 +3,7 @@
 # jobs per model, so heavy inference scales out through the executor (e.g. SLURM:
 # docs/scaling.md). Chunk c draws from numpy SeedSequence(seed, spawn_key=(c,)).
 
-BOOT = config["bootstrap"]
+BOOT = SETTINGS.bootstrap
 BOOT_CHUNKS = list(range(int(BOOT["chunks"])))
 
 

@@ -6,10 +6,8 @@ import shutil
 import sys
 import time
 
-from snakemake.utils import validate
-
 from digikom.codedeps import cached_code_files
-from digikom.config import check_retired_keys, load_all, validate_config_extras
+from digikom.config import load_all
 from digikom.errors import DigikomError
 from digikom.io import check_readable_file, warning_summary
 from digikom.render import pick_renderer
@@ -54,29 +52,25 @@ for _section in ("bootstrap", "simulation"):
 if config.get("microdata") in ("null", "None", ""):
     config["microdata"] = None
 
-try:
-    check_retired_keys(config)
-except DigikomError as exc:
-    print(f"Error: {exc}", file=sys.stderr)
-    sys.exit(1)
-validate(config, "../schemas/config.schema.yaml")
 
-
-def check_config_files(config):
-    """Checks before any job runs: the frame file of every wave and a local microdata
-    file (a storage-plugin URL is checked by its plugin). A problem ends the run with one
-    line naming the key and the path, and nothing under results/ is touched."""
+def load_settings(config):
+    """The one validation of the config (digikom.config.load_all: schema defaults filled
+    in, retired keys, languages, size groups, frame files) and the other config files,
+    plus a local microdata file (a storage-plugin URL is checked by its plugin). A problem
+    ends the run with one line naming the file, the key and the value, before any job.
+    """
     try:
-        validate_config_extras(config)
+        settings = load_all(config)
         md = config.get("microdata")
         if md is not None and "://" not in str(md):
             check_readable_file("microdata", md)
     except DigikomError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(1)
+    return settings
 
 
-check_config_files(config)
+SETTINGS = load_settings(config)
 # Flat override from the command line: --config statbank_url=...
 if config.get("statbank_url"):
     config["statbank"]["base_url"] = config["statbank_url"]
@@ -84,7 +78,6 @@ if config.get("statbank_url"):
 # One software environment for every rule (used with `--sdm conda`).
 CONDA_ENV = "../../environment.yml"
 
-SETTINGS = load_all(config)
 MODEL_IDS = [m["id"] for m in SETTINGS.models]
 WAVES = config["waves"]
 SYNTHETIC = SETTINGS.is_synthetic
@@ -292,19 +285,7 @@ def statbank_settings(wildcards):
 
 
 # ---- models stage helpers
-from digikom.models.spec import resolve_spec
 from digikom.simulation import n_chunks as sim_chunks
-
-
-def model_spec(wildcards):
-    """The spec of one model, with what the codebook adds (trials maximum, ordinal levels)."""
-    return resolve_spec(SETTINGS.model(wildcards.model), SETTINGS.codebook)
-
-
-def robustness_specs():
-    """The specs of the models the robustness table refits."""
-    ids = SETTINGS.robustness.get("models", [])
-    return [resolve_spec(SETTINGS.model(i), SETTINGS.codebook) for i in ids]
 
 
 def model_targets():

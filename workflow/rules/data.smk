@@ -6,8 +6,8 @@ rule synthesize_microdata:
     input:
         code=code("scripts/synthesize_microdata.py"),
         frames=frame_files(),
-        crosswalk=config["files"]["crosswalk"],
-        targets=config["files"]["targets"],
+        crosswalk=SETTINGS.files["crosswalk"],
+        targets=SETTINGS.files["targets"],
     output:
         "results/data/microdata_synthetic.csv",
     log:
@@ -33,7 +33,7 @@ rule build_panel:
         code=code("scripts/build_panel.py"),
         microdata=microdata_input(),
         frames=frame_files(),
-        crosswalk=config["files"]["crosswalk"],
+        crosswalk=SETTINGS.files["crosswalk"],
     output:
         "results/data/panel.csv",
     log:

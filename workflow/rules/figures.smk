@@ -15,9 +15,11 @@ rule indicator_figures:
         # SSB's published figures of each theme (through the replication scorecard)
         scorecard="results/replication/scorecard.csv",
     output:
-        png=expand("results/figures/{stem}.png", stem=INDICATOR_STEMS),
-        svg=expand("results/figures/{stem}.svg", stem=INDICATOR_STEMS),
-        alt=expand("results/figures/{stem}.alt.txt", stem=INDICATOR_STEMS),
+        # each figure: its PNG, SVG and alt text, as one output named after its stem
+        **{
+            stem: multiext(f"results/figures/{stem}", ".png", ".svg", ".alt.txt")
+            for stem in INDICATOR_STEMS
+        },
     log:
         "logs/figures/indicator_figures.log",
     benchmark:
@@ -36,7 +38,7 @@ rule indicator_figures:
         size_groups=SETTINGS.size_groups,
         # the waves drawn: the original's comparison first, then the last update wave
         waves=SETTINGS.waves,
-        comparison=config["report"]["comparison"],
+        comparison=SETTINGS.comparison,
     script:
         "../../scripts/indicator_figures.py"
 
@@ -46,12 +48,18 @@ rule replication_figure:
         code=code("scripts/replication_figure.py"),
         scorecard="results/replication/scorecard.csv",
     output:
-        validation_png="results/figures/fig_validation.png",
-        validation_svg="results/figures/fig_validation.svg",
-        validation_alt="results/figures/fig_validation.alt.txt",
-        calibration_png="results/figures/fig_calibration.png",
-        calibration_svg="results/figures/fig_calibration.svg",
-        calibration_alt="results/figures/fig_calibration.alt.txt",
+        multiext(
+            "results/figures/fig_validation",
+            validation_png=".png",
+            validation_svg=".svg",
+            validation_alt=".alt.txt",
+        ),
+        multiext(
+            "results/figures/fig_calibration",
+            calibration_png=".png",
+            calibration_svg=".svg",
+            calibration_alt=".alt.txt",
+        ),
     log:
         "logs/figures/replication_figure.log",
     conda:
@@ -60,7 +68,7 @@ rule replication_figure:
         mem_mb=1000,
         runtime=10,
     params:
-        lang=config["lang"],
+        lang=SETTINGS.lang,
         synthetic=SYNTHETIC,
     script:
         "../../scripts/replication_figure.py"

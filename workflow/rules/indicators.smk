@@ -34,7 +34,7 @@ rule scorecard:
         shares=PUBLIC_TABLES["shares"],
         crosstab=PUBLIC_TABLES["crosstab"],
         panel="results/data/panel.csv",
-        targets=config["files"]["targets"],
+        targets=SETTINGS.files["targets"],
         statbank=statbank_targets(),
     output:
         "results/replication/scorecard.csv",

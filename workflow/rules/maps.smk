@@ -6,7 +6,7 @@ rule map_boundaries:
     input:
         **MAP_GEO,
         code=code("scripts/map_boundaries.py"),
-        frame=config["files"]["frames"].format(year=GEO_YEAR),
+        frame=SETTINGS.frame_file(GEO_YEAR),
     output:
         municipalities=MAP_BOUNDARIES["geo_municipalities"],
         counties=MAP_BOUNDARIES["geo_counties"],
@@ -28,9 +28,9 @@ rule map_tables:
         **MAP_BOUNDARIES,
         code=code("scripts/map_tables.py"),
         panel="results/data/panel.csv",
-        frame=config["files"]["frames"].format(year=GEO_YEAR),
+        frame=SETTINGS.frame_file(GEO_YEAR),
         changes="data/reference/municipality_changes.csv",
-        crosswalk=config["files"]["crosswalk"],
+        crosswalk=SETTINGS.files["crosswalk"],
     output:
         **MAP_UNIT_OUTPUT,
         frame="results/maps/frame_2024.csv",
@@ -47,10 +47,10 @@ rule map_tables:
     params:
         maps=MAPS,
         size_groups=size_group_bounds(),
-        min_cell=config["report"]["min_cell"],
+        min_cell=SETTINGS.min_cell,
         unit_level=MAP_UNIT_LEVEL,
         synthetic=SYNTHETIC,
-        municipality_level=bool(config.get("municipality_level")),
+        municipality_level=SETTINGS.municipality_level,
         figures=MAP_FIGURES,
     script:
         "../../scripts/map_tables.py"
@@ -78,9 +78,9 @@ rule map_figures:
     params:
         maps=MAPS,
         inset=MAP_SETTINGS["inset"],
-        size_groups=config["size_groups"],  # the legend's group labels
-        min_cell=config["report"]["min_cell"],  # named in the legend
-        lang=config["lang"],
+        size_groups=SETTINGS.size_groups,  # the legend's group labels
+        min_cell=SETTINGS.min_cell,  # named in the legend
+        lang=SETTINGS.lang,
         synthetic=SYNTHETIC,
     script:
         "../../scripts/map_figures.py"

@@ -85,9 +85,12 @@ rule plot_model:
         coefficients="results/public/models/{model}/coefficients.csv",
         json="results/models/{model}.json",
     output:
-        png="results/figures/model_{model}_coef.png",
-        svg="results/figures/model_{model}_coef.svg",
-        alt="results/figures/model_{model}_coef.alt.txt",
+        multiext(
+            "results/figures/model_{model}_coef",
+            png=".png",
+            svg=".svg",
+            alt=".alt.txt",
+        ),
     log:
         "logs/models/plot_{model}.log",
     # before collect_models when both are ready: the report waits for the figures, and
@@ -117,9 +120,9 @@ rule plot_predictions:
         ),
         json=expand("results/models/{model}.json", model=MODEL_IDS),
     output:
-        png="results/figures/model_predictions.png",
-        svg="results/figures/model_predictions.svg",
-        alt="results/figures/model_predictions.alt.txt",
+        multiext(
+            "results/figures/model_predictions", png=".png", svg=".svg", alt=".alt.txt"
+        ),
     log:
         "logs/models/plot_predictions.log",
     # before collect_models when both are ready: the report waits for the figures, and

@@ -14,7 +14,7 @@ rule report:
         typst_header="reports/typst-header.typ",
         title_filter="reports/title-block.lua",
         sources=provenance_inputs(),
-        targets=config["files"]["targets"],
+        targets=SETTINGS.files["targets"],
         public=PUBLIC_TABLES.values(),
         evidence=EVIDENCE_TABLES,
         scorecard="results/replication/scorecard.csv",

@@ -8,14 +8,14 @@
 # panel is built once in memory, and each fit (about 0.3 s at 25x) costs less than a job's
 # start and imports (about 1.3 s).
 
-SIM = config["simulation"]
+SIM = SETTINGS.simulation
 SIM_CHUNKS = list(range(sim_chunks(SIM["seeds"], SIM["seeds_per_job"])))
 SIM_SPECS = [SETTINGS.model_spec(i) for i in MODEL_IDS]
 # what a synthetic panel is made of (the generator's and the panel's inputs)
 SIM_DATA = dict(
     frames=frame_files(),
-    crosswalk=config["files"]["crosswalk"],
-    targets=config["files"]["targets"],
+    crosswalk=SETTINGS.files["crosswalk"],
+    targets=SETTINGS.files["targets"],
 )
 # ... and its settings (params: editing them re-runs exactly these rules)
 SIM_SETTINGS = dict(

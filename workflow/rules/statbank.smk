@@ -53,6 +53,6 @@ if statbank_enabled():
             runtime=10,
         params:
             report=statbank_report,
-            lang=config["lang"],
+            lang=SETTINGS.lang,
         script:
             "../../scripts/statbank_figure.py"

@@ -8,8 +8,9 @@ section all ask this module.
 
 from __future__ import annotations
 
-from ..config import Settings, load_schema
+from ..config import Settings
 from ..errors import ConfigError
+from ..schemas import load_schema
 
 GEO_YEAR = 2024  # the structure of the shipped polygons
 

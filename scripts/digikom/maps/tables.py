@@ -20,10 +20,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..config import assign_size_group
 from ..errors import ConfigError
 from ..geography import county_2024
 from ..indicators import composite_groups, query_rows
+from ..panel import assign_size_group
 from ..text import label_entries
 from .boundaries import county_names, read_boundaries
 from .spec import GEO_YEAR, lookup_mode

@@ -9,13 +9,16 @@ Words come from the config and the codebook, looked up by id: a variable's label
 ``labels`` in config/models.yaml, else the codebook's; a size group's label from
 config.yaml's ``size_groups``; a value's label from the codebook's ``values``. Sentence
 patterns are in reports/strings/models.yaml. ``tx`` is a ``digikom.text.Text`` (anything
-with ``tx(key, **values)`` and ``tx.lang``); ``settings`` a ``digikom.config.Settings``.
+with ``tx(key, **values)`` and ``tx.lang``); ``settings`` a :class:`Labels` (what labels
+terms and models, one typed value wherever the labels come from: the settings, a rule's
+``labels`` param or the report's context) or a ``digikom.config.Settings``, which has the
+same attributes.
 """
 
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..text import label, label_entries
@@ -27,32 +30,60 @@ _LOG = re.compile(r"^(?:np\.)?log\((?P<var>[A-Za-z_]\w*)\)$")
 _THRESHOLD = re.compile(r"^(?P<lower>-?\d+(?:\.\d+)?)/(?P<upper>-?\d+(?:\.\d+)?)$")
 
 
+@dataclass(frozen=True)
+class Labels:
+    """What labels model terms and models in readers' words: codebook entries, size
+    groups, the short variable labels of config/models.yaml (``labels``), the waves, and
+    the label entries of each model (``models``: id -> its labels). Built from the
+    settings (:func:`label_settings`, as a rule param of plain data), read back with
+    :meth:`from_param`, or from the report's context (:meth:`from_context`)."""
+
+    codebook: dict
+    size_groups: list[dict]
+    labels: dict = field(default_factory=dict)
+    waves: list[int] = field(default_factory=list)
+    models: dict = field(default_factory=dict)
+
+    def to_param(self) -> dict:
+        """Plain data for a Snakemake param (compared between runs)."""
+        return asdict(self)
+
+    @classmethod
+    def from_param(cls, param: dict) -> Labels:
+        return cls(**param)
+
+    @classmethod
+    def from_context(cls, ctx: dict) -> Labels:
+        """From the report's context (results/report/context.json: codebook, size_groups,
+        waves; short labels under ``model_labels`` where the context has them, else the
+        codebook labels are used)."""
+        return cls(
+            codebook=ctx["codebook"],
+            size_groups=ctx["size_groups"],
+            labels=ctx.get("model_labels") or {},
+            waves=list(ctx.get("waves", [])),
+        )
+
+
 def label_settings(settings, variables=None, models=None) -> dict:
-    """What the figures need to label terms and models, as plain data (a rule param): the
-    codebook entries of ``variables`` (all if None), size groups, short labels, waves, and
-    the titles of ``models`` (ids; all if None)."""
+    """:class:`Labels` as plain data (a rule param) from the settings: the codebook
+    entries of ``variables`` (all if None), size groups, short labels, waves, and the
+    labels of ``models`` (ids; all if None)."""
     cb = settings.codebook["variables"]
     keep = cb if variables is None else {v: cb[v] for v in variables if v in cb}
     ids = [m["id"] for m in settings.models] if models is None else list(models)
-    return {
-        "codebook": {"variables": keep},
-        "models": {i: label_entries(settings.model(i)) for i in ids},
-        "size_groups": list(settings.size_groups),
-        "labels": dict(settings.labels),
-        "config": {"waves": list(settings.config.get("waves", []))},
-    }
+    return Labels(
+        codebook={"variables": keep},
+        size_groups=list(settings.size_groups),
+        labels=dict(settings.labels),
+        waves=list(settings.waves),
+        models={i: label_entries(settings.model(i)) for i in ids},
+    ).to_param()
 
 
-def context_settings(ctx: dict) -> SimpleNamespace:
-    """The ``settings`` argument of :func:`term_label` from the report's context
-    (results/report/context.json: codebook, size_groups, waves; short labels under
-    ``model_labels`` where the context has them, else the codebook labels are used)."""
-    return SimpleNamespace(
-        codebook=ctx["codebook"],
-        size_groups=ctx["size_groups"],
-        labels=ctx.get("model_labels") or {},
-        config={"waves": ctx.get("waves", [])},
-    )
+def context_settings(ctx: dict) -> Labels:
+    """The ``settings`` argument of :func:`term_label` from the report's context."""
+    return Labels.from_context(ctx)
 
 
 def model_label_settings(settings, model_id: str) -> dict:
@@ -106,7 +137,7 @@ def natural_levels(var: str, settings) -> list:
         return [g["id"] for g in settings.size_groups]
     var_cb = settings.codebook["variables"].get(var, {})
     if var_cb.get("kind") == "wave":
-        return sorted(settings.config.get("waves", []))
+        return sorted(settings.waves)
     return sorted(var_cb.get("values") or {})
 
 

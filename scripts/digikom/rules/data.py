@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from ..io import write_csv
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

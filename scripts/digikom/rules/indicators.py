@@ -5,12 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..io import write_csv
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +90,11 @@ def indicator_figures(job) -> None:
     from ..protection.public import read_public
 
     p = job.params
-    # the parts of the settings the figures show (their params; no other configuration)
+    # the parts of the settings the figures show (their params; no other configuration);
+    # p.comparison is Settings.comparison, resolved within the waves
+    configured = p.comparison["configured"]
     settings = Settings(
-        config={"lang": p.lang, "waves": p.waves, "report": {"comparison": p.comparison}},
+        config={"lang": p.lang, "waves": p.waves, "report": {"comparison": configured}},
         codebook=p.codebook,
         indicators=p.indicators,
         models=[],
@@ -110,7 +108,7 @@ def indicator_figures(job) -> None:
         read_public(job.input.composites, "composites"),
         read_public(job.input.crosstab, "crosstab"),
         settings,
-        os.path.dirname(job.output.png[0]),
+        os.path.dirname(job.output[0]),
         synthetic,
         scorecard=pd.read_csv(job.input.scorecard),
     )

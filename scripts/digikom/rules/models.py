@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from ..io import concat_tables, write_csv, write_json, write_text
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

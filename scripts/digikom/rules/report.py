@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import os
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
 
 
 def report(job) -> None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..io import concat_tables, write_csv
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger(__name__)
-
 
 def statbank_fetch(job) -> None:
     from ..statbank.fetch import fetch_table_to_csv

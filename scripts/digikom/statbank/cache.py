@@ -98,12 +98,12 @@ def _merge(frames: list[pd.DataFrame], dims: list[str], source: str) -> pd.DataF
     return df.loc[order.sort_values(dims, kind="stable").index].reset_index(drop=True)
 
 
-def read_cached(files: list[Path]) -> pd.DataFrame:
+def read_cached(files: list[Path], max_cells: int) -> pd.DataFrame:
     frames, dims = [], []
     for path in files:
         raw = path.read_bytes()
         obj = decode_json(raw, str(path))
-        frames.append(parse_jsonstat2(obj, str(path)))
+        frames.append(parse_jsonstat2(obj, str(path), max_cells))
         dims = list(obj.get("id") or [])
     return _merge(frames, dims, str(files[0]))
 

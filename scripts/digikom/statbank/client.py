@@ -15,7 +15,7 @@ from typing import Any
 import requests
 import tenacity
 
-from ..errors import StatbankError
+from ..errors import CellLimitError, StatbankError
 from .budget import CallBudget
 from .jsonstat import decode_json
 from .settings import StatbankSettings
@@ -117,6 +117,8 @@ class Client:
             try:
                 if validate:
                     validate(resp.content, resp.url)
+            except CellLimitError:
+                raise  # the same query would give the same size
             except StatbankError as exc:
                 raise _Retryable(f"malformed response body ({exc})") from exc
             return resp.content, resp.url

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from datetime import UTC, datetime
@@ -124,7 +125,7 @@ def fetch_table(
     files, problems = check_cache(raw_dir, stem)
     if files:
         log.info("table %s: using cached %s (no request)", table, ", ".join(f.name for f in files))
-        return read_cached(files)
+        return read_cached(files, settings.max_cells)
     for p in problems:
         log.warning("cache invalid, refetching: %s", p)
 
@@ -192,7 +193,7 @@ def fetch_table(
         )
         log.info("table %s: wrote %s (%d bytes)", table, path, len(raw))
         paths.append(path)
-    return read_cached(paths)
+    return read_cached(paths, settings.max_cells)
 
 
 def _plan(
@@ -235,7 +236,10 @@ def _fetch_part(
         params = {"lang": lang, "outputFormat": "json-stat2"}
     try:
         raw, url = client.request(
-            f"/tables/{table}/data", params, body=body, validate=loads_jsonstat2
+            f"/tables/{table}/data",
+            params,
+            body=body,
+            validate=functools.partial(loads_jsonstat2, max_cells=client.settings.max_cells),
         )
     except StatbankError as exc:
         if "too many cells" not in str(exc).casefold():

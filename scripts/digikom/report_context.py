@@ -255,7 +255,25 @@ class ReportData:
             mdir / "lookup.csv", dtype={"kommunenr": str}, keep_default_na=False, na_values=[""]
         )
         counties = self.public_table("counties")
-        return _json(mdir / "maps.json"), lookup, counties
+        return self._with_labels(_json(mdir / "maps.json")), lookup, counties
+
+    def _with_labels(self, meta: dict) -> dict:
+        """maps.json's subjects with their labels from the configuration (the report's
+        context): the maps stage's tables carry ids only, so a label edit re-runs none."""
+        from .text import label_entries
+
+        rules = self.ctx["indicators"]
+        specs = {s["id"]: s for s in rules["shares"] + rules["means"]}
+        composites = {c["id"]: c for c in rules["composites"]}
+        for s in meta["subjects"]:
+            if s["kind"] == "composite":
+                spec = composites[s["spec_id"]]
+                s["groups"] = {k: label_entries(g) for k, g in spec["groups"].items()}
+                s["category"] = s["groups"][s["category"]]
+            else:
+                spec = specs[s["spec_id"]]
+            s.update(label_entries(spec))
+        return meta
 
     def statbank_views(self) -> list[dict]:
         """The resolved views of the StatBank tables fetched (results/statbank/*.view.json),

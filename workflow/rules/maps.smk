@@ -45,7 +45,8 @@ rule map_tables:
         mem_mb=1000,
         runtime=10,
     params:
-        maps=MAPS,
+        # ids, not labels: a label edit re-draws the maps, it re-runs no table
+        maps=SETTINGS.without_labels(MAPS),
         size_groups=size_group_bounds(),
         min_cell=SETTINGS.min_cell,
         unit_level=MAP_UNIT_LEVEL,

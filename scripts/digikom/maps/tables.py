@@ -24,7 +24,6 @@ from ..errors import ConfigError
 from ..geography import county_2024
 from ..indicators import composite_groups, query_rows
 from ..panel import assign_size_group
-from ..text import label_entries
 from .boundaries import county_names, read_boundaries
 from .spec import GEO_YEAR, lookup_mode
 
@@ -198,15 +197,14 @@ def metadata(
     min_cell: int,
     figures: list[str],
 ) -> dict:
-    """What the report's maps section needs: the mode, the wave, each map's subject with
-    its labels in every language, and the figure stems."""
+    """What the report's maps section needs: the mode, the wave, each map's subject (its
+    indicator or composite id: the report takes the labels from the config, so a label
+    edit re-runs no table) and the figure stems."""
     subjects = []
     for s in maps["subjects"]:
-        entry = {"id": s["id"], "kind": s["kind"], **label_entries(s["spec"])}
+        entry = {"id": s["id"], "kind": s["kind"], "spec_id": s["spec"]["id"]}
         if s["kind"] == "composite":
-            cat = s["spec"]["groups"][maps["composite_category"]]
-            entry["category"] = label_entries(cat)
-            entry["groups"] = {k: label_entries(g) for k, g in s["spec"]["groups"].items()}
+            entry["category"] = maps["composite_category"]
         subjects.append(entry)
     return {
         "synthetic": bool(synthetic),

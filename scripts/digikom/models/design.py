@@ -27,9 +27,12 @@ from .spec import (
 log = logging.getLogger(__name__)
 
 
-def estimation_frame(panel: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, dict]:
+def estimation_frame(
+    panel: pd.DataFrame, spec: dict, keep: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, dict]:
     """Respondents only, the spec's subset, complete cases on the outcome, the formula's
-    variables, trials and weights. Returns the frame and counts for the JSON."""
+    variables, trials and weights (and the columns ``keep``). Returns the frame and counts
+    for the JSON."""
     where = f"model '{spec.get('id')}'"
     try:  # before pandas or patsy evaluates any of it
         check_formula(spec["formula"], panel.columns, f"{where}: formula")
@@ -62,7 +65,7 @@ def estimation_frame(panel: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, dic
             f"unknown column(s) in model: {', '.join(unknown)} (not in the panel; "
             f"check outcome/formula/trials in config/models.yaml)"
         )
-    cols = list(dict.fromkeys(needed + [cluster_column(df), "year", "size_group"]))
+    cols = list(dict.fromkeys(needed + [cluster_column(df), "year", "size_group", *keep]))
     cols = [c for c in cols if c in df.columns]
     df = df[cols].copy()
     na = df[needed].isna()

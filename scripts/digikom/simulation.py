@@ -341,6 +341,7 @@ def validation_summary(rows: pd.DataFrame, level: float | None = None) -> pd.Dat
     from .replication import PREDICTIVE_LEVEL
 
     level = PREDICTIVE_LEVEL if level is None else level
+    rows = rows[rows["reference"].astype(str) != "frame"]  # a frame count is no survey figure
     if rows.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     a = (1 - level) / 2

@@ -13,6 +13,8 @@ from ..text import MISSING
 from .model_results import anchor, term_text
 
 FLAGS = ("bias_flag", "coverage_flag", "se_flag")
+# a scenario with more departures than this gives their count, not their names
+MAX_NAMED = 8
 
 
 def load(R) -> pd.DataFrame | None:
@@ -51,7 +53,7 @@ def summary_table(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
         tx("simulation.scenario"),
         tx("common.model"),
         tx("simulation.terms"),
-        tx("simulation.coverage"),
+        tx("simulation.coverage_range"),
         tx("simulation.se_ratio"),
         tx("simulation.departures"),
         tx("simulation.failed"),
@@ -108,6 +110,10 @@ def scenario_sentence(R, specs: dict, rec: pd.DataFrame, scenario: str, seeds: i
     name = tx(f"simulation.scenario_{scenario}")
     if bad.empty:
         return tx("simulation.scenario_ok", scenario=name, total=len(g), seeds=seeds)
+    if len(bad) > MAX_NAMED:
+        return tx(
+            "simulation.scenario_far_many", scenario=name, n=len(bad), total=len(g), seeds=seeds
+        )
     items = tx("simulation.list_sep").join(
         tx(
             "simulation.far_item",

@@ -408,6 +408,32 @@ def test_weights_and_cov_types(panel):
     assert cl.stats["cluster_variable"] == "kommunenr_2024"
 
 
+def test_weighted_cluster_se_is_the_linearisation_estimator_by_hand(panel):
+    """With nonresponse weights and cluster covariance the SEs are the linearisation
+    (sandwich) estimator of the weighted score equations, computed here by hand: no
+    warning calls them approximate."""
+    from scipy.special import expit
+
+    w = fit_model(panel, spec(weights="nonresponse"), confidence=0.95)
+    assert not any("approximate" in x for x in w.warnings)
+    assert w.stats["se_method"].startswith("linearisation")
+    X = np.asarray(w.result.model.exog, dtype=float)
+    y = np.asarray(w.result.model.endog, dtype=float)
+    wt = w.weights
+    assert wt.std() > 0.01  # the weights vary
+    beta = np.asarray(w.result.params, dtype=float)
+    mu = expit(X @ beta)
+    H = X.T @ (X * (wt * mu * (1 - mu))[:, None])
+    scores = X * (wt * (y - mu))[:, None]
+    groups = pd.factorize(w.frame["kommunenr_2024"])[0]
+    S = np.zeros((groups.max() + 1, X.shape[1]))
+    np.add.at(S, groups, scores)
+    G, (N, K) = S.shape[0], X.shape
+    Hi = np.linalg.inv(H)
+    V = G / (G - 1) * (N - 1) / (N - K) * Hi @ S.T @ S @ Hi
+    np.testing.assert_allclose(np.sqrt(np.diag(V)), np.asarray(w.result.bse), rtol=1e-6)
+
+
 def test_coefficient_columns_and_json_are_clean(panel):
     fit = fit_model(panel, spec(), seed=7)
     assert list(fit.coefficients.columns) == MF.COEF_COLUMNS + ["term_type", "flag"]

@@ -313,6 +313,13 @@ def _fit_into(
         text = str(w.message).strip().splitlines()[0]
         cat = w.category.__name__
         if "var_weights" in text and "cov_type" in text:
+            if fit.stats.get("cov_type") == "cluster":
+                # statsmodels warns for any robust covariance with var_weights, but its
+                # cluster covariance is then the linearisation (sandwich) estimator
+                # c H^-1 (sum_g s_g s_g^T) H^-1 of the weighted score equations, exactly
+                # (tests/test_models.py checks it against a hand computation)
+                fit.stats["se_method"] = "linearisation (cluster sandwich, weighted scores)"
+                continue
             text = (
                 "statsmodels: robust covariance with weights is not fully supported; "
                 "standard errors of this weighted fit are approximate"

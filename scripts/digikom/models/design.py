@@ -240,3 +240,33 @@ def separation_terms(X: pd.DataFrame, y: np.ndarray, family: str, trials=None) -
                 )
                 break
     return out
+
+
+def separation_combination(X: pd.DataFrame, y: np.ndarray, family: str, trials=None) -> list:
+    """The terms of a direction b in which every row's linear predictor x b lies on the
+    side of its outcome (x b >= 0 where the outcome is at its highest, <= 0 at its lowest,
+    = 0 in between), with some strictly: (quasi-)complete separation by any combination of
+    columns, continuous ones too, where the maximum-likelihood estimate does not exist.
+    A linear programme (Konis 2007): maximise the sum of the signed x b with |b| <= 1.
+    Empty when there is none (or for an ordinal or linear model)."""
+    from scipy.optimize import linprog
+
+    if family not in ("logit", "binomial") or X.shape[1] == 0:
+        return []
+    A = X.to_numpy(dtype=float)
+    top = y == (trials if family == "binomial" else 1)
+    bottom = y == 0
+    inner = ~(top | bottom)
+    signed = np.vstack([A[top], -A[bottom]])
+    res = linprog(
+        -signed.sum(axis=0),
+        A_ub=-signed,
+        b_ub=np.zeros(len(signed)),
+        A_eq=A[inner] if inner.any() else None,
+        b_eq=np.zeros(int(inner.sum())) if inner.any() else None,
+        bounds=[(-1, 1)] * A.shape[1],
+        method="highs",
+    )
+    if res.status != 0 or -res.fun <= 1e-7 * max(1, len(signed)):
+        return []
+    return [c for c, b in zip(X.columns, res.x, strict=True) if abs(b) > 1e-6 and c != "Intercept"]

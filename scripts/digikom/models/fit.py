@@ -28,6 +28,7 @@ from .design import (
     estimation_frame,
     prune_columns,
     references,
+    separation_combination,
     separation_terms,
 )
 from .margins import PRED_COLUMNS, covariance, jacobian, prediction_table
@@ -298,7 +299,15 @@ def _fit_into(
     if X.shape[0] <= X.shape[1]:
         raise ModelFailure(f"{X.shape[0]} observations for {X.shape[1]} parameters")
     separated = {} if family == "linear" else separation_terms(X, y, family, trials)
-    for msg in separated.values():
+    if not separated:  # a combination of columns, continuous ones too
+        combo = separation_combination(X, y, family, trials)
+        for col in combo:
+            separated[col] = (
+                f"quasi-complete separation: a combination of {', '.join(combo)} predicts "
+                "the outcome exactly in some observations; the estimates diverge and are "
+                "not reported"
+            )
+    for msg in dict.fromkeys(separated.values()):
         fit.warn(msg)
 
     with warnings.catch_warnings(record=True) as caught:

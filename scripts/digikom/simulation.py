@@ -231,13 +231,23 @@ def simulate_model(spec, panel, latent, cuts, params, scenarios, indices, seed, 
         true = truth[scenario]
         est = np.full((len(indices), len(names)), np.nan)
         se = est.copy()
-        for i, k in enumerate(indices):
-            if true is None:
-                continue
-            y, rows = draw(d, study_rng(seed, scenario, k), params, true, mnar_slope)
-            fit = _fit(d, y, rows, true)
-            if fit is not None:
-                est[i], se[i] = fit[0], np.sqrt(np.diag(fit[1]))
+        if true is not None:
+            draws = [
+                draw(d, study_rng(seed, scenario, k), params, true, mnar_slope) for k in indices
+            ]
+            if d.kind == "ordinal":
+                for i, (y, rows) in enumerate(draws):
+                    fit = _fit(d, y, rows, true)
+                    if fit is not None:
+                        est[i], se[i] = fit[0], np.sqrt(np.diag(fit[1]))
+            elif draws:  # all seeds at once (digikom.study_fit.fit_binomial_batch)
+                from .study_fit import fit_binomial_batch
+
+                Y = np.array([y for y, _ in draws])
+                masks = np.array([rows for _, rows in draws])
+                b, cov, ok = fit_binomial_batch(d.X, Y, d.trials, d.groups, true, masks)
+                est[ok] = b[ok]
+                se[ok] = np.sqrt(np.diagonal(cov[ok], axis1=1, axis2=2))
         failed = ~np.isfinite(est).all(axis=1)
         est[failed] = se[failed] = np.nan
         parts.append(

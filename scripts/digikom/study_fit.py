@@ -149,3 +149,62 @@ def fit_ordinal(X, counts, groups, start):
     if not np.all(np.isfinite(cov)) or np.sqrt(np.max(np.diag(cov))) > SE_HUGE:
         return None
     return params, cov
+
+
+def fit_binomial_batch(X, Y, trials, groups, start, masks):
+    """:func:`fit_binomial` for many outcome vectors at once (rows of ``Y``, the rows
+    each uses in ``masks``), vectorised over the seeds: (estimates S x K, covariances
+    S x K x K, ok S). A seed whose fit does not converge or looks separated is not ok."""
+    S, n = Y.shape
+    k = X.shape[1]
+    W0 = masks.astype(float)
+    XX = (X[:, :, None] * X[:, None, :]).reshape(n, k * k)
+    beta = np.tile(np.asarray(start, dtype=float), (S, 1))
+    ok = np.ones(S, dtype=bool)
+    done = np.zeros(S, dtype=bool)
+
+    def info_at(b):
+        mu = expit(b @ X.T)
+        return mu, ((W0 * trials * mu * (1 - mu)) @ XX).reshape(S, k, k)
+
+    for _ in range(MAX_ITER):
+        mu, info = info_at(beta)
+        grad = (W0 * (Y - trials * mu)) @ X
+        step = np.zeros_like(beta)
+        live = ok & ~done
+        try:
+            step[live] = np.linalg.solve(info[live], grad[live][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            for s in np.flatnonzero(live):
+                try:
+                    step[s] = np.linalg.solve(info[s], grad[s])
+                except np.linalg.LinAlgError:
+                    ok[s] = False
+        beta = beta + step
+        bad = ~np.isfinite(beta).all(axis=1) | (np.abs(beta).max(axis=1) > 50)
+        ok &= ~bad
+        beta[bad] = 0.0
+        done |= np.abs(step).max(axis=1) < TOL
+        if (done | ~ok).all():
+            break
+    ok &= done & (np.abs(beta).max(axis=1) <= COEF_HUGE)
+    mu, info = info_at(beta)
+    cov = np.full((S, k, k), np.nan)
+    good = np.flatnonzero(ok)
+    if not len(good):
+        return beta, cov, ok
+    bread = np.linalg.inv(info[good])
+    scores = (W0[good] * (Y[good] - trials * mu[good]))[:, :, None] * X[None, :, :]
+    g = int(groups.max()) + 1
+    idx = (np.arange(len(good))[:, None] * g + groups[None, :]).ravel()
+    sg = np.stack(
+        [np.bincount(idx, scores[:, :, j].ravel(), len(good) * g) for j in range(k)], axis=1
+    ).reshape(len(good), g, k)
+    n_g = np.array([len(np.unique(groups[masks[s]])) for s in good])
+    n_s = masks[good].sum(axis=1)
+    c = n_g / np.maximum(n_g - 1, 1) * (n_s - 1) / np.maximum(n_s - k, 1)
+    cov[good] = c[:, None, None] * bread @ np.einsum("sgi,sgj->sij", sg, sg) @ bread
+    se_ok = np.isfinite(cov[good]).all(axis=(1, 2))
+    se_ok &= np.sqrt(np.diagonal(cov[good], axis1=1, axis2=2).max(axis=1)) <= SE_HUGE
+    ok[good[~se_ok]] = False
+    return beta, cov, ok

@@ -105,12 +105,22 @@ def _information(X, counts, params):
     fu = np.column_stack([f, np.zeros(n)])  # upper bound density per category
     fl = np.column_stack([np.zeros(n), f])  # lower
     p = np.clip(np.diff(np.column_stack([np.zeros(n), F, np.ones(n)]), axis=1), 1e-300, None)
-    G = np.zeros((n, n_cat, k + n_cat - 1))
-    G[:, :, :k] = -(fu - fl)[:, :, None] * X[:, None, :]
-    idx = np.arange(n_cat - 1)
-    G[:, idx, k + idx] = fu[:, idx]
-    G[:, idx + 1, k + idx] = -fl[:, idx + 1]
-    M = (G * (np.sqrt(counts) / p)[:, :, None]).reshape(-1, G.shape[2])
+    if np.all(counts.max(axis=1) == counts.sum(axis=1)):
+        # observed categories (one per row): only that category's gradient counts
+        rows, c = np.arange(n), counts.argmax(axis=1)
+        w = np.sqrt(counts[rows, c]) / p[rows, c]
+        M = np.zeros((n, k + n_cat - 1))
+        M[:, :k] = -((fu[rows, c] - fl[rows, c]) * w)[:, None] * X
+        up, lo = c < n_cat - 1, c > 0
+        M[rows[up], k + c[up]] = fu[rows[up], c[up]] * w[up]
+        M[rows[lo], k + c[lo] - 1] = -fl[rows[lo], c[lo]] * w[lo]
+    else:
+        G = np.zeros((n, n_cat, k + n_cat - 1))
+        G[:, :, :k] = -(fu - fl)[:, :, None] * X[:, None, :]
+        idx = np.arange(n_cat - 1)
+        G[:, idx, k + idx] = fu[:, idx]
+        G[:, idx + 1, k + idx] = -fl[:, idx + 1]
+        M = (G * (np.sqrt(counts) / p)[:, :, None]).reshape(-1, G.shape[2])
     info = M.T @ M
     r = counts / p
     a = f * (1 - 2 * F) * (r[:, :-1] - r[:, 1:])  # rows x bounds
@@ -136,7 +146,7 @@ def fit_ordinal(X, counts, groups, start):
         params = params + step
         if not np.all(np.isfinite(params)) or np.any(np.diff(params[k:]) <= 0):
             return None
-        if np.max(np.abs(step)) < 1e-8:
+        if np.max(np.abs(step)) < 1e-6:  # Newton: the next step would be ~1e-12
             break
     else:
         return None

@@ -170,7 +170,7 @@ def unique_rows(data: pd.DataFrame, code: str) -> tuple[pd.DataFrame, np.ndarray
     only on its own row's values (without stateful transforms, or with a fitted design's
     frozen ones), so patsy builds the distinct rows and they are copied to the others: the
     same matrix, bit for bit, without patsy's per-row Python loop over every repeat (the
-    simulation's 100x truth panel repeats each municipality's covariates; a model of
+    10x and 100x benchmark panels repeat each municipality's covariates; a model of
     size group x year has a few dozen distinct rows)."""
     cols = [c for c in data.columns if re.search(rf"\b{re.escape(str(c))}\b", code)]
     if not cols or len(data) == 0:

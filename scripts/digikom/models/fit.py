@@ -168,8 +168,8 @@ def fit_model(
     ``confidence`` is the level of the intervals (config/indicators.yaml); without it the
     intervals are NaN (point estimates only, as for a bootstrap replicate).
 
-    ``point_only``: estimates only, for callers that read nothing else (the simulation's
-    pseudo-true values): the covariance is the model's plain one (no cluster-robust
+    ``point_only``: estimates only, for callers that read nothing else (a bootstrap
+    replicate's point estimates): the covariance is the model's plain one (no cluster-robust
     sandwich, whose ordinal score and Hessian are numerical), predictions and effects get
     no delta-method Jacobian (standard errors and intervals NaN), and there is no summary
     text. The estimates are the same numbers as in a full fit: the optimiser does not

@@ -18,8 +18,9 @@ so the working tree's results/ are untouched. Measured:
   without Snakemake (no start-up, DAG, scheduling or per-job interpreter and imports):
   the scripts Snakemake generated for the cold build (`--skip-script-cleanup`, each with
   its job's inputs, outputs and params) are executed in their start order;
-* with ``--simulation`` only: the cold full rebuild with and without the parameter-recovery
-  simulation (its outputs made beforehand), as ratios;
+* with ``--simulation`` only: the cold full rebuild with and without the simulation study
+  (its outputs made beforehand), and a forced full rebuild against the rebuild after
+  editing one model's formula, as ratios;
 * the pipeline on a panel 10x and 100x larger (municipalities replicated with new
   kommunenr codes, in the microdata and in every wave's frame), per-stage times from
   Snakemake's benchmarks/*.tsv; without the maps and the report (``--omit-from
@@ -244,7 +245,8 @@ def main() -> None:
     ap.add_argument(
         "--simulation",
         action="store_true",
-        help="only measure what the parameter-recovery simulation adds to a full rebuild "
+        help="only measure what the simulation study adds to a full rebuild and what a "
+        "formula edit re-runs "
         "(its section of --out is replaced, the rest kept)",
     )
     a = ap.parse_args()
@@ -271,7 +273,7 @@ def main() -> None:
     cfg = yaml.safe_load(original)
     for m in cfg["models"]:
         if m["id"] == "strategy":
-            m["formula"] += " + log_population"
+            m["formula"] += " + internal_functions"
     edited = yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False)
     runs = []
     for i in range(a.repeat):
@@ -333,6 +335,41 @@ def _cpu_s() -> float:
     return r.children_user + r.children_system
 
 
+def edit_cost(tmp: Path, cores: int, repeat: int) -> list[str]:
+    """Forced full rebuild (--forceall) against the rebuild after editing one model's
+    formula (a term added to the strategy model, removed, added: each run a real edit),
+    alternating in one built copy; markdown lines."""
+    wd = copy_repo(tmp / "edit", shipped_simulation=True)
+    timed_run(wd, cores=cores)
+    models = wd / "config/models.yaml"
+    original = models.read_text(encoding="utf-8")
+    edited = original.replace(
+        'formula: "log_population + C(year)"\n    weights: none\n    cov_type: cluster\n'
+        "    reference: {year: 2018}",
+        'formula: "log_population + internal_functions + C(year)"\n    weights: none\n'
+        "    cov_type: cluster\n    reference: {year: 2018}",
+    )
+    if edited == original:
+        raise SystemExit("config/models.yaml: the strategy model's formula was not found")
+    full, edit = [], []
+    for i in range(repeat):
+        full.append(timed_run(wd, "--forceall", cores=cores)["wall_s"])
+        models.write_text(edited if i % 2 == 0 else original, encoding="utf-8")
+        edit.append(timed_run(wd, cores=cores)["wall_s"])
+        print(f"forced full {full[-1]:.1f} s, formula edit {edit[-1]:.1f} s", flush=True)
+    ratios = sorted(e / f for e, f in zip(edit, full, strict=True))
+    med = sorted(full)[len(full) // 2], sorted(edit)[len(edit) // 2]
+    return [
+        "",
+        f"Editing one model's formula (the strategy model, {repeat} alternating edits) against a",
+        "forced full rebuild (`--forceall`) in the same copy, each pair measured back to back:",
+        "",
+        "| measurement | forced full rebuild | formula edit | ratio (median of the pairs) |",
+        "|---|---:|---:|---:|",
+        f"| wall (s) | {med[0]:.1f} | {med[1]:.1f} | {ratios[len(ratios) // 2]:.2f} |",
+    ]
+
+
 def simulation_cost(tmp: Path, cores: int, repeat: int, out: Path, command: str) -> None:
     """Cold full rebuild of the default target with the simulation (a fresh copy each run)
     against the same rebuild with the simulation's outputs already made (the rest of the
@@ -357,12 +394,14 @@ def simulation_cost(tmp: Path, cores: int, repeat: int, out: Path, command: str)
     for r in runs["with"]:
         per_run: dict[str, float] = {}  # summed over the jobs of a rule in this run
         for stage, sec in r["stages"].items():
-            if stage.startswith("chunk_"):
-                key = "simulate_chunk (all chunks)"
-            elif stage == "truth":
-                key = "simulation_truth (all models)"
+            if stage == "cuts":
+                key = "simulation_cuts"
+            elif stage.startswith("validation_"):
+                key = "simulation_validation (all chunks)"
             elif stage == "recovery":
                 key = "simulation_recovery"
+            elif stage.rsplit("_", 1)[-1].isdigit():
+                key = "simulate_model (all models and chunks)"
             else:
                 continue
             per_run[key] = per_run.get(key, 0.0) + sec
@@ -392,6 +431,7 @@ def simulation_cost(tmp: Path, cores: int, repeat: int, out: Path, command: str)
     ]
     for key, secs in sorted(sim_stages.items()):
         lines.append(f"| {key} | {sorted(secs)[len(secs) // 2]:.1f} |")
+    lines += edit_cost(tmp, cores, repeat)
     previous = out.read_text(encoding="utf-8") if out.exists() else ""
     head, sep, rest = previous.partition("\n## Simulation: what it adds to a full rebuild\n")
     if sep:  # replace the old section up to the next one

@@ -100,7 +100,8 @@ def test_a_copy_has_the_small_simulation_unless_the_shipped_one_is_asked_for(tmp
     shipped = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
     small = copy_repo(tmp_path / "small") / "config/config.yaml"
     full = copy_repo(tmp_path / "full", shipped_simulation=True) / "config/config.yaml"
-    assert yaml.safe_load(small.read_text(encoding="utf-8"))["simulation"] == SMALL_SIMULATION
+    want = {**shipped["simulation"], **SMALL_SIMULATION}
+    assert yaml.safe_load(small.read_text(encoding="utf-8"))["simulation"] == want
     assert yaml.safe_load(full.read_text(encoding="utf-8"))["simulation"] == shipped["simulation"]
 
 

@@ -408,6 +408,65 @@ def test_weights_and_cov_types(panel):
     assert cl.stats["cluster_variable"] == "kommunenr_2024"
 
 
+def test_weighted_cluster_se_is_the_linearisation_estimator_by_hand(panel):
+    """With nonresponse weights and cluster covariance the SEs are the linearisation
+    (sandwich) estimator of the weighted score equations, computed here by hand: no
+    warning calls them approximate."""
+    from scipy.special import expit
+
+    w = fit_model(panel, spec(weights="nonresponse"), confidence=0.95)
+    assert not any("approximate" in x for x in w.warnings)
+    assert w.stats["se_method"].startswith("linearisation")
+    X = np.asarray(w.result.model.exog, dtype=float)
+    y = np.asarray(w.result.model.endog, dtype=float)
+    wt = w.weights
+    assert wt.std() > 0.01  # the weights vary
+    beta = np.asarray(w.result.params, dtype=float)
+    mu = expit(X @ beta)
+    H = X.T @ (X * (wt * mu * (1 - mu))[:, None])
+    scores = X * (wt * (y - mu))[:, None]
+    groups = pd.factorize(w.frame["kommunenr_2024"])[0]
+    S = np.zeros((groups.max() + 1, X.shape[1]))
+    np.add.at(S, groups, scores)
+    G, (N, K) = S.shape[0], X.shape
+    Hi = np.linalg.inv(H)
+    V = G / (G - 1) * (N - 1) / (N - K) * Hi @ S.T @ S @ Hi
+    np.testing.assert_allclose(np.sqrt(np.diag(V)), np.asarray(w.result.bse), rtol=1e-6)
+
+
+def test_separation_by_a_combination_of_columns_is_detected():
+    """No single 0/1 column separates, but log population and internal functions together
+    do (and a continuous column alone): the linear programme finds the direction, the fit
+    flags the terms instead of reporting diverging estimates."""
+    from digikom.models.design import separation_combination
+
+    rng = np.random.default_rng(4)
+    n = 400
+    X = pd.DataFrame(
+        {"Intercept": 1.0, "a": rng.normal(size=n), "b": rng.normal(size=n),
+         "d": rng.integers(0, 2, n).astype(float)}
+    )  # fmt: skip
+    y = (X["a"] + X["b"] > 0).astype(float).to_numpy()
+    # (under complete separation the direction is not unique: a and b are in it)
+    assert {"a", "b"} <= set(separation_combination(X, y, "logit"))
+    y_noisy = (X["a"] + X["b"] + rng.logistic(size=n) > 0).astype(float).to_numpy()
+    assert separation_combination(X, y_noisy, "logit") == []
+    # binomial: rows strictly inside 0..trials pin x b to 0
+    counts = np.where(y == 1, 5.0, 0.0)
+    assert {"a", "b"} <= set(separation_combination(X, counts, "binomial", 5.0))
+    counts[y == 1] = 2.0  # every positive row strictly inside 0..5: x b = 0 there, no direction
+    assert separation_combination(X, counts, "binomial", 5.0) == []
+    # in a fit: flagged, no estimate, one warning
+    df = simulate_panel()
+    r = df["responded"].astype(bool)
+    z = df["log_population"] - df.loc[r, "log_population"].median()
+    df["cloud_use"] = (z > 0).astype("Int64").where(r)
+    fit = fit_model(df, spec(formula="log_population + C(year)", effects=[]))
+    flagged = fit.coefficients[fit.coefficients["flag"] == "separation"]["term"].tolist()
+    assert "log_population" in flagged
+    assert sum("combination of" in w for w in fit.warnings) == 1
+
+
 def test_coefficient_columns_and_json_are_clean(panel):
     fit = fit_model(panel, spec(), seed=7)
     assert list(fit.coefficients.columns) == MF.COEF_COLUMNS + ["term_type", "flag"]

@@ -469,7 +469,7 @@ def test_rerun_triggers_config_formula_and_microdata(built, built_microdata, tmp
                 "nb: Har strategi,",
             ),
             {"indicator_figures", "map_figures"},
-            {"indicators", "scorecard", "evidence_tables", "simulate_chunk", "fit_model"},
+            {"indicators", "scorecard", "evidence_tables", "simulate_model", "fit_model"},
         ),
         # a model's title and a robustness variant's label: the model figures, not the
         # fits, the robustness refits or the simulation (models.spec.job_spec)
@@ -480,12 +480,12 @@ def test_rerun_triggers_config_formula_and_microdata(built, built_microdata, tmp
                 "nb: Skytjenester",
             ),
             {"plot_model", "plot_predictions"},
-            {"fit_model", "robustness", "simulate_chunk", "simulation_truth", "indicators"},
+            {"fit_model", "robustness", "simulate_model", "simulation_cuts", "indicators"},
         ),
         (
             ("config/models.yaml", "nb: Med frafallsvekter,", "nb: Vektet,"),
             set(),
-            {"fit_model", "robustness", "simulate_chunk", "simulation_truth", "plot_model"},
+            {"fit_model", "robustness", "simulate_model", "simulation_cuts", "plot_model"},
         ),
     ],
 )

@@ -315,24 +315,29 @@ def test_published_precision_rounds_the_panel_value_as_published():
 
 
 def test_seed_validation_file_contract(tmp_path):
-    """results/simulation/validation.csv: (target_id, n_seeds, n_pass, pass_share); a
-    missing file is None, a bad one a clear error, and an alias finds its statistic."""
+    """results/simulation/validation.csv: the predictive check per target (n_seeds,
+    pred_low, pred_high, percentile, outside); a missing file is None, a bad one a clear
+    error, and an alias finds its statistic."""
     path = tmp_path / "validation.csv"
     assert read_seed_validation(path) is None
-    path.write_text("target_id,n_seeds,n_pass,pass_share\nexact,20,7,0.35\nother,20,20,1.0\n")
+    head = "target_id,n_seeds,pred_low,pred_high,percentile,outside\n"
+    path.write_text(head + "exact,200,0.2,0.4,0.31,False\nother,200,0.5,0.7,0.99,True\n")
     seeds = read_seed_validation(path)
-    assert seeds.loc["exact", "n_pass"] == 7 and seeds.loc["other", "pass_share"] == 1.0
+    assert seeds.loc["exact", "pred_low"] == 0.2 and bool(seeds.loc["other", "outside"])
     card = pd.DataFrame(
         {"target_id": ["words", "exact", "lone"], "statistic": ["exact", "exact", "lone"]}
     )
-    assert seed_pass(card, seeds).tolist() == [(7, 20), (7, 20), None]
-    path.write_text("target_id,n_seeds,n_pass,pass_share\nexact,20,7,0.5\n")
-    with pytest.raises(InputDataError, match="target exact: pass_share 0.5 does not equal"):
+    assert seed_pass(card, seeds).tolist() == [(0.2, 0.4, 0.31), (0.2, 0.4, 0.31), None]
+    path.write_text(head + "exact,200,0.5,0.4,0.31,False\n")
+    with pytest.raises(InputDataError, match="target exact: range 0.5-0.4"):
         read_seed_validation(path)
-    path.write_text("target_id,n_seeds,pass_share\nexact,20,0.35\n")
-    with pytest.raises(InputDataError, match=r"validation.csv: missing column\(s\) n_pass"):
+    path.write_text(head + "exact,200,0.2,0.4,1.5,False\n")
+    with pytest.raises(InputDataError, match="percentile 1.5 is not valid"):
         read_seed_validation(path)
-    path.write_text("target_id,n_seeds,n_pass,pass_share\nexact,twenty,7,0.35\n")
+    path.write_text("target_id,n_seeds,pred_low,pred_high,outside\nexact,20,0.1,0.2,False\n")
+    with pytest.raises(InputDataError, match=r"validation.csv: missing column\(s\) percentile"):
+        read_seed_validation(path)
+    path.write_text(head + "exact,twenty,0.2,0.4,0.31,False\n")
     with pytest.raises(InputDataError, match="field n_seeds of target exact: 'twenty'"):
         read_seed_validation(path)
 
@@ -400,15 +405,15 @@ def test_section_counts_statistics_names_where_failures_show_and_the_seeds(resul
     assert row.count("|") == 7  # year, statistic, published, panel, verdict, note: no seeds
     assert "også publisert som 1/3" in row
     assert "vises i @sec-activity, @fig-size-cloud-use" in row
-    assert "Andelen treff over mange frø finnes ikke" in md
+    assert "Spredningen over mange simulerte paneler finnes ikke" in md
     assert "1 av 2" not in md and "0 av 1 statistikker ligger innenfor" in md
     assert "Trøndelag 2022: 38 publisert, 38 i rammen" in md
-    # the seeds' pass share beside each check, read through an alias too
+    # the predictive range over the simulated panels beside each check, through an alias too
     (results / "simulation").mkdir()
     (results / "simulation" / "validation.csv").write_text(
-        "target_id,n_seeds,n_pass,pass_share\nt2b,20,7,0.35\n"
+        "target_id,n_seeds,pred_low,pred_high,percentile,outside\nt2b,200,0.21,0.43,0.35,False\n"
     )
     R = Report(results=publish_results(results), lang="en")
     md = section.render(R)
-    assert "Passes over 20 seeds" in md and "| 7 of 20 (35%) |" in md
+    assert "95% of 200 simulated panels (percentile)" in md and "| 21%–43% (35) |" in md
     assert "a hit or miss with the default seed depends on the seed" in md

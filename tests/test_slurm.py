@@ -1,7 +1,7 @@
 """The SLURM profile (workflow/profiles/slurm) against a real SLURM cluster.
 
 The slow test runs the scale-out workloads, the parameter-recovery simulation study
-(S = 4 seeds, 2 per job: two chunk jobs, as the shipped 20 seeds, 10 per job, make)
+(S = 4 seeds, 2 per job: two chunk jobs per model, as a SLURM run at S >= 1000 has many)
 and a bootstrap, through the SLURM executor in a copy of the
 repository, checks in `sacct` that every chunk ran as a SLURM job that COMPLETED, and that
 the outputs are byte-identical to a local run of the same seeds.
@@ -45,8 +45,8 @@ def _unavailable(reason: str):
 
 
 def _has_simulation() -> bool:
-    """The parameter-recovery study (rule simulate_chunk) is part of the workflow."""
-    return SIMULATION_RULES.exists() and "rule simulate_chunk:" in SIMULATION_RULES.read_text()
+    """The simulation study (rule simulate_model) is part of the workflow."""
+    return SIMULATION_RULES.exists() and "rule simulate_model:" in SIMULATION_RULES.read_text()
 
 
 def _slurm_env() -> dict[str, str]:
@@ -170,7 +170,7 @@ def test_profile_needs_only_account_and_partition(tmp_path):
     rules = {j["rule"] for j in remote}
     assert {"bootstrap_chunk", "fit_model", "statbank_figure"} <= rules, rules
     if _has_simulation():
-        assert "simulate_chunk" in rules, rules
+        assert {"simulate_model", "simulation_validation"} <= rules, rules
     missing = [
         (j["rule"], key)
         for j in remote
@@ -193,11 +193,14 @@ def test_simulation_and_bootstrap_on_slurm_match_local(built, tmp_path):
     targets = ["results/models/bootstrap_predictions.csv"]
     chunk_rules = ["bootstrap_chunk"]
     if simulation:
-        # two chunk jobs, as the shipped study (20 seeds, 10 per job) has, at a fifth of
-        # its panels; the true values (upstream, one job) from a small panel as in the other tests
-        scale["simulation"] = {**SMALL_SIMULATION, "seeds": 4, "seeds_per_job": 2}
+        # two chunk jobs per model (a SLURM run at S >= 1000 has many), one validation
+        # chunk; the cut-points (upstream, one job) from a small panel as in the other tests
+        scale["simulation"] = {
+            **SMALL_SIMULATION, "seeds": 4, "seeds_per_job": 2, "validation_seeds": 2,
+            "validation_per_job": 2,
+        }  # fmt: skip
         targets.append("results/simulation/recovery.csv")
-        chunk_rules.append("simulate_chunk")
+        chunk_rules += ["simulate_model", "simulation_validation"]
     scale_file = tmp_path / "scale.yaml"
     scale_file.write_text(yaml.safe_dump(scale))
     args = [*targets, "--configfile", str(scale_file)]
@@ -235,11 +238,11 @@ def test_simulation_and_bootstrap_on_slurm_match_local(built, tmp_path):
     assert len(models) >= 2, models
     expected = {f"rule_bootstrap_chunk_wildcards_{m}_0" for m in models}
     if simulation:
-        chunks = sorted(
-            p.stem for p in (local / "results/simulation/chunks").glob("*.csv") if p.stem.isdigit()
-        )
-        assert chunks == ["0", "1"], chunks  # S = 4, 2 per job
-        expected |= {f"rule_simulate_chunk_wildcards_{c}" for c in chunks}
+        est = local / "results/simulation/estimates"
+        chunks = sorted(f"{p.parent.name}_{p.stem}" for p in est.glob("*/*.csv"))
+        assert {c.rsplit("_", 1)[1] for c in chunks} == {"0", "1"}, chunks  # S = 4, 2 per job
+        expected |= {f"rule_simulate_model_wildcards_{c}" for c in chunks}
+        expected |= {"rule_simulation_validation_wildcards_0"}
     jobs = _sacct(env, run_id.group(1), since, len(expected))
     assert sorted(j["comment"] for j in jobs) == sorted(expected), jobs
     assert {j["state"] for j in jobs} == {"COMPLETED"}, jobs
@@ -261,6 +264,6 @@ def test_simulation_and_bootstrap_on_slurm_match_local(built, tmp_path):
         assert (local / f).read_bytes() == (slurm / f).read_bytes(), f
     if not simulation:
         pytest.skip(
-            "bootstrap checked on SLURM; the simulation study (rule simulate_chunk in "
+            "bootstrap checked on SLURM; the simulation study (rule simulate_model in "
             "workflow/rules/simulation.smk) is not part of this workflow yet"
         )

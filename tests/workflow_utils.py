@@ -41,12 +41,18 @@ def _ignore(directory: str, names: list[str]) -> set[str]:
     return skip
 
 
-# The parameter-recovery simulation in every workflow test: 2 seeds in one job and a truth
-# panel 2x the frames. The shipped default (20 seeds, 25x; tests/test_simulation.py checks
-# the config says so) is what `make report` runs, measured in docs/benchmarks.md
-# (copy_repo(shipped_simulation=True)); the workflow tests check the study's wiring and
-# outputs, which do not depend on its size.
-SMALL_SIMULATION = {"seeds": 2, "seeds_per_job": 2, "truth_scale": 2}
+# The simulation study in every workflow test: 20 seeds per scenario in one job per model,
+# 4 validation panels and cut-points solved on 2x the frames. The shipped default (200
+# seeds, 25x; tests/test_simulation.py checks the config says so) is what `make report`
+# runs, measured in docs/benchmarks.md (copy_repo(shipped_simulation=True)); the workflow
+# tests check the study's wiring and outputs on a small S.
+SMALL_SIMULATION = {
+    "seeds": 20,
+    "seeds_per_job": 20,
+    "validation_seeds": 4,
+    "validation_per_job": 4,
+    "truth_scale": 2,
+}
 
 
 def small_simulation(config_yaml: Path) -> None:

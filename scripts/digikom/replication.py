@@ -439,15 +439,19 @@ def statbank_rows(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-# results/simulation/validation.csv (written by the simulation stage): per target id, how
-# many of the S simulated panels (seeds) pass the check.
-SEED_COLUMNS = ["target_id", "n_seeds", "n_pass", "pass_share"]
+# results/simulation/validation.csv (written by the simulation stage): per target id, the
+# predictive check over the S simulated panels: the central 95 % range of the panels'
+# values, the published figure's percentile among them and whether it lies outside.
+SEED_COLUMNS = ["target_id", "n_seeds", "pred_low", "pred_high", "percentile", "outside"]
+# the central share of the simulated panels' values a validation figure is checked against
+PREDICTIVE_LEVEL = 0.95
 
 
 def read_seed_validation(path) -> pd.DataFrame | None:
-    """The pass share of each check over the simulation's seeds, or None when the file does
-    not exist (real microdata, or no simulation run). A file without the contract's
-    columns, or with a pass share that does not equal n_pass / n_seeds, stops the report."""
+    """The predictive check of each validation figure over the simulated panels, or None
+    when the file does not exist (real microdata, or no simulation run). A file without
+    the contract's columns, a non-number, a range with low above high or a percentile
+    outside [0, 1] stops the report."""
     from pathlib import Path
 
     from .errors import InputDataError
@@ -461,7 +465,7 @@ def read_seed_validation(path) -> pd.DataFrame | None:
         raise InputDataError(f"{path}: missing column(s) {', '.join(missing)}")
     df = df[SEED_COLUMNS].copy()
     df["target_id"] = df["target_id"].astype(str)
-    for col in ("n_seeds", "n_pass", "pass_share"):
+    for col in ("n_seeds", "pred_low", "pred_high", "percentile"):
         bad = pd.to_numeric(df[col], errors="coerce").isna()
         if bad.any():
             i = int(bad.idxmax())
@@ -470,21 +474,21 @@ def read_seed_validation(path) -> pd.DataFrame | None:
                 f"'{df.at[i, col]}' is not a number"
             )
         df[col] = pd.to_numeric(df[col])
-    wrong = (df["n_pass"] > df["n_seeds"]) | (
-        (df["pass_share"] - df["n_pass"] / df["n_seeds"].where(df["n_seeds"] > 0)).abs() > 1e-6
-    )
+    wrong = (df["pred_low"] > df["pred_high"]) | ~df["percentile"].between(0, 1)
     if wrong.any():
         r = df[wrong].iloc[0]
         raise InputDataError(
-            f"{path}: target {r.target_id}: pass_share {r.pass_share} does not equal "
-            f"n_pass / n_seeds = {r.n_pass}/{r.n_seeds}"
+            f"{path}: target {r.target_id}: range {r.pred_low}-{r.pred_high} or percentile "
+            f"{r.percentile} is not valid"
         )
+    df["outside"] = df["outside"].astype(str).str.lower().eq("true")
     return df.set_index("target_id")
 
 
 def seed_pass(card: pd.DataFrame, seeds: pd.DataFrame | None) -> pd.Series:
-    """The seeds' (n_pass, n_seeds) of each scorecard row's statistic, by row index: the
-    row's own target id, else another published form of the same statistic."""
+    """The predictive check (pred_low, pred_high, percentile) of each scorecard row's
+    statistic, by row index: the row's own target id, else another published form of the
+    same statistic."""
     out = pd.Series([None] * len(card), index=card.index, dtype=object)
     if seeds is None:
         return out
@@ -492,5 +496,5 @@ def seed_pass(card: pd.DataFrame, seeds: pd.DataFrame | None) -> pd.Series:
         ids = [r["target_id"]] + card.loc[card["statistic"] == r["statistic"], "target_id"].tolist()
         hit = next((t for t in ids if t in seeds.index), None)
         if hit is not None:
-            out[i] = (int(seeds.at[hit, "n_pass"]), int(seeds.at[hit, "n_seeds"]))
+            out[i] = tuple(float(seeds.at[hit, c]) for c in ("pred_low", "pred_high", "percentile"))
     return out

@@ -1,34 +1,22 @@
-"""The parameter-recovery simulation (synthetic default only): do the models of
-config/models.yaml recover what the synthetic generator planted, with honest intervals?
+"""The simulation study (synthetic default only; ADEMP design in docs/simulation.md): do
+the models of config/models.yaml estimate what the data-generating mechanism implies, with
+intervals that cover it as often as they claim?
 
-Every model is fitted on S synthetic panels (``simulation.seeds``). Panel k (0-based) is
-generated with the integer seed :func:`replicate_seed` ``(seed, k)``: the first 32-bit word
-of ``numpy.random.SeedSequence(seed, spawn_key=(1, k))``, where ``seed`` is the config's
-``seed``. A replicate's seed depends only on (seed, k), so its rows are the same whatever
-the chunk size (``simulation.seeds_per_job``) or the order in which chunks run.
+Per model and scenario (digikom.superpop): the design is built once, each seed draws the
+outcome afresh, and the working model is fitted with digikom.study_fit. Seed k of a
+scenario uses ``SeedSequence(seed, spawn_key=(1, scenario, k))``, so its draws do not
+depend on the chunking (``simulation.seeds_per_job``). Every seed is evaluated: a fit that
+fails counts as failed (``n_failed``), it is never dropped.
 
-True values (:func:`truth_table`), per model term and declared effect of interest:
+True values, without Monte Carlo error: ``default`` fits the working model to the expected
+outcomes E[y | x] of the respondents' rows (the pseudo-true value of a model that need not
+have the generator's form); ``correct`` plants those values and draws the outcome from the
+working model itself; ``mnar`` fits E[y | x] over every row of the frames (what the model
+would estimate if every municipality answered).
 
-* ``generator``: the generator's own parameter, where the model has the generator's form:
-  a binomial model of a count the generator draws as Binomial(items, expit(base[wave] +
-  size_slope * z + slope * competence_large)) with exactly those terms (log population, the
-  competence dummy where the generator has that slope, C(year)), no subset, no weights, and
-  no municipality effect on the count items (``persistence.count_sd`` = 0). Then the
-  log-population coefficient is ``size_slope / size_scale``, a year term ``base[year] -
-  base[reference]``, the intercept ``base[reference] - size_slope * ln(size_center) /
-  size_scale``.
-* ``pseudo_true``: every other term and every effect: the estimate from one fit on a panel
-  ``truth_scale`` times as large (each municipality of every frame replicated with new
-  codes, its own traits and answers; seed from spawn key (2,)). With a municipality effect
-  on the counts (``count_sd`` > 0) or latent errors that are normal rather than logistic
-  (the binary items), a model without that effect estimates the population-averaged
-  (marginal) coefficient, which is smaller in size than the generator's conditional slope:
-  that marginal value is what the model estimates, so it is the truth the intervals are
-  judged against. ``planted`` keeps the generator's slope on the model's scale for
-  comparison where the generator has one (binomial count models).
-
-The validation checks of the replication scorecard are recomputed on each panel; a
-check's pass share over the seeds tells how much a pass or fail depends on the seed.
+The predictive check of the validation figures draws whole panels from the
+superpopulation generator (seed :func:`replicate_seed`) and recomputes the scorecard's
+validation figures on each (digikom.simulation_checks).
 """
 
 from __future__ import annotations
@@ -41,65 +29,97 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-# Spawn keys under the config seed: replicate k -> (1, k); the large truth panel -> (2,).
-# (digikom.bootstrap uses (c,) for its chunks: a different key, a different stream.)
-REPLICATE_KEY = 1
+# Spawn keys under the config seed: study draws (1, scenario, k); the cut-points and the
+# covariate panel (2,); the validation panels (3, k).
+STUDY_KEY = 1
 TRUTH_KEY = 2
+PANEL_KEY = 3
 
 ESTIMATE_COLUMNS = [
+    "scenario",
     "seed_index",
-    "seed",
     "model",
-    "kind",
     "term",
-    "category",
+    "term_type",
+    "true",
     "estimate",
     "se",
     "ci_low",
     "ci_high",
     "status",
 ]
-VALIDATION_COLUMNS = ["seed_index", "seed", "target_id", "reference", "year", "passed"]
-TRUTH_COLUMNS = ["model", "kind", "term", "category", "true", "true_source", "planted"]
+VALIDATION_COLUMNS = [
+    "seed_index",
+    "seed",
+    "target_id",
+    "reference",
+    "year",
+    "published_low",
+    "published_high",
+    "reproduced",
+]
 RECOVERY_COLUMNS = [
+    "scenario",
     "model",
-    "kind",
     "term",
-    "category",
+    "term_type",
     "true",
-    "true_source",
-    "planted",
     "mean_estimate",
     "bias",
+    "bias_mcse",
     "sd_estimate",
+    "sd_mcse",
     "mean_se",
+    "se_ratio",
+    "se_rel_error",
+    "se_rel_error_mcse",
     "coverage",
+    "coverage_mcse",
+    "be_coverage",
+    "be_coverage_mcse",
     "n_seeds",
+    "n_failed",
+    "bias_flag",
+    "coverage_flag",
+    "se_flag",
     "confidence",
 ]
-SUMMARY_COLUMNS = ["target_id", "reference", "year", "n_seeds", "n_pass", "pass_share"]
-
-# Generator sections drawn as Binomial(items, expit(base[wave] + size_slope * z [+ slope *
-# competence_large])) and the slope key of the competence term, if any. Other count
-# sections have extra structure (strategy_areas: zero without a strategy; project_areas:
-# extra growth below median size), so no model of them has the generator's form.
-BINOMIAL_SECTIONS = {"internal_functions": None, "digital_services": "competence_large_slope"}
-YEAR_TERM = "C(year)[T.{}]"
-
+SUMMARY_COLUMNS = [
+    "target_id",
+    "reference",
+    "year",
+    "published",
+    "pred_low",
+    "pred_median",
+    "pred_high",
+    "percentile",
+    "n_seeds",
+    "outside",
+]
+# a departure from nominal is flagged beyond this many Monte Carlo SEs (both directions)
+FLAG_MCSE = 3.0
 
 # --------------------------------------------------------------------------- seeds
 
 
 def replicate_seed(seed: int, k: int) -> int:
-    """The generator seed of replicate ``k`` (0-based): depends only on (seed, k)."""
-    ss = np.random.SeedSequence(int(seed), spawn_key=(REPLICATE_KEY, int(k)))
+    """The generator seed of validation panel ``k`` (0-based): depends only on (seed, k)."""
+    ss = np.random.SeedSequence(int(seed), spawn_key=(PANEL_KEY, int(k)))
     return int(ss.generate_state(1, dtype=np.uint32)[0])
 
 
 def truth_seed(seed: int) -> int:
-    """The generator seed of the large panel that gives the pseudo-true values."""
+    """The generator seed of the cut-points' solve and of the study's covariates."""
     ss = np.random.SeedSequence(int(seed), spawn_key=(TRUTH_KEY,))
     return int(ss.generate_state(1, dtype=np.uint32)[0])
+
+
+def study_rng(seed: int, scenario: str, k: int) -> np.random.Generator:
+    """The random stream of seed ``k`` of ``scenario`` (the same for every chunking)."""
+    from .superpop import SCENARIOS
+
+    key = (STUDY_KEY, SCENARIOS.index(scenario), int(k))
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=key))
 
 
 def n_chunks(seeds: int, per_job: int) -> int:
@@ -113,19 +133,6 @@ def chunk_indices(seeds: int, per_job: int, chunk: int) -> list[int]:
 
 
 # --------------------------------------------------------------------------- panels
-
-
-def make_panel(frames, params, codebook, targets, crosswalk, size_groups, seed) -> pd.DataFrame:
-    """One synthetic panel as rules synthesize_microdata and build_panel make it: the
-    generator's microdata, typed and validated as a user's file would be, then the panel."""
-    from . import panel as P
-    from .synthetic import generate
-
-    micro = generate(frames, params, codebook, targets, seed, crosswalk)
-    typed = P.validate_microdata(
-        P._as_text(micro), codebook, frames, sorted(frames), f"synthetic seed {seed}"
-    )
-    return P.build_panel(typed, frames, size_groups, codebook, crosswalk)
 
 
 def replicate_frames(frames: dict, crosswalk: pd.DataFrame | None, factor: int):
@@ -157,298 +164,284 @@ def replicate_frames(frames: dict, crosswalk: pd.DataFrame | None, factor: int):
     return big, cw
 
 
-def make_large_panel(frames, params, codebook, targets, crosswalk, size_groups, seed, factor):
-    """The panel of the pseudo-true values: frames replicated ``factor`` times. Its
-    replicated codes are not real municipality numbers, so the generator's microdata go
-    straight into the panel (the validation of make_panel would refuse those codes)."""
-    from . import panel as P
-    from .synthetic import generate
-
-    big, cw = replicate_frames(frames, crosswalk, factor)
-    micro = generate(big, params, codebook, targets, seed, cw)
-    return P.build_panel(micro, big, size_groups, codebook, cw)
+# --------------------------------------------------------------------------- the study
 
 
-# --------------------------------------------------------------------------- fits
+def _fit(d, y, rows, start, with_cov=True):
+    """(estimates, covariance) of the working model on ``rows``, or None (failed)."""
+    from .study_fit import fit_binomial, fit_ordinal
+
+    groups = d.groups[rows] if with_cov else None
+    if d.kind == "ordinal":
+        if y.ndim == 1:  # observed categories -> one-hot counts
+            y = (y[:, None] == np.arange(1, 6)[None, :]).astype(float)
+        return fit_ordinal(d.X[rows], y[rows], groups, start)
+    return fit_binomial(d.X[rows], y[rows], d.trials[rows], groups, start)
 
 
-class _Demote(logging.Filter):
-    """Fitting warnings of the simulated panels at INFO, counted: S panels would repeat
-    the same separation warning S times on the console; one summary line says it."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def filter(self, record):
-        if record.levelno == logging.WARNING:
-            record.levelno, record.levelname = logging.INFO, "INFO"
-            self.count += 1
-        return True
+def _start(d) -> np.ndarray:
+    k = d.X.shape[1]
+    return np.concatenate([np.zeros(k), [-2.0, -1.0, 1.0, 2.0]]) if d.kind == "ordinal" else None
 
 
-def fit_rows(
-    panel: pd.DataFrame, specs: list[dict], confidence: float, point_only: bool = False
-) -> pd.DataFrame:
-    """Per model: every coefficient (kind ``coefficient``; ordinal thresholds included) and
-    every declared effect of interest (kind ``effect``: the average marginal effect, per
-    outcome category for an ordinal model), with estimate, se and the interval at
-    ``confidence`` (``point_only``: estimates only, se and interval NaN; see
-    :func:`digikom.models.fit.fit_model`). A failed fit gives no rows (its status is
-    logged)."""
-    from .models.fit import fit_model
+def term_names(d) -> tuple[list[str], list[str]]:
+    """The terms of a design (ordinal: slopes, then the cut-points 1/2 ... 4/5), and each
+    term's type as in the model results (intercept, coefficient, threshold)."""
+    names = list(d.names)
+    types = ["intercept" if n == "Intercept" else "coefficient" for n in names]
+    if d.kind == "ordinal":
+        c = d.categories
+        names += [f"{c[i]:g}/{c[i + 1]:g}" for i in range(len(c) - 1)]
+        types += ["threshold"] * (len(c) - 1)
+    return names, types
 
+
+def true_values(designs: dict, params: dict) -> dict[str, np.ndarray]:
+    """Per scenario, the true parameter vector (see the module doc): the working model
+    fitted to the expected outcomes, no Monte Carlo error."""
+    from .superpop import expected
+
+    out = {}
+    dflt = designs.get("default") or next(iter(designs.values()))
+    ex = expected(dflt, params)
+    base = _fit(dflt, ex, dflt.answers, _start(dflt), with_cov=False)
+    for scenario, d in designs.items():
+        if scenario == "mnar":
+            every = np.ones(len(d.eta), dtype=bool)
+            fit = _fit(d, expected(d, params), every, _start(d), with_cov=False)
+            out[scenario] = None if fit is None else fit[0]
+        else:  # default, and correct, which plants the default's values
+            out[scenario] = None if base is None else base[0]
+    return out
+
+
+def simulate_model(spec, panel, latent, cuts, params, scenarios, indices, seed, confidence,
+                   mnar_slope) -> pd.DataFrame:  # fmt: skip
+    """Estimates of one model over the seeds ``indices`` of every scenario: one row per
+    seed and term, a failed fit's rows with status ``failed`` and no estimate."""
+    from .stats import z_value
+    from .superpop import build_design, draw
+
+    z = z_value(confidence)
+    designs = {s: build_design(panel, latent, spec, s, cuts) for s in scenarios}
+    truth = true_values(designs, params)
+    parts = []
+    for scenario, d in designs.items():
+        names, types = term_names(d)
+        true = truth[scenario]
+        est = np.full((len(indices), len(names)), np.nan)
+        se = est.copy()
+        if true is not None:
+            draws = [
+                draw(d, study_rng(seed, scenario, k), params, true, mnar_slope) for k in indices
+            ]
+            if d.kind == "ordinal":
+                for i, (y, rows) in enumerate(draws):
+                    fit = _fit(d, y, rows, true)
+                    if fit is not None:
+                        est[i], se[i] = fit[0], np.sqrt(np.diag(fit[1]))
+            elif draws:  # all seeds at once (digikom.study_fit.fit_binomial_batch)
+                from .study_fit import fit_binomial_batch
+
+                Y = np.array([y for y, _ in draws])
+                masks = np.array([rows for _, rows in draws])
+                b, cov, ok = fit_binomial_batch(d.X, Y, d.trials, d.groups, true, masks)
+                est[ok] = b[ok]
+                se[ok] = np.sqrt(np.diagonal(cov[ok], axis1=1, axis2=2))
+        failed = ~np.isfinite(est).all(axis=1)
+        est[failed] = se[failed] = np.nan
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scenario": scenario,
+                    "seed_index": np.repeat(list(indices), len(names)),
+                    "model": spec["id"],
+                    "term": names * len(indices),
+                    "term_type": types * len(indices),
+                    "true": np.tile(
+                        np.full(len(names), np.nan) if true is None else true, len(indices)
+                    ),
+                    "estimate": est.ravel(),
+                    "se": se.ravel(),
+                    "ci_low": (est - z * se).ravel(),
+                    "ci_high": (est + z * se).ravel(),
+                    "status": np.repeat(np.where(failed, "failed", "ok"), len(names)),
+                }
+            )
+        )
+        log.info(
+            "model %s, %s: %d seeds, %d failed", spec["id"], scenario, len(indices), failed.sum()
+        )
+    return pd.concat(parts, ignore_index=True)[ESTIMATE_COLUMNS]
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def recovery_table(estimates: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per scenario, model and term, the performance measures of Morris, White & Crowther
+    (2019) with their Monte Carlo SEs (n = seeds whose fit worked):
+
+    bias = mean(est) - true, MCSE sd / sqrt(n); empirical SE sd (ddof 1), MCSE
+    sd / sqrt(2 (n - 1)); model SE sqrt(mean(se^2)) and its relative error model/sd - 1,
+    MCSE (model/sd) sqrt(var(se^2) / (4 n model^4) + 1 / (2 (n - 1))); coverage of the true
+    value and bias-eliminated coverage (of the mean estimate), MCSE sqrt(c (1 - c) / n);
+    n_failed = seeds whose fit failed. A flag marks a departure beyond 3 MCSE from nominal
+    (bias 0, relative error 0, coverage = confidence with MCSE at the nominal level)."""
+    keys = ["scenario", "model", "term"]
     rows = []
-    for spec in specs:
-        # predictions only where the model declares effects (their AMEs are needed)
-        fit = fit_model(
-            panel, dict(spec), None, None, bool(spec.get("effects")), confidence, point_only
+    for (scenario, model, term), g in estimates.groupby(keys, sort=False):
+        ok = g[np.isfinite(g["estimate"].astype(float))]
+        n = len(ok)
+        est, se = ok["estimate"].to_numpy(float), ok["se"].to_numpy(float)
+        lo, hi = ok["ci_low"].to_numpy(float), ok["ci_high"].to_numpy(float)
+        true = float(g["true"].iloc[0])
+        sd = float(np.std(est, ddof=1)) if n > 1 else np.nan
+        mean = float(np.mean(est)) if n else np.nan
+        model_se = float(np.sqrt(np.mean(se**2))) if n else np.nan
+        ratio = model_se / sd if n > 1 and sd > 0 else np.nan
+        rel_mcse = (
+            ratio * math.sqrt(np.var(se**2, ddof=1) / (4 * n * model_se**4) + 1 / (2 * (n - 1)))
+            if n > 1 and np.isfinite(ratio)
+            else np.nan
         )
-        if fit.status == "failed":
-            log.warning("model %s failed: %s", spec["id"], "; ".join(fit.warnings))
+        cov = float(np.mean((lo <= true) & (true <= hi))) if n else np.nan
+        be = float(np.mean((lo <= mean) & (mean <= hi))) if n else np.nan
+        rows.append(
+            dict(
+                scenario=scenario,
+                model=model,
+                term=term,
+                term_type=g["term_type"].iloc[0],
+                true=true,
+                mean_estimate=mean,
+                bias=mean - true,
+                bias_mcse=sd / math.sqrt(n) if n > 1 else np.nan,
+                sd_estimate=sd,
+                sd_mcse=sd / math.sqrt(2 * (n - 1)) if n > 1 else np.nan,
+                mean_se=float(np.mean(se)) if n else np.nan,
+                se_ratio=sd / model_se if n > 1 else np.nan,
+                se_rel_error=ratio - 1,
+                se_rel_error_mcse=rel_mcse,
+                coverage=cov,
+                coverage_mcse=math.sqrt(cov * (1 - cov) / n) if n else np.nan,
+                be_coverage=be,
+                be_coverage_mcse=math.sqrt(be * (1 - be) / n) if n else np.nan,
+                n_seeds=n,
+                n_failed=len(g) - n,
+            )
+        )
+    out = pd.DataFrame(rows, columns=RECOVERY_COLUMNS)
+    nominal_mcse = np.sqrt(confidence * (1 - confidence) / out["n_seeds"].clip(lower=1))
+    out["bias_flag"] = (out["bias"].abs() > FLAG_MCSE * out["bias_mcse"]).astype(bool)
+    out["coverage_flag"] = ((out["coverage"] - confidence).abs() > FLAG_MCSE * nominal_mcse).astype(
+        bool
+    )
+    out["se_flag"] = (out["se_rel_error"].abs() > FLAG_MCSE * out["se_rel_error_mcse"]).astype(bool)
+    out["confidence"] = float(confidence)
+    return out[RECOVERY_COLUMNS]
+
+
+def validation_summary(rows: pd.DataFrame, level: float | None = None) -> pd.DataFrame:
+    """Per validation figure, the predictive check over the simulated panels: the central
+    ``level`` range of the panels' values (pred_low, pred_high), the published figure's
+    percentile among them (ties count half; the figure is the middle of the range its
+    published precision or words allow) and ``outside``: all of that range lies outside
+    the central range (``level``: digikom.replication.PREDICTIVE_LEVEL)."""
+    from .replication import PREDICTIVE_LEVEL
+
+    level = PREDICTIVE_LEVEL if level is None else level
+    rows = rows[rows["reference"].astype(str) != "frame"]  # a frame count is no survey figure
+    if rows.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    a = (1 - level) / 2
+    out = []
+    for (tid, ref, year), g in rows.groupby(["target_id", "reference", "year"], sort=True):
+        v = g["reproduced"].astype(float).dropna().to_numpy()
+        lo_pub, hi_pub = float(g["published_low"].iloc[0]), float(g["published_high"].iloc[0])
+        if not len(v) or not (np.isfinite(lo_pub) and np.isfinite(hi_pub)):
             continue
-        c = fit.coefficients
-        rows.append(
-            pd.DataFrame(
-                {
-                    "model": spec["id"],
-                    "kind": "coefficient",
-                    "term": c["term"],
-                    "category": "",
-                    "estimate": c["estimate"],
-                    "se": c["std_error"],
-                    "ci_low": c["conf_low"],
-                    "ci_high": c["conf_high"],
-                    "status": fit.status,
-                }
-            )
+        pub = (lo_pub + hi_pub) / 2
+        lo, med, hi = np.quantile(v, [a, 0.5, 1 - a])
+        pct = float(np.mean(v < pub) + 0.5 * np.mean(v == pub))
+        outside = bool(hi_pub < lo or lo_pub > hi)
+        out.append(
+            dict(
+                target_id=tid,
+                reference=ref,
+                year=int(year),
+                published=pub,
+                pred_low=lo,
+                pred_median=med,
+                pred_high=hi,
+                percentile=pct,
+                n_seeds=len(v),
+                outside=outside,
+            )  # fmt: skip
         )
-        p = fit.predictions
-        p = p[p["quantity"] == "ame"]
-        rows.append(
-            pd.DataFrame(
-                {
-                    "model": spec["id"],
-                    "kind": "effect",
-                    "term": p["effect"],
-                    "category": p["category"].fillna("").astype(str),
-                    "estimate": p["estimate"],
-                    "se": p["std_error"],
-                    "ci_low": p["conf_low"],
-                    "ci_high": p["conf_high"],
-                    "status": fit.status,
-                }
-            )
-        )
-    cols = ESTIMATE_COLUMNS[2:]
-    rows = [r for r in rows if len(r)]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
 
 
-def simulate_seeds(indices, seed, data, specs, confidence, validation=None):
-    """Estimates and validation checks of the replicates ``indices``.
+class PanelTemplate:
+    """A whole panel built once (digikom.panel.build_panel: frames, size groups, codes in
+    the 2024 structure); each simulated panel only sets its answers, who responded, the
+    competence dummy and the nonresponse weights, as build_panel would (tested against
+    it in tests/test_simulation.py)."""
 
-    ``data``: dict with frames, params, codebook, targets, crosswalk, size_groups.
-    ``validation``: dict with rules, waves, calibration, statbank (None: no checks).
-    Each replicate is computed on its own (its rows depend only on seed and k)."""
-    est, val = [], []
-    demote = _Demote()
-    fit_log = logging.getLogger("digikom.models.fit")
-    fit_log.addFilter(demote)
-    try:
-        for k in indices:
-            _replicate(k, seed, data, specs, confidence, validation, est, val)
-    finally:
-        fit_log.removeFilter(demote)
-    if demote.count:
-        log.warning(
-            "simulation: %d fitting warning(s) over %d panel(s) (each at INFO in this log); "
-            "a diverging term does not count for its seed, and the report's simulation "
-            "section gives the seeds per term",
-            demote.count,
-            len(indices),
-        )
-    e = pd.concat(est, ignore_index=True) if est else pd.DataFrame(columns=ESTIMATE_COLUMNS)
-    v = pd.concat(val, ignore_index=True) if val else pd.DataFrame(columns=VALIDATION_COLUMNS)
-    return e[ESTIMATE_COLUMNS], v[VALIDATION_COLUMNS]
+    def __init__(self, micro: pd.DataFrame, data: dict):
+        from .panel import build_panel
+
+        self.codebook = data["codebook"]
+        self.panel = build_panel(
+            micro.drop(columns="responded"), data["frames"], data["size_groups"],
+            data["codebook"], data["crosswalk"],
+        )  # fmt: skip
+        key = micro["kommunenr"].astype(str) + "/" + micro["year"].astype(str)
+        pos = pd.Series(np.arange(len(micro)), index=key.to_numpy())
+        pk = self.panel["kommunenr"].astype(str) + "/" + self.panel["year"].astype(str)
+        self.order = pos[pk.to_numpy()].to_numpy()
+        self.answers = [c for c in micro.columns if c not in ("kommunenr", "year", "responded")]
+
+    def fill(self, micro: pd.DataFrame) -> pd.DataFrame:
+        from .panel import nonresponse_weights
+
+        panel = self.panel.copy()
+        responded = micro["responded"].to_numpy(bool)[self.order]
+        for c in self.answers:
+            v = micro[c].to_numpy()[self.order]
+            panel[c] = pd.array(v, dtype="Int64").astype("Int64")
+            panel.loc[~responded, c] = pd.NA
+        panel["responded"] = responded
+        high = self.codebook["variables"]["competence_barrier"]["levels"]["high"]["values"]
+        cb = panel["competence_barrier"]
+        panel["competence_large"] = cb.isin(high).astype("Int64").where(cb.notna())
+        panel["weight"] = nonresponse_weights(panel)
+        return panel
 
 
-def _replicate(k, seed, data, specs, confidence, validation, est, val):
-    """Replicate k: its panel, fits and validation checks, appended to est and val."""
-    # imported here: the truth rules, which use this module too, run no validation check
-    # (digikom.codedeps then does not tie them to digikom.replication)
+def validation_panels(indices, seed, data, cuts, validation) -> pd.DataFrame:
+    """The validation figures of the superpopulation panels ``indices`` (each a whole
+    panel: responding municipalities, as a survey would see them)."""
     from .simulation_checks import validation_rows
+    from .synthetic import Cuts, generate
 
-    s = replicate_seed(seed, k)
-    panel = make_panel(
-        data["frames"], data["params"], data["codebook"], data["targets"],
-        data["crosswalk"], data["size_groups"], s,
-    )  # fmt: skip
-    rows = fit_rows(panel, specs, confidence)
-    rows.insert(0, "seed", s)
-    rows.insert(0, "seed_index", k)
-    est.append(rows)
-    if validation is not None:
+    out = []
+    template = None
+    for k in indices:
+        s = replicate_seed(seed, k)
+        micro = generate(
+            data["frames"], data["params"], data["codebook"], data["targets"], s,
+            data["crosswalk"], Cuts(cuts),
+        )  # fmt: skip
+        template = template or PanelTemplate(micro, data)
+        panel = template.fill(micro)
         v = validation_rows(
             panel, data["targets"], validation["rules"], data["codebook"],
             validation["waves"], validation["calibration"], validation.get("statbank"),
         )  # fmt: skip
         v.insert(0, "seed", s)
         v.insert(0, "seed_index", k)
-        val.append(v)
-    log.info("replicate %d (seed %d): %d estimates", k, s, len(rows))
-
-
-# --------------------------------------------------------------------------- truth
-
-
-def _terms(formula: str) -> list[str]:
-    return sorted(t.strip() for t in formula.split("+"))
-
-
-def generator_truth(spec: dict, params: dict) -> dict[str, float]:
-    """{term: value} of the generator's parameters on the model's scale where the model
-    has the generator's form (see the module doc); {} otherwise."""
-    section = spec["outcome"]
-    if (
-        spec["family"] != "binomial"
-        or section not in BINOMIAL_SECTIONS
-        or spec.get("subset")
-        or spec.get("weights", "none") != "none"
-        or float(params.get("persistence", {}).get("count_sd", 0.0)) != 0.0
-        or (spec.get("reference") or {}).get("year") is not None
-    ):
-        return {}
-    slope_key = BINOMIAL_SECTIONS[section]
-    expected = ["C(year)", "log_population"] + (["competence_large"] if slope_key else [])
-    if _terms(spec["formula"]) != sorted(expected):
-        return {}
-    p = params[section]
-    scale, centre = float(params["size_scale"]), float(params["size_center"])
-    base = {int(y): float(v) for y, v in p["base"].items()}
-    ref = min(base)
-    out = {
-        "Intercept": base[ref] - float(p["size_slope"]) * math.log(centre) / scale,
-        "log_population": float(p["size_slope"]) / scale,
-    }
-    if slope_key:
-        out["competence_large"] = float(p[slope_key])
-    for y in sorted(base):
-        if y != ref:
-            out[YEAR_TERM.format(y)] = base[y] - base[ref]
-    return out
-
-
-def planted_values(spec: dict, params: dict) -> dict[str, float]:
-    """The generator's slopes on the scale of a binomial model of a binomial section
-    (conditional on the municipality effect), whatever the model's form: for comparison
-    with the true value the model estimates."""
-    section = spec["outcome"]
-    if spec["family"] != "binomial" or section not in BINOMIAL_SECTIONS:
-        return {}
-    p = params[section]
-    out = {"log_population": float(p["size_slope"]) / float(params["size_scale"])}
-    if BINOMIAL_SECTIONS[section]:
-        out["competence_large"] = float(p[BINOMIAL_SECTIONS[section]])
-    return out
-
-
-def truth_table(large_panel: pd.DataFrame, specs: list[dict], params: dict, confidence: float):
-    """True value of every coefficient and effect (see the module doc for the sources).
-    Only the estimates are read, so the fits are point-only (the same estimates, without
-    the cluster-robust covariance and delta-method Jacobians of the large panel)."""
-    fits = fit_rows(large_panel, specs, confidence, point_only=True)
-    rows = []
-    for spec in specs:
-        gen = generator_truth(spec, params)
-        planted = planted_values(spec, params)
-        f = fits[fits["model"] == spec["id"]]
-        for r in f.itertuples(index=False):
-            coef = r.kind == "coefficient"
-            use_gen = coef and r.term in gen
-            rows.append(
-                dict(
-                    model=spec["id"],
-                    kind=r.kind,
-                    term=r.term,
-                    category=r.category,
-                    true=gen[r.term] if use_gen else r.estimate,
-                    true_source="generator" if use_gen else "pseudo_true",
-                    planted=planted.get(r.term, np.nan) if coef else np.nan,
-                )
-            )
-    return pd.DataFrame(rows, columns=TRUTH_COLUMNS)
-
-
-# --------------------------------------------------------------------------- summaries
-
-
-def recovery_table(estimates: pd.DataFrame, truth: pd.DataFrame, confidence: float):
-    """Per model x kind x term x category: the true value, mean estimate, bias (mean
-    estimate - true), SD of the estimates (ddof 1), mean standard error, coverage (share of
-    seeds whose interval holds the true value) and n_seeds (seeds with a finite estimate)."""
-    keys = ["model", "kind", "term", "category"]
-    est = estimates.copy()
-    est["category"] = est["category"].fillna("").astype(str)
-    tr = truth.copy()
-    tr["category"] = tr["category"].fillna("").astype(str)
-    m = est.merge(tr, on=keys, how="inner")
-    m = m[np.isfinite(m["estimate"].astype(float))]
-    m["covered"] = (m["ci_low"] <= m["true"]) & (m["true"] <= m["ci_high"])
-    g = m.groupby(keys, sort=False)
-    out = g.agg(
-        true=("true", "first"),
-        true_source=("true_source", "first"),
-        planted=("planted", "first"),
-        mean_estimate=("estimate", "mean"),
-        sd_estimate=("estimate", lambda s: s.std(ddof=1) if len(s) > 1 else np.nan),
-        mean_se=("se", "mean"),
-        coverage=("covered", "mean"),
-        n_seeds=("estimate", "size"),
-    ).reset_index()
-    out["bias"] = out["mean_estimate"] - out["true"]
-    out["confidence"] = float(confidence)
-    # model order of the truth table (config order), then its term order
-    order = tr[keys].reset_index(drop=True).reset_index().rename(columns={"index": "_o"})
-    out = out.merge(order, on=keys, how="left").sort_values("_o").drop(columns="_o")
-    return out[RECOVERY_COLUMNS].reset_index(drop=True)
-
-
-def validation_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per validation check: over how many seeds it was computable, how often it passed."""
-    if rows.empty:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    r = rows.assign(passed=rows["passed"].astype(str).str.lower().eq("true"))
-    g = r.groupby(["target_id", "reference", "year"], sort=True)["passed"]
-    out = g.agg(n_seeds="size", n_pass="sum").reset_index()
-    out["n_pass"] = out["n_pass"].astype(int)
-    out["pass_share"] = out["n_pass"] / out["n_seeds"]
-    return out[SUMMARY_COLUMNS]
-
-
-def far_from_nominal(recovery: pd.DataFrame, confidence: float) -> pd.DataFrame:
-    """Rows whose coverage lies outside the central 95 % range of a binomial(n_seeds,
-    confidence) count of covering intervals, i.e. further from nominal than seed noise of
-    n_seeds replicates explains."""
-    from scipy.stats import binom
-
-    n = recovery["n_seeds"].astype(int)
-    lo = binom.ppf(0.025, n, confidence) / n
-    hi = binom.ppf(0.975, n, confidence) / n
-    bad = (recovery["coverage"] < lo) | (recovery["coverage"] > hi)
-    return recovery[bad]
-
-
-def se_mismatch(recovery: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose SD of the estimates over seeds differs from the mean standard error by
-    more than seed noise explains: SD / mean SE outside the central 95 % range of
-    sqrt(chi2(n - 1) / (n - 1)) (below: the intervals are too wide; above: too narrow)."""
-    from scipy.stats import chi2
-
-    df = (recovery["n_seeds"].astype(int) - 1).clip(lower=1)
-    ratio = recovery["sd_estimate"] / recovery["mean_se"]
-    lo = np.sqrt(chi2.ppf(0.025, df) / df)
-    hi = np.sqrt(chi2.ppf(0.975, df) / df)
-    out = recovery[(ratio < lo) | (ratio > hi)].copy()
-    out["se_ratio"] = ratio[out.index]
-    return out
+        out.append(v)
+    if not out:
+        return pd.DataFrame(columns=VALIDATION_COLUMNS)
+    return pd.concat(out, ignore_index=True)[VALIDATION_COLUMNS]

@@ -36,7 +36,9 @@ def crosstab_waves(targets: pd.DataFrame, rules: dict, calibration) -> set[int]:
 
 
 def validation_rows(panel, targets, rules, codebook, waves, calibration, statbank=None):
-    """Pass/fail of each computable validation check of the scorecard on this panel."""
+    """Each computable validation check of the scorecard on this panel: the published
+    figure's bounds (the range its published precision or words allow) and the panel's
+    value."""
     from .indicators import compute_crosstab, compute_shares
     from .replication import VALIDATION, scorecard
 
@@ -62,6 +64,8 @@ def validation_rows(panel, targets, rules, codebook, waves, calibration, statban
             "target_id": card["target_id"].astype(str),
             "reference": card["reference"].astype(str),
             "year": card["year"].astype(int),
-            "passed": card["within_tolerance"].astype(bool),
+            "published_low": pd.to_numeric(card["published_low"], errors="coerce"),
+            "published_high": pd.to_numeric(card["published_high"], errors="coerce"),
+            "reproduced": card["reproduced"].astype(float),
         }
     )

@@ -85,34 +85,60 @@ def wave_spec(by_wave: dict, year: int, where: str):
     return by_wave[use] if use in by_wave else by_wave[str(use)]
 
 
-def top_k(latent: np.ndarray, mask: np.ndarray, share: float) -> np.ndarray:
+def top_k(latent: np.ndarray, mask: np.ndarray, share: float, cuts=None, key=None) -> np.ndarray:
     """1 for the round(share * n) highest latent scores within ``mask``, else 0.
-    This is solving for the intercept on the realised sample."""
+    This is solving for the intercept on the realised sample. With ``cuts`` (a
+    :class:`Cuts`), see there: the cut-point under ``key`` is recorded or applied."""
+    if cuts is not None and not cuts.record:
+        return ((latent > cuts.values[key]) & mask).astype(int)
     out = np.zeros(len(latent), dtype=int)
     idx = np.flatnonzero(mask)
     k = int(round(min(max(share, 0.0), 1.0) * len(idx)))
+    order = idx[np.argsort(-latent[idx], kind="stable")]
     if k > 0:
-        order = idx[np.argsort(-latent[idx], kind="stable")]
         out[order[:k]] = 1
+    if cuts is not None:  # the cut between the k-th and the (k+1)-th highest score
+        v = np.concatenate([[np.inf], latent[order], [-np.inf]])[k : k + 2]
+        cuts.values[key] = float(v.mean() if np.isfinite(v).all() else v[1])
     return out
 
 
-def calibrated_binary(latent, eligible, overall, within=None, levels=None):
+class Cuts:
+    """Latent cut-points of the calibrated outcomes (``variable/year[/level]``). ``Cuts()``
+    records them as each share is solved on the realised sample; ``Cuts(values)`` applies
+    them: 1 where the latent score exceeds the fixed cut, so rows are drawn independently
+    (the superpopulation generator of the simulation study, digikom.superpop)."""
+
+    def __init__(self, values: dict | None = None):
+        self.record = values is None
+        self.values = dict(values or {})
+
+
+def calibrated_binary(latent, eligible, overall, within=None, levels=None, cuts=None, key=""):
     """Binary outcome among ``eligible`` rows: within-level shares met exactly, the
-    overall share fixes the remaining rows."""
+    overall share fixes the remaining rows (``cuts``: see :class:`Cuts`)."""
     out = np.zeros(len(latent), dtype=int)
     rest = eligible.copy()
     k_fixed = 0
     for level, share in (within or {}).items():
         m = eligible & (levels == level)
-        out |= top_k(latent, m, share)
+        out |= top_k(latent, m, share, cuts, f"{key}/{level}")
         k_fixed += int(out[m].sum())
         rest &= ~m
     if rest.any():
         k_total = int(round(overall * eligible.sum()))
         share_rest = (k_total - k_fixed) / rest.sum()
-        out |= top_k(latent, rest, share_rest)
+        out |= top_k(latent, rest, share_rest, cuts, f"{key}/rest")
     return out
+
+
+def _row_cuts(cuts, key: str, within: dict, levels) -> np.ndarray | float:
+    """The cut-point each row's latent score is compared with (the level's, else the
+    rest's): for the expected outcomes of the study."""
+    cut = np.full(len(levels), cuts.values.get(f"{key}/rest", np.inf))
+    for level in within or {}:
+        cut[levels == level] = cuts.values[f"{key}/{level}"]
+    return cut
 
 
 def units_2024(frame: pd.DataFrame, year: int, crosswalk: pd.DataFrame | None) -> np.ndarray:
@@ -155,8 +181,15 @@ def generate_wave(
     wave_index: int,
     traits: dict[str, pd.Series] | None = None,
     units: np.ndarray | None = None,
+    cuts: Cuts | None = None,
+    latent: dict | None = None,
 ) -> pd.DataFrame:
+    """One wave's respondents. ``cuts``: record or apply (:class:`Cuts`; applied, every
+    frame row answers, ``responded`` says who did, and ``latent`` gets each outcome's
+    linear predictor without its own error: digikom.superpop)."""
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(year)]))
+    apply = cuts is not None and not cuts.record
+    latent = {} if latent is None else latent
     n = len(frame)
     pop = frame["population"].to_numpy(dtype=float)
     z = (np.log(pop) - np.log(params["size_center"])) / params["size_scale"]
@@ -187,35 +220,43 @@ def generate_wave(
         return rng.binomial(items, _expit(base + p["size_slope"] * z + extra + effect))
 
     everyone = np.ones(n, dtype=bool)
+    key = f"/{year}"
+    resp_loc = params["response"]["size_slope"] * z
     responded = top_k(
-        params["response"]["size_slope"] * z + noise("response"),
-        everyone,
-        share("response", "targets"),
+        resp_loc + noise("response"), everyone, share("response", "targets"), cuts, "response" + key
     ).astype(bool)
+    # with fixed cut-points every frame row answers (``responded`` kept aside)
+    answering = everyone if apply else responded
 
     internal = binom("internal_functions", var["internal_functions"]["max"])
 
     # Competence barrier 1..5 with "don't know" among respondents.
     cb = params["competence_barrier"]
     barrier = np.full(n, np.nan)
-    resp_idx = np.flatnonzero(responded)
-    n_dk = int(round(cb["dont_know"] * len(resp_idx)))
+    resp_idx = np.flatnonzero(answering)
     dk = np.zeros(n, dtype=bool)
-    dk[rng.choice(resp_idx, size=n_dk, replace=False)] = True
-    answered = responded & ~dk
-    latent_cb = (
-        cb["internal_slope"] * (internal - internal[answered].mean())
-        + cb["size_slope"] * z
-        + noise("competence_barrier")
-    )
-    high = top_k(latent_cb, answered, share("competence_barrier", "high")).astype(bool)
-    low = top_k(-latent_cb, answered, share("competence_barrier", "low")).astype(bool)
+    if apply:
+        dk = rng.random(n) < cb["dont_know"]
+    else:
+        n_dk = int(round(cb["dont_know"] * len(resp_idx)))
+        dk[rng.choice(resp_idx, size=n_dk, replace=False)] = True
+    answered = answering & ~dk
+    ck = "competence_barrier" + key
+    if cuts is not None and cuts.record:
+        cuts.values[ck + "/centre"] = float(internal[answered].mean())
+    centre = cuts.values[ck + "/centre"] if apply else internal[answered].mean()
+    loc_cb = cb["internal_slope"] * (internal - centre) + cb["size_slope"] * z
+    latent_cb = loc_cb + noise("competence_barrier")
+    c_high, c_low = share("competence_barrier", "high"), share("competence_barrier", "low")
+    high = top_k(latent_cb, answered, c_high, cuts, ck + "/high").astype(bool)
+    low = top_k(-latent_cb, answered, c_low, cuts, ck + "/low").astype(bool)
     low &= ~high
     barrier[answered] = 3
     barrier[high] = 4
-    barrier[high & top_k(latent_cb, high, cb["share_5_within_high"]).astype(bool)] = 5
+    s5, s1 = cb["share_5_within_high"], cb["share_1_within_low"]
+    barrier[high & top_k(latent_cb, high, s5, cuts, ck + "/5").astype(bool)] = 5
     barrier[low] = 2
-    barrier[low & top_k(-latent_cb, low, cb["share_1_within_low"]).astype(bool)] = 1
+    barrier[low & top_k(-latent_cb, low, s1, cuts, ck + "/1").astype(bool)] = 1
     levels_cfg = var["competence_barrier"]["levels"]
     levels = np.full(n, None, dtype=object)
     for lvl, spec in levels_cfg.items():
@@ -237,24 +278,31 @@ def generate_wave(
     tr = params["tried_recruit"]
     tried = calibrated_binary(
         tr["size_slope"] * z + noise("tried_recruit"),
-        responded,
+        answering,
         share("tried_recruit"),
         within("tried_recruit"),
         levels,
+        cuts,
+        "tried_recruit" + key,
     )
     rp = params["recruit_problems"]
     problems = calibrated_binary(
         rp["size_slope"] * z + rp["high_barrier_slope"] * comp_large + noise("recruit_problems"),
-        responded & (tried == 1),
+        answering & (tried == 1),
         share("recruit_problems"),
         within("recruit_problems"),
         levels,
+        cuts,
+        "recruit_problems" + key,
     )
 
+    locs = {v: params[v]["size_slope"] * z for v in ("has_strategy", "cloud_use", "eprocurement")}
     strategy = top_k(
-        params["has_strategy"]["size_slope"] * z + noise("has_strategy"),
-        responded,
+        locs["has_strategy"] + noise("has_strategy"),
+        answering,
         share("has_strategy"),
+        cuts,
+        "has_strategy" + key,
     )
     strategy_areas = binom("strategy_areas", var["strategy_areas"]["max"]) * strategy
     pa = params["project_areas"]
@@ -264,18 +312,37 @@ def generate_wave(
         extra=pa["small_growth"] * wave_index * (z < 0),
     )
     cloud = top_k(
-        params["cloud_use"]["size_slope"] * z + noise("cloud_use"), responded, share("cloud_use")
+        locs["cloud_use"] + noise("cloud_use"),
+        answering,
+        share("cloud_use"),
+        cuts,
+        "cloud_use" + key,
     )
     eproc = top_k(
-        params["eprocurement"]["size_slope"] * z + noise("eprocurement"),
-        responded,
+        locs["eprocurement"] + noise("eprocurement"),
+        answering,
         share("eprocurement"),
+        cuts,
+        "eprocurement" + key,
     )
     services = binom(
         "digital_services",
         var["digital_services"]["max"],
         extra=params["digital_services"]["competence_large_slope"] * comp_large,
     )
+    if apply:  # each outcome's linear predictor without its own error (digikom.superpop)
+        for v in locs:
+            latent[v] = locs[v] - cuts.values[f"{v}{key}"]
+        latent["response"] = resp_loc - cuts.values["response" + key]
+        latent["competence_barrier"] = loc_cb
+        latent["competence_large"] = loc_cb - cuts.values[ck + "/high"]
+        latent["tried_recruit"] = tr["size_slope"] * z - _row_cuts(
+            cuts, "tried_recruit" + key, within("tried_recruit"), levels
+        )
+        for v in ("internal_functions", "digital_services"):
+            p = params[v]
+            extra = p["competence_large_slope"] * comp_large if v == "digital_services" else 0.0
+            latent[v] = wave_spec(p["base"], year, v) + p["size_slope"] * z + extra
 
     out = pd.DataFrame(
         {
@@ -295,6 +362,8 @@ def generate_wave(
             "digital_services": services,
         }
     )
+    if apply:
+        return out[INPUT_ORDER].assign(responded=responded)
     return out.loc[responded, INPUT_ORDER].reset_index(drop=True)
 
 
@@ -305,17 +374,28 @@ def generate(
     targets: pd.DataFrame,
     seed: int,
     crosswalk: pd.DataFrame | None = None,
+    cuts: Cuts | None = None,
+    latent: dict | None = None,
 ) -> pd.DataFrame:
     """The synthetic microdata for all waves (responding municipalities only). With the
-    crosswalk, a municipality keeps its traits across the 2020 and 2024 reforms."""
+    crosswalk, a municipality keeps its traits across the 2020 and 2024 reforms.
+    ``cuts``/``latent``: see :func:`generate_wave` (``latent`` gets per variable one array
+    over the rows of all waves, in the output's row order)."""
     check_provenance(params)
     waves = sorted(frames)
     units = {y: units_2024(frames[y], y, crosswalk) for y in waves}
     traits = draw_traits(sorted({u for y in waves for u in units[y]}), seed)
+    lat = [{} for _ in waves]
     parts = [
-        generate_wave(frames[y], y, params, codebook, targets, seed, i, traits, units[y])
+        generate_wave(
+            frames[y], y, params, codebook, targets, seed, i, traits, units[y], cuts, lat[i]
+        )
         for i, y in enumerate(waves)
     ]
+    if latent is not None:
+        for v in lat[0]:
+            latent[v] = np.concatenate([d[v] for d in lat])
+        latent["unit"] = np.concatenate([units[y] for y in waves])
     df = pd.concat(parts, ignore_index=True)
     log.info(
         "synthetic microdata: %d responding municipalities in waves %s (seed %s)",

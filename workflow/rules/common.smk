@@ -217,9 +217,9 @@ def bootstrap_targets():
 
 
 def simulation_validation_targets():
-    """The pass share of each validation check over the simulation's seeds
-    (results/simulation/validation.csv: target_id, n_seeds, n_pass, pass_share); an input
-    of the report only with synthetic data and a configured simulation."""
+    """The predictive check of each validation figure over the simulated panels
+    (results/simulation/validation.csv: pred_low, pred_high, percentile, outside); an
+    input of the report only with synthetic data and a configured simulation."""
     if SYNTHETIC and config.get("simulation"):
         return ["results/simulation/validation.csv"]
     return []

@@ -1,16 +1,17 @@
-# Simulation stage (synthetic default only): the parameter-recovery study. Every model of
-# config/models.yaml is fitted on simulation.seeds synthetic panels, simulation.seeds_per_job
-# panels per job (wildcard {chunk}), so the study scales out through the executor (e.g.
-# SLURM, one job per chunk). Replicate k uses seed SeedSequence(seed, spawn_key=(1, k)):
-# a chunk's rows per seed are the same whatever the chunk size. True values come from the
-# generator where a model has its form, else from one fit per model on a panel
-# simulation.truth_scale times as large (docs/methods.md), all models in one job: the
-# panel is built once in memory, and each fit (about 0.3 s at 25x) costs less than a job's
-# start and imports (about 1.3 s).
+# Simulation stage (synthetic default only): the simulation study of docs/simulation.md.
+# simulation_cuts solves the superpopulation generator's cut-points once; simulate_model
+# fits one model on simulation.seeds_per_job seeds of every scenario (wildcards {model},
+# {chunk}), so editing one model's formula re-runs only that model's jobs, and a SLURM run
+# at S >= 1000 spreads the chunks over the cluster. Seed k of a scenario draws from
+# SeedSequence(seed, spawn_key=(1, scenario, k)): the results do not depend on the
+# chunking. simulation_validation draws whole panels for the predictive check of the
+# validation figures (simulation.validation_seeds).
 
 SIM = SETTINGS.simulation
 SIM_CHUNKS = list(range(sim_chunks(SIM["seeds"], SIM["seeds_per_job"])))
-SIM_SPECS = [SETTINGS.model_spec(i) for i in MODEL_IDS]
+SIM_VAL_CHUNKS = list(
+    range(sim_chunks(SIM["validation_seeds"], SIM["validation_per_job"]))
+)
 # what a synthetic panel is made of (the generator's and the panel's inputs)
 SIM_DATA = dict(
     frames=frame_files(),
@@ -27,18 +28,39 @@ SIM_SETTINGS = dict(
 )
 
 
-rule simulate_chunk:
+rule simulation_cuts:
     input:
         **SIM_DATA,
-        code=code("scripts/simulate_chunk.py"),
-        statbank=statbank_targets(),
+        code=code("scripts/simulation_cuts.py"),
     output:
-        estimates="results/simulation/chunks/{chunk}.csv",
-        validation="results/simulation/chunks/{chunk}_validation.csv",
+        "results/simulation/cuts.json",
     log:
-        "logs/simulation/chunk_{chunk}.log",
+        "logs/simulation/cuts.log",
     benchmark:
-        "benchmarks/simulation/chunk_{chunk}.tsv"
+        "benchmarks/simulation/cuts.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        **SIM_SETTINGS,
+        truth_scale=SIM["truth_scale"],
+    script:
+        "../../scripts/simulation_cuts.py"
+
+
+rule simulate_model:
+    input:
+        **SIM_DATA,
+        code=code("scripts/simulate_model.py"),
+        cuts="results/simulation/cuts.json",
+    output:
+        "results/simulation/estimates/{model}/{chunk}.csv",
+    log:
+        "logs/simulation/{model}_{chunk}.log",
+    benchmark:
+        "benchmarks/simulation/{model}_{chunk}.tsv"
     wildcard_constraints:
         chunk=r"\d+",
     conda:
@@ -48,48 +70,56 @@ rule simulate_chunk:
         runtime=30,
     params:
         **SIM_SETTINGS,
+        spec=lambda wildcards: SETTINGS.model_spec(wildcards.model),
         seeds=SIM["seeds"],
         seeds_per_job=SIM["seeds_per_job"],
-        specs=SIM_SPECS,
+        scenarios=SIM["scenarios"],
+        mnar_slope=SIM["mnar_slope"],
         confidence=CONFIDENCE,
+    script:
+        "../../scripts/simulate_model.py"
+
+
+rule simulation_validation:
+    input:
+        **SIM_DATA,
+        code=code("scripts/simulation_validation.py"),
+        cuts="results/simulation/cuts.json",
+        statbank=statbank_targets(),
+    output:
+        "results/simulation/validation/{chunk}.csv",
+    log:
+        "logs/simulation/validation_{chunk}.log",
+    benchmark:
+        "benchmarks/simulation/validation_{chunk}.tsv"
+    wildcard_constraints:
+        chunk=r"\d+",
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        **SIM_SETTINGS,
+        seeds=SIM["validation_seeds"],
+        seeds_per_job=SIM["validation_per_job"],
         # the scorecard's validation checks on each panel
         rules=SETTINGS.indicator_rules,
         calibration=SETTINGS.calibration_ids,
     script:
-        "../../scripts/simulate_chunk.py"
-
-
-rule simulation_truth:
-    input:
-        **SIM_DATA,
-        code=code("scripts/simulation_truth.py"),
-    output:
-        expand("results/simulation/truth/{model}.csv", model=MODEL_IDS),
-    log:
-        "logs/simulation/truth.log",
-    benchmark:
-        "benchmarks/simulation/truth.tsv"
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    params:
-        **SIM_SETTINGS,
-        truth_scale=SIM["truth_scale"],
-        specs=SIM_SPECS,
-        confidence=CONFIDENCE,
-    script:
-        "../../scripts/simulation_truth.py"
+        "../../scripts/simulation_validation.py"
 
 
 rule simulation_recovery:
     input:
         code=code("scripts/simulation_recovery.py"),
-        truth=expand("results/simulation/truth/{model}.csv", model=MODEL_IDS),
-        estimates=expand("results/simulation/chunks/{chunk}.csv", chunk=SIM_CHUNKS),
+        estimates=expand(
+            "results/simulation/estimates/{model}/{chunk}.csv",
+            model=MODEL_IDS,
+            chunk=SIM_CHUNKS,
+        ),
         validation=expand(
-            "results/simulation/chunks/{chunk}_validation.csv", chunk=SIM_CHUNKS
+            "results/simulation/validation/{chunk}.csv", chunk=SIM_VAL_CHUNKS
         ),
     output:
         recovery="results/simulation/recovery.csv",
@@ -107,6 +137,7 @@ rule simulation_recovery:
         runtime=10,
     params:
         seeds=SIM["seeds"],
+        validation_seeds=SIM["validation_seeds"],
         confidence=CONFIDENCE,
     script:
         "../../scripts/simulation_recovery.py"

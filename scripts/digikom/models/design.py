@@ -27,9 +27,12 @@ from .spec import (
 log = logging.getLogger(__name__)
 
 
-def estimation_frame(panel: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, dict]:
+def estimation_frame(
+    panel: pd.DataFrame, spec: dict, keep: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, dict]:
     """Respondents only, the spec's subset, complete cases on the outcome, the formula's
-    variables, trials and weights. Returns the frame and counts for the JSON."""
+    variables, trials and weights (and the columns ``keep``). Returns the frame and counts
+    for the JSON."""
     where = f"model '{spec.get('id')}'"
     try:  # before pandas or patsy evaluates any of it
         check_formula(spec["formula"], panel.columns, f"{where}: formula")
@@ -62,7 +65,7 @@ def estimation_frame(panel: pd.DataFrame, spec: dict) -> tuple[pd.DataFrame, dic
             f"unknown column(s) in model: {', '.join(unknown)} (not in the panel; "
             f"check outcome/formula/trials in config/models.yaml)"
         )
-    cols = list(dict.fromkeys(needed + [cluster_column(df), "year", "size_group"]))
+    cols = list(dict.fromkeys(needed + [cluster_column(df), "year", "size_group", *keep]))
     cols = [c for c in cols if c in df.columns]
     df = df[cols].copy()
     na = df[needed].isna()
@@ -167,7 +170,7 @@ def unique_rows(data: pd.DataFrame, code: str) -> tuple[pd.DataFrame, np.ndarray
     only on its own row's values (without stateful transforms, or with a fitted design's
     frozen ones), so patsy builds the distinct rows and they are copied to the others: the
     same matrix, bit for bit, without patsy's per-row Python loop over every repeat (the
-    simulation's 100x truth panel repeats each municipality's covariates; a model of
+    10x and 100x benchmark panels repeat each municipality's covariates; a model of
     size group x year has a few dozen distinct rows)."""
     cols = [c for c in data.columns if re.search(rf"\b{re.escape(str(c))}\b", code)]
     if not cols or len(data) == 0:
@@ -237,3 +240,33 @@ def separation_terms(X: pd.DataFrame, y: np.ndarray, family: str, trials=None) -
                 )
                 break
     return out
+
+
+def separation_combination(X: pd.DataFrame, y: np.ndarray, family: str, trials=None) -> list:
+    """The terms of a direction b in which every row's linear predictor x b lies on the
+    side of its outcome (x b >= 0 where the outcome is at its highest, <= 0 at its lowest,
+    = 0 in between), with some strictly: (quasi-)complete separation by any combination of
+    columns, continuous ones too, where the maximum-likelihood estimate does not exist.
+    A linear programme (Konis 2007): maximise the sum of the signed x b with |b| <= 1.
+    Empty when there is none (or for an ordinal or linear model)."""
+    from scipy.optimize import linprog
+
+    if family not in ("logit", "binomial") or X.shape[1] == 0:
+        return []
+    A = X.to_numpy(dtype=float)
+    top = y == (trials if family == "binomial" else 1)
+    bottom = y == 0
+    inner = ~(top | bottom)
+    signed = np.vstack([A[top], -A[bottom]])
+    res = linprog(
+        -signed.sum(axis=0),
+        A_ub=-signed,
+        b_ub=np.zeros(len(signed)),
+        A_eq=A[inner] if inner.any() else None,
+        b_eq=np.zeros(int(inner.sum())) if inner.any() else None,
+        bounds=[(-1, 1)] * A.shape[1],
+        method="highs",
+    )
+    if res.status != 0 or -res.fun <= 1e-7 * max(1, len(signed)):
+        return []
+    return [c for c, b in zip(X.columns, res.x, strict=True) if abs(b) > 1e-6 and c != "Intercept"]

@@ -28,6 +28,7 @@ from .design import (
     estimation_frame,
     prune_columns,
     references,
+    separation_combination,
     separation_terms,
 )
 from .margins import PRED_COLUMNS, covariance, jacobian, prediction_table
@@ -167,8 +168,8 @@ def fit_model(
     ``confidence`` is the level of the intervals (config/indicators.yaml); without it the
     intervals are NaN (point estimates only, as for a bootstrap replicate).
 
-    ``point_only``: estimates only, for callers that read nothing else (the simulation's
-    pseudo-true values): the covariance is the model's plain one (no cluster-robust
+    ``point_only``: estimates only, for callers that read nothing else (a bootstrap
+    replicate's point estimates): the covariance is the model's plain one (no cluster-robust
     sandwich, whose ordinal score and Hessian are numerical), predictions and effects get
     no delta-method Jacobian (standard errors and intervals NaN), and there is no summary
     text. The estimates are the same numbers as in a full fit: the optimiser does not
@@ -298,7 +299,15 @@ def _fit_into(
     if X.shape[0] <= X.shape[1]:
         raise ModelFailure(f"{X.shape[0]} observations for {X.shape[1]} parameters")
     separated = {} if family == "linear" else separation_terms(X, y, family, trials)
-    for msg in separated.values():
+    if not separated:  # a combination of columns, continuous ones too
+        combo = separation_combination(X, y, family, trials)
+        for col in combo:
+            separated[col] = (
+                f"quasi-complete separation: a combination of {', '.join(combo)} predicts "
+                "the outcome exactly in some observations; the estimates diverge and are "
+                "not reported"
+            )
+    for msg in dict.fromkeys(separated.values()):
         fit.warn(msg)
 
     with warnings.catch_warnings(record=True) as caught:
@@ -313,6 +322,13 @@ def _fit_into(
         text = str(w.message).strip().splitlines()[0]
         cat = w.category.__name__
         if "var_weights" in text and "cov_type" in text:
+            if fit.stats.get("cov_type") == "cluster":
+                # statsmodels warns for any robust covariance with var_weights, but its
+                # cluster covariance is then the linearisation (sandwich) estimator
+                # c H^-1 (sum_g s_g s_g^T) H^-1 of the weighted score equations, exactly
+                # (tests/test_models.py checks it against a hand computation)
+                fit.stats["se_method"] = "linearisation (cluster sandwich, weighted scores)"
+                continue
             text = (
                 "statsmodels: robust covariance with weights is not fully supported; "
                 "standard errors of this weighted fit are approximate"

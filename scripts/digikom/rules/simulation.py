@@ -1,12 +1,14 @@
-"""Rule entry points: simulate_chunk, simulation_truth, simulation_recovery."""
+"""Rule entry points: simulation_cuts, simulate_model, simulation_validation,
+simulation_recovery."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
 
-from ..io import concat_tables, write_csv
+from ..io import concat_tables, write_csv, write_json
 
 log = logging.getLogger(__name__)
 
@@ -28,72 +30,77 @@ def _simulation_data(job) -> dict:
     )
 
 
-def simulate_chunk(job) -> None:
-    """Every model fitted on each synthetic panel of one chunk of replicates, and the
-    scorecard's validation checks on each panel."""
+def _cuts(job) -> dict:
+    with open(job.input.cuts, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def simulation_cuts(job) -> None:
+    """The superpopulation generator's cut-points, solved once (digikom.superpop)."""
+    from ..simulation import truth_seed
+    from ..superpop import solve_cuts
+
+    p, d = job.params, _simulation_data(job)
+    t0 = time.perf_counter()
+    cuts = solve_cuts(
+        d["frames"], d["params"], d["codebook"], d["targets"], d["crosswalk"],
+        truth_seed(p.seed), p.truth_scale,
+    )  # fmt: skip
+    log.info("cut-points: %d, %.2f s", len(cuts), time.perf_counter() - t0)
+    write_json(job.output[0], dict(sorted(cuts.items())))
+
+
+def simulate_model(job) -> None:
+    """One model on one chunk of seeds of every scenario (digikom.simulation)."""
+    from ..simulation import chunk_indices, simulate_model, truth_seed
+    from ..superpop import covariate_panel
+
+    p, d = job.params, _simulation_data(job)
+    cuts = _cuts(job)
+    t0 = time.perf_counter()
+    panel, latent = covariate_panel(
+        d["frames"], d["params"], d["codebook"], d["targets"], d["crosswalk"],
+        d["size_groups"], cuts, truth_seed(p.seed),
+    )  # fmt: skip
+    indices = chunk_indices(p.seeds, p.seeds_per_job, int(job.wildcards.chunk))
+    est = simulate_model(
+        dict(p.spec), panel, latent, cuts, d["params"], list(p.scenarios), indices,
+        p.seed, p.confidence, p.mnar_slope,
+    )  # fmt: skip
+    log.info(
+        "model %s, chunk %s: seeds %d-%d, %.2f s", job.wildcards.model, job.wildcards.chunk,
+        indices[0], indices[-1], time.perf_counter() - t0,
+    )  # fmt: skip
+    write_csv(est, job.output[0])
+
+
+def simulation_validation(job) -> None:
+    """The validation figures on one chunk of whole superpopulation panels."""
     import pandas as pd
 
-    from ..simulation import chunk_indices, simulate_seeds
+    from ..simulation import chunk_indices, validation_panels
 
-    p = job.params
-    data = _simulation_data(job)
+    p, d = job.params, _simulation_data(job)
     statbank = {
         Path(f).stem: pd.read_csv(f, dtype=str).assign(
-            value=lambda d: pd.to_numeric(d["value"], errors="coerce")
+            value=lambda x: pd.to_numeric(x["value"], errors="coerce")
         )
         for f in job.input.statbank
     }
     indices = chunk_indices(p.seeds, p.seeds_per_job, int(job.wildcards.chunk))
     t0 = time.perf_counter()
-    est, val = simulate_seeds(
-        indices,
-        p.seed,
-        data,
-        [dict(s) for s in p.specs],
-        p.confidence,
-        validation=dict(
-            rules=dict(p.rules),
-            waves=list(p.waves),
-            calibration=set(p.calibration),
-            statbank=statbank,
-        ),
-    )
-    log.info(
-        "chunk %s: replicates %s, %d estimates, %.2f s",
-        job.wildcards.chunk, indices, len(est), time.perf_counter() - t0,
+    val = validation_panels(
+        indices, p.seed, d, _cuts(job),
+        dict(rules=dict(p.rules), waves=list(p.waves), calibration=set(p.calibration),
+             statbank=statbank),
     )  # fmt: skip
-    write_csv(est, job.output.estimates)
-    write_csv(val, job.output.validation)
-
-
-def simulation_truth(job) -> None:
-    """The true value of every term and effect of every model (generator or pseudo-true),
-    from one large synthetic panel (truth_scale x the frames) built in memory: one file
-    per model, named after it."""
-    from ..simulation import make_large_panel, truth_seed, truth_table
-
-    p = job.params
-    data = _simulation_data(job)
-    t0 = time.perf_counter()
-    big = make_large_panel(
-        data["frames"], data["params"], data["codebook"], data["targets"],
-        data["crosswalk"], data["size_groups"], truth_seed(p.seed), p.truth_scale,
-    )  # fmt: skip
-    log.info(
-        "truth panel: %d rows (x%d), %.2f s", len(big), p.truth_scale, time.perf_counter() - t0
-    )
-    out = {Path(f).stem: f for f in job.output}
-    for spec in (dict(s) for s in p.specs):
-        t0 = time.perf_counter()
-        truth = truth_table(big, [spec], data["params"], p.confidence)
-        log.info("truth %s: %d values, %.2f s", spec["id"], len(truth), time.perf_counter() - t0)
-        write_csv(truth, out[spec["id"]])
+    log.info("validation panels %s: %.2f s", len(indices), time.perf_counter() - t0)
+    write_csv(val, job.output[0])
 
 
 def simulation_recovery(job) -> None:
-    """recovery.csv (per model term and effect) and validation.csv (per check)."""
-    import pandas as pd
-
+    """recovery.csv (per scenario, model and term) and validation.csv (per figure)."""
+    from ..errors import DigikomError
     from ..simulation import (
         ESTIMATE_COLUMNS,
         VALIDATION_COLUMNS,
@@ -103,20 +110,15 @@ def simulation_recovery(job) -> None:
 
     p = job.params
     est = concat_tables(list(job.input.estimates), ESTIMATE_COLUMNS)
-    seen = sorted(set(est["seed_index"].astype(int)))
-    if seen != list(range(int(p.seeds))):
-        from ..errors import DigikomError
-
-        raise DigikomError(
-            f"results/simulation/chunks: replicates {seen[:5]}... found, expected 0..{p.seeds - 1}"
-        )
-    truth = pd.concat(
-        [pd.read_csv(f, dtype={"category": str}) for f in job.input.truth], ignore_index=True
-    )
-    rec = recovery_table(est, truth, p.confidence)
+    for (scenario, model), g in est.groupby(["scenario", "model"]):
+        seen = sorted(set(g["seed_index"].astype(int)))
+        if seen != list(range(int(p.seeds))):
+            raise DigikomError(
+                f"results/simulation/estimates/{model}: scenario {scenario} has seeds "
+                f"{seen[:5]}..., expected 0..{p.seeds - 1}"
+            )
+    rec = recovery_table(est, p.confidence)
     val = validation_summary(concat_tables(list(job.input.validation), VALIDATION_COLUMNS))
-    log.info(
-        "recovery: %d rows over %d seeds; validation: %d checks", len(rec), len(seen), len(val)
-    )
+    log.info("recovery: %d rows; validation: %d figures", len(rec), len(val))
     write_csv(rec, job.output.recovery)
     write_csv(val, job.output.validation)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..replication import check_counts, seed_pass, year_gap_rule
+from ..replication import PREDICTIVE_LEVEL, check_counts, seed_pass, year_gap_rule
 
 
 def indicator_name(R, ind: str) -> str:
@@ -135,12 +135,12 @@ def reproduced_text(R, r) -> str:
 def seeds_text(R, hit) -> str:
     if hit is None:
         return R.tx("replication.seeds_missing")
-    n_pass, n_seeds = hit
+    low, high, pct = hit
     return R.tx(
         "replication.seeds_cell",
-        k=R.tx.num(n_pass),
-        n=R.tx.num(n_seeds),
-        share=R.tx.pct(n_pass / n_seeds if n_seeds else float("nan")),
+        low=R.tx.pct(low),
+        high=R.tx.pct(high),
+        pct=R.tx.num(round(100 * pct)),
     )
 
 
@@ -237,7 +237,8 @@ def render(R) -> str:
     ]
     v_head, v_align = head + [], ["r", "l", "r", "r", "c"]
     if seeds is not None:
-        v_head.append(tx("replication.seeds", n=tx.num(int(seeds.n_seeds.max()))))
+        central = tx.pct(PREDICTIVE_LEVEL)
+        v_head.append(tx("replication.seeds", n=tx.num(int(seeds.n_seeds.max())), central=central))
         v_align.append("r")
     parts = [
         R.heading(1, "replication.title", "sec-replication"),
@@ -247,7 +248,7 @@ def render(R) -> str:
     ]
     if R.synthetic:
         parts.append(
-            tx("replication.seeds_text")
+            tx("replication.seeds_text", central=tx.pct(PREDICTIVE_LEVEL))
             if seeds is not None
             else tx("replication.seeds_text_missing")
         )

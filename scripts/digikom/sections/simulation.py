@@ -1,17 +1,20 @@
-"""Simulation (synthetic default): the parameter-recovery study of results/simulation/
-recovery.csv in place of model findings. Per model a table of true value, mean estimate,
-bias, SD of the estimates vs mean standard error and coverage; the effects of interest in
-one table; a sentence naming the terms whose coverage is further from nominal than seed
-noise explains (digikom.simulation.far_from_nominal)."""
+"""Simulation (synthetic default): the simulation study of results/simulation/recovery.csv
+(docs/simulation.md) in place of model findings. A summary table per scenario and model
+(coverage and SD / SE ranges, departures beyond 3 Monte Carlo SEs, failed fits), one
+sentence per scenario naming the departures, and per model a table of every term in every
+scenario: true value, bias with its Monte Carlo SE, empirical and model SE, coverage with
+its Monte Carlo SE and the failed fits."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..models.labels import context_settings, effect_label
-from ..simulation import far_from_nominal, se_mismatch
 from ..text import MISSING
-from .model_results import anchor, category_label, term_text
+from .model_results import anchor, term_text
+
+FLAGS = ("bias_flag", "coverage_flag", "se_flag")
+# a scenario with more departures than this gives their count, not their names
+MAX_NAMED = 8
 
 
 def load(R) -> pd.DataFrame | None:
@@ -22,142 +25,107 @@ def _num(tx, x, digits: int = 3) -> str:
     return MISSING if pd.isna(x) else tx.num(x, digits)
 
 
-def _item_label(R, spec: dict, r) -> str:
-    if r.kind == "effect":
-        label = R.esc(effect_label(r.term, spec, context_settings(R.ctx), R.tx))
-        cat = category_label(R, spec, r.category)
-        return f"{label}: {cat}" if cat else label
-    return term_text(R, r.term, spec)
+def _flagged(rec: pd.DataFrame) -> pd.Series:
+    return rec[list(FLAGS)].astype(str).apply(lambda s: s.str.lower().eq("true")).any(axis=1)
 
 
-def coefficient_table(R, spec: dict, rows: pd.DataFrame, seeds: int) -> str:
+def _range(tx, s: pd.Series, fmt) -> str:
+    s = s.dropna()
+    return MISSING if s.empty else tx("simulation.range", low=fmt(s.min()), high=fmt(s.max()))
+
+
+def summary_table(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
     tx = R.tx
-    planted = rows["planted"].notna().any()
+    body = []
+    for (scenario, mid), g in rec.groupby(["scenario", "model"], sort=False):
+        body.append(
+            [
+                tx(f"simulation.scenario_{scenario}"),
+                R.label(specs[mid]),
+                tx.num(len(g)),
+                _range(tx, g["coverage"], tx.pct),
+                _range(tx, g["se_ratio"], lambda x: tx.num(x, 2)),
+                tx.num(int(_flagged(g).sum())),
+                tx.num(int(g["n_failed"].max())),
+            ]
+        )
+    header = [
+        tx("simulation.scenario"),
+        tx("common.model"),
+        tx("simulation.terms"),
+        tx("simulation.coverage_range"),
+        tx("simulation.se_ratio"),
+        tx("simulation.departures"),
+        tx("simulation.failed"),
+    ]
+    caption = tx("simulation.summary_caption", seeds=seeds)
+    return R.table(header, body, caption, "tbl-sim-summary", ["l", "l"] + ["r"] * 5)
+
+
+def model_table(R, spec: dict, rows: pd.DataFrame, seeds: int) -> str:
+    tx = R.tx
     body = []
     for r in rows.itertuples():
-        line = [
-            term_text(R, r.term, spec),
-            _num(tx, r.true),
-            tx(f"simulation.source_{r.true_source}"),
-        ]
-        line += [_num(tx, r.planted)] if planted else []
-        line += [
-            _num(tx, r.mean_estimate),
-            _num(tx, r.bias),
-            _num(tx, r.sd_estimate),
-            _num(tx, r.mean_se),
-            tx.pct(r.coverage),
-        ]
-        body.append(line)
-    header = [tx("simulation.term"), tx("simulation.true"), tx("simulation.source")]
-    header += [tx("simulation.planted")] if planted else []
-    header += [
-        tx("simulation.mean_estimate"),
+        body.append(
+            [
+                term_text(R, r.term, spec),
+                tx(f"simulation.scenario_{r.scenario}"),
+                _num(tx, r.true),
+                tx("simulation.with_mcse", value=_num(tx, r.bias), mcse=_num(tx, r.bias_mcse)),
+                _num(tx, r.sd_estimate),
+                _num(tx, r.mean_se),
+                tx(
+                    "simulation.with_mcse",
+                    value=MISSING if pd.isna(r.coverage) else tx.pct(r.coverage),
+                    mcse=_num(tx, r.coverage_mcse),
+                ),
+                tx.num(int(r.n_failed)),
+            ]
+        )
+    header = [
+        tx("simulation.term"),
+        tx("simulation.scenario"),
+        tx("simulation.true"),
         tx("simulation.bias"),
         tx("simulation.sd"),
         tx("simulation.mean_se"),
         tx("simulation.coverage"),
+        tx("simulation.failed"),
     ]
-    align = ["l", "r", "l"] + ["r"] * (len(header) - 3)
     return R.table(
         header,
         body,
         tx("simulation.coef_caption", model=R.label(spec), seeds=seeds),
         f"tbl-sim-{anchor(spec['id'])}",
-        align,
+        ["l", "l"] + ["r"] * 6,
     )
 
 
-def effects_table(R, specs: dict, eff: pd.DataFrame, seeds: int) -> str:
+def scenario_sentence(R, specs: dict, rec: pd.DataFrame, scenario: str, seeds: int) -> str:
     tx = R.tx
-    body = []
-    for r in eff.itertuples():
-        spec = specs[r.model]
-        body.append(
-            [
-                R.label(spec),
-                _item_label(R, spec, r),
-                tx.num(100 * r.true, 1),
-                tx(f"simulation.source_{r.true_source}"),
-                tx.num(100 * r.mean_estimate, 1),
-                tx.num(100 * r.bias, 1),
-                tx.num(100 * r.sd_estimate, 1),
-                tx.num(100 * r.mean_se, 1),
-                tx.pct(r.coverage),
-            ]
-        )
-    header = [
-        tx("common.model"),
-        tx("simulation.effect"),
-        tx("simulation.true"),
-        tx("simulation.source"),
-        tx("simulation.mean_estimate"),
-        tx("simulation.bias"),
-        tx("simulation.sd"),
-        tx("simulation.mean_se"),
-        tx("simulation.coverage"),
-    ]
-    align = ["l", "l", "r", "l"] + ["r"] * 5
-    caption = tx("simulation.effects_caption", seeds=seeds)
-    return R.table(header, body, caption, "tbl-sim-effects", align)
-
-
-def _items(R, specs: dict, rows: pd.DataFrame, value) -> str:
-    """The rows named per model: "Model: term (value), term (value); Model 2: ..."."""
-    tx = R.tx
-    groups = []
-    for mid, g in rows.groupby("model", sort=False):
-        terms = tx("simulation.term_sep").join(
-            tx("simulation.far_term", term=_item_label(R, specs[mid], r), value=value(r))
-            for r in g.itertuples()
-        )
-        groups.append(tx("simulation.far_item", model=R.label(specs[mid]), terms=terms))
-    return tx("simulation.list_sep").join(groups)
-
-
-def coverage_sentence(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
-    tx = R.tx
-    far = far_from_nominal(rec, R.confidence)
-    if far.empty:
-        return tx("simulation.coverage_ok", total=len(rec), level=tx.level, seeds=seeds)
-    return tx(
-        "simulation.coverage_far",
-        n=len(far),
-        total=len(rec),
-        level=tx.level,
-        seeds=seeds,
-        terms=_items(R, specs, far, lambda r: tx.pct(r.coverage)),
-    )
-
-
-def se_sentence(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
-    tx = R.tx
-    bad = se_mismatch(rec)
-    if bad.empty:
-        return tx("simulation.se_ok", seeds=seeds)
-    text = tx(
-        "simulation.se_far",
-        n=len(bad),
-        total=len(rec),
-        seeds=seeds,
-        terms=_items(R, specs, bad, lambda r: tx.num(r.se_ratio, 2)),
-    )
-    if (bad["se_ratio"] < 1).any():
-        text += " " + tx("simulation.calibration_note")
-    return text
-
-
-def fewer_seeds(R, specs: dict, rec: pd.DataFrame, seeds: int) -> str:
-    few = rec[rec["n_seeds"] < seeds]
-    if few.empty:
+    g = rec[rec["scenario"] == scenario]
+    if g.empty:
         return ""
-    tx = R.tx
-    return tx(
-        "simulation.fewer_seeds",
-        seeds=seeds,
-        n=len(few),
-        terms=_items(R, specs, few, lambda r: tx.num(r.n_seeds)),
+    bad = g[_flagged(g)]
+    name = tx(f"simulation.scenario_{scenario}")
+    if bad.empty:
+        return tx("simulation.scenario_ok", scenario=name, total=len(g), seeds=seeds)
+    if len(bad) > MAX_NAMED:
+        return tx(
+            "simulation.scenario_far_many", scenario=name, n=len(bad), total=len(g), seeds=seeds
+        )
+    items = tx("simulation.list_sep").join(
+        tx(
+            "simulation.far_item",
+            model=R.label(specs[r.model]),
+            terms=term_text(R, r.term, specs[r.model]),
+        )
+        for r in bad.itertuples()
     )
+    return tx(
+        "simulation.scenario_far", scenario=name, n=len(bad), total=len(g), seeds=seeds,
+        terms=items,
+    )  # fmt: skip
 
 
 def render(R) -> str:
@@ -166,19 +134,19 @@ def render(R) -> str:
         return ""
     tx = R.tx
     seeds = int(R.prov["config"]["simulation"]["seeds"])
-    scale = int(R.prov["config"]["simulation"]["truth_scale"])
     specs = R.model_specs
     rec = rec[rec["model"].isin(specs)]
+    scenarios = list(dict.fromkeys(rec["scenario"]))
     parts = [
         R.heading(1, "simulation.title", "sec-simulation"),
         tx("simulation.intro", seeds=seeds, level=tx.level),
-        tx("simulation.truth", scale=tx.num(scale)),
-        coverage_sentence(R, specs, rec, seeds),
-        se_sentence(R, specs, rec, seeds),
-        fewer_seeds(R, specs, rec, seeds),
+        tx("simulation.scenarios"),
+        tx("simulation.measures", level=tx.level),
+        summary_table(R, specs, rec, seeds),
+        *(scenario_sentence(R, specs, rec, s, seeds) for s in scenarios),
     ]
     for mid, spec in specs.items():
-        rows = rec[(rec["model"] == mid) & (rec["kind"] == "coefficient")]
+        rows = rec[rec["model"] == mid]
         if rows.empty:
             continue
         parts.append(
@@ -186,10 +154,11 @@ def render(R) -> str:
                 2, "model_results.model_heading", f"sec-sim-{anchor(mid)}", name=R.label(spec)
             )
         )
-        parts.append(coefficient_table(R, spec, rows, seeds))
-    eff = rec[rec["kind"] == "effect"]
-    if not eff.empty:
-        parts.append(R.heading(2, "simulation.effects", "sec-sim-effects"))
-        parts.append(effects_table(R, specs, eff, seeds))
+        order = {s: i for i, s in enumerate(scenarios)}
+        rows = rows.assign(_o=rows["scenario"].map(order)).sort_values(
+            ["term", "_o"], kind="stable"
+        )
+        rows = rows.set_index("term").loc[list(dict.fromkeys(rec.loc[rec.model == mid, "term"]))]
+        parts.append(model_table(R, spec, rows.reset_index(), seeds))
     parts.append(tx("simulation.source_line", seeds=seeds))
     return "\n\n".join(p for p in parts if p) + "\n"

@@ -132,38 +132,6 @@ def chunk_indices(seeds: int, per_job: int, chunk: int) -> list[int]:
     return list(range(start, min(start + int(per_job), int(seeds))))
 
 
-# --------------------------------------------------------------------------- panels
-
-
-def replicate_frames(frames: dict, crosswalk: pd.DataFrame | None, factor: int):
-    """Every municipality of every frame (and the crosswalk) ``factor`` times, copy r with
-    the codes suffixed by r (copy 0 keeps the real codes)."""
-    width = len(str(max(int(factor) - 1, 0)))
-
-    def suffix(codes: pd.Series, r: int) -> pd.Series:
-        return codes if r == 0 else codes.astype(str) + f"r{r:0{width}d}"
-
-    big = {}
-    for year, fr in frames.items():
-        big[year] = pd.concat(
-            [fr.assign(kommunenr=suffix(fr["kommunenr"], r)) for r in range(int(factor))],
-            ignore_index=True,
-        )
-    cw = None
-    if crosswalk is not None:
-        cw = pd.concat(
-            [
-                crosswalk.assign(
-                    kommunenummer=suffix(crosswalk["kommunenummer"], r),
-                    kommunenummer_2024=suffix(crosswalk["kommunenummer_2024"], r),
-                )
-                for r in range(int(factor))
-            ],
-            ignore_index=True,
-        )
-    return big, cw
-
-
 # --------------------------------------------------------------------------- the study
 
 

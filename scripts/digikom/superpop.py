@@ -42,7 +42,6 @@ def solve_cuts(frames, params, codebook, targets, crosswalk, seed, factor) -> di
     """The cut-points of every calibrated outcome, solved on the realised sample of the
     frames replicated ``factor`` times (the share error is about 1/sqrt(factor) of one
     panel's sampling error, and it is fixed for the whole study)."""
-    from .simulation import replicate_frames
 
     big, cw = replicate_frames(frames, crosswalk, factor)
     cuts = Cuts()
@@ -215,3 +214,32 @@ def draw(d: Design, rng, params: dict, planted: np.ndarray | None = None, mnar: 
 def _mean_outcome(d: Design, params: dict) -> np.ndarray:
     ex = expected(d, params)
     return ex @ np.arange(1, 6) if d.kind == "ordinal" else ex
+
+
+def replicate_frames(frames: dict, crosswalk: pd.DataFrame | None, factor: int):
+    """Every municipality of every frame (and the crosswalk) ``factor`` times, copy r with
+    the codes suffixed by r (copy 0 keeps the real codes)."""
+    width = len(str(max(int(factor) - 1, 0)))
+
+    def suffix(codes: pd.Series, r: int) -> pd.Series:
+        return codes if r == 0 else codes.astype(str) + f"r{r:0{width}d}"
+
+    big = {}
+    for year, fr in frames.items():
+        big[year] = pd.concat(
+            [fr.assign(kommunenr=suffix(fr["kommunenr"], r)) for r in range(int(factor))],
+            ignore_index=True,
+        )
+    cw = None
+    if crosswalk is not None:
+        cw = pd.concat(
+            [
+                crosswalk.assign(
+                    kommunenummer=suffix(crosswalk["kommunenummer"], r),
+                    kommunenummer_2024=suffix(crosswalk["kommunenummer_2024"], r),
+                )
+                for r in range(int(factor))
+            ],
+            ignore_index=True,
+        )
+    return big, cw

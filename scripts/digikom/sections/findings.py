@@ -327,27 +327,12 @@ def summary(R, figures: list[dict] | None = None) -> list[str]:
 
 
 def closing(R) -> list[str]:
-    from ..replication import PREDICTIVE_LEVEL
-
+    """What closes the key findings. With the synthetic default, no check of the method:
+    the predictive check of the validation figures is in the replication section, and
+    the key findings hold SSB's published figures only."""
     out = []
     ok, comp = replication_counts(R, "validation")
-    if R.synthetic:
-        # one synthetic panel's hits depend on its seed: the predictive check over the
-        # simulated panels, never the default seed's verdict
-        seeds = R.data.seed_validation()
-        if seeds is not None and len(seeds):
-            bad = int(seeds["outside"].sum())
-            out.append(
-                R.tx(
-                    "findings.validation_predictive",
-                    comp=len(seeds),
-                    n=R.tx.num(int(seeds["n_seeds"].max())),
-                    bad=bad,
-                    ok=len(seeds) - bad,
-                    central=R.tx.pct(PREDICTIVE_LEVEL),
-                )
-            )
-    elif comp:
+    if not R.synthetic and comp:
         out.append(R.tx("findings.validation", ok=ok, comp=comp, bad=comp - ok))
     if R.synthetic:
         out.append(R.tx("findings.synthetic", n=calibration_count(R)))

@@ -160,6 +160,7 @@ REPORT = {"report", "all"}
             "digikom.models.fit",
             {"fit_model", "collect_models", "robustness"}
             | {"public_model", "public_models", "plot_model", "plot_predictions"}
+            | {"revisions"}  # the public tables are compared with the latest release
             | {"simulate_chunk", "simulation_truth", "simulation_recovery"}
             | REPORT,
         ),

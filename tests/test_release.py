@@ -104,6 +104,9 @@ class Row:
         (fp(waves__2018="A"), Row(table="predictions", model="cloud"), "revised_data"),
         (fp(waves__2024="c"), Row(table="coefficients", model="cloud", wave=""), "new_data"),
         (FP, Row(), "unexplained"),
+        # a composite's axes are split at the reference wave's medians
+        ({**fp(waves__2018="A"), "reference_wave": 2018}, Row(table="composites"), "revised_data"),
+        ({**fp(waves__2018="A"), "reference_wave": 2018}, Row(), "unexplained"),
     ],
 )
 def test_the_reason_comes_from_what_changed_since_the_release(cur, r, expected):

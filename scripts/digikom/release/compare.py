@@ -8,7 +8,8 @@ in both: a revision must never show what disclosure control hid.
 The reason is inferred from the fingerprints (:mod:`.fingerprint`) of the release and the
 build, in this order:
 
-``new_data``      the number rests on a wave the release did not have;
+``new_data``      the number rests on a wave the release did not have (its wave, both
+                  waves of a change, a composite's reference wave, every wave for a model);
 ``correction``    the user declared a correction that matches it (config
                   ``release.corrections``);
 ``revised_data``  a wave it rests on has other panel rows than in the release;
@@ -127,12 +128,17 @@ def compare(previous: dict, current: dict, decimals: int) -> pd.DataFrame:
                 "current_status", "revision"]].reset_index(drop=True)  # fmt: skip
 
 
-def _waves_of(row, all_waves: set[str]) -> set[str]:
-    """The waves a number rests on: its wave (and the earlier wave of a change); every
-    wave for a model's numbers, which are fitted on all of them."""
+def _waves_of(row, all_waves: set[str], reference_wave=None) -> set[str]:
+    """The waves a number rests on: its wave (and the earlier wave of a change); for a
+    composite also the reference wave whose medians split its axes; every wave for a
+    model's numbers, which are fitted on all of them."""
     if row.table in MODEL_TABLES:
         return set(all_waves)
-    return {w for w in (row.wave, row.wave_from) if w}
+    waves = {w for w in (row.wave, row.wave_from) if w}
+    composite = row.table == "composites" or getattr(row, "kind", "") == "composite"
+    if composite and reference_wave is not None:
+        waves.add(str(int(reference_wave)))
+    return waves
 
 
 def _matches(correction: dict, row) -> bool:
@@ -146,7 +152,7 @@ def _matches(correction: dict, row) -> bool:
 def reason(row, previous_fp: dict, current_fp: dict, corrections: list[dict]) -> tuple[str, str]:
     """(reason, note) of one revision (module docstring: the order of the reasons)."""
     pw, cw = previous_fp.get("waves", {}), current_fp.get("waves", {})
-    waves = _waves_of(row, set(pw) | set(cw))
+    waves = _waves_of(row, set(pw) | set(cw), current_fp.get("reference_wave"))
     if waves - set(pw):
         return "new_data", ""
     for c in corrections:

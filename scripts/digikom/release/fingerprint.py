@@ -85,6 +85,8 @@ def settings_fingerprint(settings) -> dict:
     return {
         "method": method_hashes(settings),
         "decimals": int(settings.protection["decimals"]),
+        # the composites' median splits rest on this wave's answers
+        "reference_wave": settings.indicators.get("reference_wave"),
     }
 
 

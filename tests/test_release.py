@@ -306,6 +306,7 @@ def test_the_section_lists_revisions_and_never_a_hidden_value(results, lang):  #
     assert "2026\\-12\\-01\\-abc" in text  # the release's version, escaped for Markdown
     assert ("reviderte data" if lang == "nb" else "revised data") in text
     assert "revised_data" not in text and "has_strategy" not in text
+    assert ("andeler og gjennomsnitt: 2" if lang == "nb" else "shares and means: 2") in text
 
 
 # ------------------------------------------------------------------------- the rule

@@ -72,6 +72,8 @@ def render(R) -> str:
             if k in counts
         ]
         parts.append(tx("revisions.by_reason") + "\n\n" + "\n".join(items))
+    if len(rev):
+        parts.append(tx("revisions.by_table") + "\n\n" + "\n".join(_by_table(R, rev)))
     if counts.get("unexplained", 0):
         parts.append("::: {.callout-warning}\n" + tx("revisions.unexplained") + "\n:::")
     notes = sorted({n for n in rev.get("note", pd.Series(dtype=str)).dropna() if str(n).strip()})
@@ -107,6 +109,26 @@ def render(R) -> str:
             )
         )
     return "\n\n".join(parts) + "\n" + _checks(R, checks)
+
+
+TABLES = ("shares", "composites", "crosstab", "changes", "counties", "predictions", "coefficients")
+
+
+def _by_table(R, rev: pd.DataFrame) -> list[str]:
+    """One item per public table with revisions: how many, and for the models' tables
+    which models (by their titles)."""
+    titles = {m["id"]: R.label(m) for m in R.models}
+    items = []
+    for t in TABLES:
+        sub = rev[rev.table.eq(t)]
+        if not len(sub):
+            continue
+        item = f"- {R.tx('revisions.table_' + t)}: {len(sub)}"
+        if "model" in sub.columns and sub.model.fillna("").ne("").any():
+            names = [titles.get(m, R.esc(m)) for m in dict.fromkeys(sub.model.dropna())]
+            item += f" ({', '.join(names)})"
+        items.append(item)
+    return items
 
 
 def _checks(R, checks: pd.DataFrame | None) -> str:

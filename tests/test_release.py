@@ -140,6 +140,17 @@ def test_revisions_have_the_published_columns():
     assert list(R.empty().columns) == list(out.columns)
 
 
+def test_revisions_read_back_as_written(tmp_path):
+    before = shares(("a", 2022, "all", True, 0.5, ""), ("b", 2022, "07", False, 0.5, ""))
+    after = shares(("a", 2022, "all", True, 0.6, ""), ("b", 2022, "07", False, None, ":"))
+    out = R.revisions({"shares": before}, {"shares": after}, FP, fp(waves__2022="B"))
+    out.to_csv(tmp_path / "revisions.csv", index=False)
+    back = R.read_revisions(tmp_path / "revisions.csv")
+    assert back.wave.tolist() == ["2022", "2022"] and back.group.tolist() == ["all", "07"]
+    assert back.weighted.tolist() == ["true", "false"]
+    assert back.previous.tolist()[0] == 0.5 and pd.isna(back.previous.iloc[1])
+
+
 # ------------------------------------------------------------------------- release rules
 def rule(**kw):
     return {"id": "r", "action": "fail", "tables": ["shares"], **kw}

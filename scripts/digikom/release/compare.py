@@ -188,7 +188,7 @@ def revisions(
 
 def read_revisions(path) -> pd.DataFrame:
     """results/public/revisions.csv as written (keys as text, '' where empty)."""
-    text = [*KEYS[:8], "group", "weighted", "kind", "previous_status", "current_status"]
+    text = [*KEYS, "kind", "previous_status", "current_status", "revision", "reason", "note"]
     df = pd.read_csv(path, dtype={c: str for c in text}, keep_default_na=False, na_values=[""])
     for c in ("previous", "current", "change"):
         df[c] = pd.to_numeric(df[c], errors="coerce")

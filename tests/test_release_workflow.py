@@ -93,14 +93,14 @@ def test_a_formula_edit_is_a_method_change_of_that_models_numbers(revised):
     cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
     for m in cfg["models"]:
         if m["id"] == "cloud":  # not saturated: its predictions move with its terms
-            assert "competence_large + " in m["formula"]
-            m["formula"] = m["formula"].replace("competence_large + ", "")
+            m["formula"] += " + C(size_group)"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
     run_scenario(wd, "microdata", check=True, timeout=900)
     rev = read_revisions(wd / "results/public/revisions.csv")
     assert len(rev) and set(rev.reason) == {"method_change"}, rev.reason.value_counts()
     assert set(rev.table) == {"predictions", "coefficients"} and set(rev.model) == {"cloud"}
-    # the term left out disappeared from the coefficients
-    gone = rev[rev.revision.eq("disappeared")]
-    assert set(gone.term) == {"competence_large"} and gone.previous.notna().all()
+    assert len(rev[rev.table.eq("predictions")])
+    # the new terms appear among the coefficients
+    new = rev[rev.revision.eq("appeared")]
+    assert len(new) and new.term.str.startswith("C(size_group)").all() and new.current.notna().all()
     assert json.loads((wd / "results/release/summary.json").read_text())["release"] == "r2"

@@ -28,6 +28,7 @@ rule revisions:
         # the configuration hashes of the fingerprint (a config edit that moves numbers
         # re-runs the comparison); the data and code hashes are taken in the job
         fingerprint=settings_fingerprint(SETTINGS),
-        release=SETTINGS.release,
+        # what the comparison and the rules use (not the next release's version)
+        release={k: SETTINGS.release[k] for k in ("corrections", "checks")},
     script:
         "../../scripts/revisions.py"

@@ -12,10 +12,11 @@ CORES ?= all
 # order tests/conftest.py gives (LONGEST_FIRST), not xdist's order by number of tests.
 WORKERS ?= 2
 
-.PHONY: report test test-fast lint format bench dag clean help
+.PHONY: report release test test-fast lint format bench dag clean help
 
 help:
 	@echo "make report   build results/report/report.nb.{html,pdf} (sets up .venv first)"
+	@echo "make release  build, then freeze the public tables into releases/<version>/ (VERSION=...)"
 	@echo "make test     run the whole test suite (sets up .venv first)"
 	@echo "make lint     ruff, snakefmt --check, snakemake --lint"
 	@echo "make bench    measure the pipeline, write docs/benchmarks.md"
@@ -52,6 +53,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 report: $(STAMP)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES)
+
+# A release is the public tables of a complete, up-to-date build (docs/releases.md):
+# build first, then freeze. VERSION=... names it (default: config release.version, else
+# the date and git describe).
+release: report
+	$(BIN)/python -m digikom.release $(if $(VERSION),--version $(VERSION))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder --durations=15

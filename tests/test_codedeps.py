@@ -160,6 +160,7 @@ REPORT = {"report", "all"}
             "digikom.models.fit",
             {"fit_model", "collect_models", "robustness"}
             | {"public_model", "public_models", "plot_model", "plot_predictions"}
+            | {"revisions"}  # the public tables are compared with the latest release
             | REPORT,
         ),
         ("digikom.model_plots", {"plot_model", "plot_predictions"} | REPORT),

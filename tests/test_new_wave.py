@@ -9,7 +9,9 @@ import re
 import pandas as pd
 import pytest
 from digikom.panel import read_panel
+from digikom.release.compare import read_revisions
 from digikom.text import Text
+from test_release_workflow import release
 from workflow_utils import from_built, reader_text, run_scenario
 
 WAVES = "waves: [2018, 2020, 2022, 2024]\n"
@@ -18,6 +20,7 @@ WAVES = "waves: [2018, 2020, 2022, 2024]\n"
 @pytest.fixture(scope="module")
 def built_2026(built, tmp_path_factory):
     wd = from_built(built, tmp_path_factory.mktemp("new_wave"))
+    release(wd, "before")  # the published 2018-2024 numbers (tests/test_release_workflow.py)
     ref = wd / "data/reference"
     # a stand-in for SSB's 2026 frame: the 2024 municipalities, counted on 1 January 2026
     frame = (ref / "municipalities_2024.csv").read_text(encoding="utf-8")
@@ -68,3 +71,8 @@ def test_a_new_wave_by_one_config_line(built_2026):
     r = pan[(pan.year == 2026) & pan.responded]
     share = f"{100 * (r.has_strategy == 1).mean():.1f}".replace(".", ",")
     assert re.search(rf">\s*{share}\s*<", doc), share
+    # compared with the release before the wave: every 2026 number is new data
+    rev = read_revisions(wd / "results/public/revisions.csv")
+    new = rev[rev.wave.eq("2026")]
+    assert len(new) and set(new.reason) == {"new_data"}
+    assert set(new.revision) <= {"appeared", "hidden"}

@@ -180,6 +180,11 @@ class Settings:
         """config.yaml ``simulation`` (seeds, seeds_per_job, truth_scale)."""
         return dict(self.config["simulation"])
 
+    @property
+    def release(self) -> dict:
+        """config.yaml ``release`` (version, compare_with, corrections, checks)."""
+        return dict(self.config["release"])
+
     def without_labels(self, obj: Any) -> Any:
         """``obj`` without its labels (the text in each configured language): what
         computes results. As a param, a label edit then re-runs only the rules that show

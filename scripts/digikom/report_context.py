@@ -230,6 +230,19 @@ class ReportData:
         p = self.results.joinpath(*parts)
         return pd.read_csv(p, **kwargs) if p.exists() else None
 
+    def revisions(self) -> tuple[dict, pd.DataFrame, pd.DataFrame | None]:
+        """What changed since the latest release (rule revisions): the summary
+        (results/release/summary.json: ``release`` None without one), the revisions
+        (results/public/revisions.csv) and the release rules' results
+        (results/release/checks.csv), each empty when absent."""
+        from .release.compare import empty, read_revisions
+
+        path = self.results / "release" / "summary.json"
+        summary = _json(path) if path.exists() else {"release": None}
+        rev_path = self.results / "public" / "revisions.csv"
+        rev = read_revisions(rev_path) if rev_path.exists() else empty()
+        return summary, rev, self._optional_csv("release", "checks.csv")
+
     def bootstrap_predictions(self) -> pd.DataFrame | None:
         return self._optional_csv("models", "bootstrap_predictions.csv")
 

@@ -131,6 +131,25 @@ def report_outputs():
 # maps and report read.
 PUBLIC_TABLES = public_paths("shares", "composites", "crosstab", "changes", "counties")
 PUBLIC_MODEL_TABLES = list(public_paths("coefficients", "predictions").values())
+# What changed since the latest release (workflow/rules/release.smk)
+REVISIONS = "results/public/revisions.csv"
+
+from digikom.release.fingerprint import settings_fingerprint
+from digikom.release.freeze import latest as latest_release
+
+
+def release_manifest():
+    """The manifest of the release to compare with ([] when there is none)."""
+    try:
+        rel = latest_release("releases", config["release"]["compare_with"])
+    except DigikomError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    if rel is None:
+        return []
+    return [os.path.join(rel["path"], "manifest.json")] + [
+        os.path.join(rel["path"], f) for f in rel["files"]
+    ]
 
 
 # Outputs of rule evidence_tables (paired change, nonresponse, reform, composite rules).
@@ -156,6 +175,7 @@ def final_targets():
         *EVIDENCE_TABLES,
         *PUBLIC_TABLES.values(),
         *PUBLIC_MODEL_TABLES,
+        REVISIONS,
     ]
     targets += statbank_report_targets()
     targets += bootstrap_targets()

@@ -16,6 +16,7 @@ rule report:
         sources=provenance_inputs(),
         targets=SETTINGS.files["targets"],
         public=PUBLIC_TABLES.values(),
+        revisions=rules.revisions.output,
         evidence=EVIDENCE_TABLES,
         scorecard="results/replication/scorecard.csv",
         figures=rules.indicator_figures.output,

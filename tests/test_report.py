@@ -204,12 +204,9 @@ def test_report_in_browser(built, browser, tmp_path):
     summary = findings.split("Kort fortalt", 1)[1].split("Som i SSBs", 1)[0]
     assert 1 <= len([line for line in summary.splitlines() if line.strip()]) - 1 <= 5
     assert "én av tre i 2018" in findings
-    card = pd.read_csv(built / "results/replication/scorecard.csv")
-    card = card[(card.reference == "published") & (card.role == "validation")]
-    n_ok = int(card.within_tolerance.astype(str).str.lower().eq("true").sum())
-    n = int(card.reproduced.notna().sum())
-    assert f"Av {n} publiserte tall som dataene ikke er kalibrert til" in findings
-    assert f"ligger {n_ok} innenfor toleransen" in findings
+    # no check of the method among the key findings: neither one panel's verdict nor the
+    # predictive check over the simulated panels (the replication section has it)
+    assert "toleransen" not in findings and "simulerte paneler" not in findings
     page.screenshot(path=str(tmp_path / "first.png"))
     assert (tmp_path / "first.png").stat().st_size > 20_000
 

@@ -1,5 +1,5 @@
 """results/provenance.json: git commit, time, config, package versions, renderer and the
-sha256 of every input file (results/report/context.json is built in
+sha256 of every input file (results/context.json is built in
 digikom.report_context)."""
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class Report:
     lang: str = "nb"
     renderer: str = "pandoc"
     renderer_version: str = ""
-    # the run's records; default: results/provenance.json and results/report/context.json
+    # the run's records; default: results/provenance.json and results/context.json
     provenance_path: str | Path | None = None
     context_path: str | Path | None = None
     n_suppressed: int = field(default=0, init=False)
@@ -122,7 +122,7 @@ class Report:
         self.esc = esc
 
     # ----------------------------------------------------------------------- settings
-    # What the configuration says (results/report/context.json), one accessor each.
+    # What the configuration says (results/context.json), one accessor each.
     @property
     def rules(self) -> dict:
         """The indicator rules (config/indicators.yaml)."""

@@ -4,7 +4,7 @@
 :class:`digikom.config.Settings` that rule ``report`` gets as a param (so editing a
 setting the report shows re-runs the report, and nothing else is read).
 ``build(params, targets_path)`` turns it, with the published targets, into
-results/report/context.json. ``ReportData`` is the loader the report's sections use: it
+results/context.json. ``ReportData`` is the loader the report's sections use: it
 reads context.json, provenance.json and every result file the sections show, so that no
 section reads a file itself.
 """
@@ -47,7 +47,7 @@ def context_settings(settings) -> dict:
 
 
 def build(params: dict, targets_path: str) -> dict:
-    """results/report/context.json: the report's settings (:func:`context_settings`), the
+    """results/context.json: the report's settings (:func:`context_settings`), the
     units of the published figures and, with the synthetic default, every calibrated share
     and parameter with its provenance (:func:`calibration_rows`, digikom.synthetic)."""
     from . import synthetic as S

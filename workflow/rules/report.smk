@@ -43,7 +43,7 @@ rule report:
         renderer=renderer(),
         # recorded in provenance.json
         config=config,
-        # what the report says about the configuration (results/report/context.json)
+        # what the report says about the configuration (results/context.json)
         context=context_settings(SETTINGS),
     script:
         "../../scripts/report.py"

@@ -54,7 +54,7 @@ class Labels:
 
     @classmethod
     def from_context(cls, ctx: dict) -> Labels:
-        """From the report's context (results/report/context.json: codebook, size_groups,
+        """From the report's context (results/context.json: codebook, size_groups,
         waves; short labels under ``model_labels`` where the context has them, else the
         codebook labels are used)."""
         return cls(

@@ -78,8 +78,10 @@ def run_rule(snakemake: Any, func, *args, **kwargs):
     try:
         result = func(*args, **kwargs)
         label = " ".join([snakemake.rule, *(f"{k}={v}" for k, v in wildcards.items())])
-        # the job's one progress line on the console
-        print(f"done  {label}  ({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+        # the job's one progress line on the console, in one write: print() writes the text
+        # and the newline apart, and two parallel jobs' lines then ran together
+        sys.stderr.write(f"done  {label}  ({time.perf_counter() - start:.1f} s)\n")
+        sys.stderr.flush()
         return result
     except Exception as exc:
         if is_disk_full(exc):
